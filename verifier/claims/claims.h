@@ -1,0 +1,64 @@
+// Normalized claims: one shape for every TEE (docs/claims.md). `Claims` is plain data; a
+// `VerifiedClaims` can only be made by a verifier, so code that needs verified evidence (the
+// policy engine) cannot be handed parsed-but-unverified data by mistake.
+#ifndef TEE_VERIFIER_CLAIMS_CLAIMS_H_
+#define TEE_VERIFIER_CLAIMS_CLAIMS_H_
+
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+#include "verifier/tdx/tdx_claims.h"
+
+namespace teeverify {
+
+enum class TeeKind { kTdx, kSevSnp, kNitro };
+
+// "tdx", "sev-snp", "nitro".
+absl::string_view TeeKindName(TeeKind tee);
+std::optional<TeeKind> ParseTeeKind(absl::string_view name);
+
+inline constexpr absl::string_view kTcbStatusNotApplicable = "NotApplicable";
+
+struct Claims {
+  TeeKind tee = TeeKind::kTdx;
+  absl::Time verified_at;  // the verification time used
+  std::string tcb_status;  // Intel's status strings, or "NotApplicable"
+  std::vector<std::string> advisory_ids;
+  bool debug = false;
+  std::string report_data;  // raw bytes (TDX/SNP REPORT_DATA, Nitro nonce)
+  // The earliest expiry among the certificates and collateral the verification relied on.
+  absl::Time valid_until = absl::InfiniteFuture();
+  std::optional<tdx::TdxClaims> tdx;
+};
+
+class TdxVerifier;
+
+class VerifiedClaims {
+ public:
+  const Claims& claims() const { return claims_; }
+
+ private:
+  friend class TdxVerifier;
+  explicit VerifiedClaims(Claims claims) : claims_(std::move(claims)) {}
+
+  Claims claims_;
+};
+
+// The claims JSON; `verified` says whether they come from a successful verification.
+nlohmann::ordered_json ClaimsToJson(const Claims& claims, bool verified);
+inline nlohmann::ordered_json ClaimsToJson(const VerifiedClaims& claims) {
+  return ClaimsToJson(claims.claims(), /*verified=*/true);
+}
+
+// The JSON of a rejected evidence: tee (when known), verified=false, verified_at, error, reason.
+nlohmann::ordered_json RejectionToJson(std::optional<TeeKind> tee, absl::Time at,
+                                       const absl::Status& error);
+
+}  // namespace teeverify
+
+#endif  // TEE_VERIFIER_CLAIMS_CLAIMS_H_

@@ -1,0 +1,172 @@
+// tee-verify: prints the claims of an evidence file as JSON. Admins use it to write roles;
+// tests and benchmarks use it too. Contract (other tools depend on it):
+//
+//   tee-verify [--tee auto|tdx|sev-snp|nitro] [--at RFC3339] [--collateral DIR] [--cert FILE]
+//              [--roots DIR] [--inspect] EVIDENCE
+//
+// Exit status: 0 verified (or, with --inspect, parsed); 1 rejected, with "error" in the JSON;
+// 2 usage error or unreadable file.
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "verifier/claims/claims.h"
+#include "verifier/common/time_util.h"
+#include "verifier/evidence.h"
+#include "verifier/io/files.h"
+
+namespace teeverify {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitRejected = 1;
+constexpr int kExitUsage = 2;
+
+constexpr absl::string_view kUsage =
+    "usage: tee-verify [--tee auto|tdx|sev-snp|nitro] [--at RFC3339] [--collateral DIR]\n"
+    "                  [--cert FILE] [--roots DIR] [--inspect] EVIDENCE\n"
+    "\n"
+    "Verifies TEE evidence and prints its claims as JSON.\n"
+    "  --tee         evidence format (default: auto, detected from the bytes)\n"
+    "  --at          verification time, RFC 3339 (default: now)\n"
+    "  --collateral  TDX: directory with the Intel PCS collateral files\n"
+    "  --cert        SEV-SNP: VCEK or VLEK certificate, DER or PEM\n"
+    "  --roots       directory of test roots replacing the built-in vendor roots\n"
+    "  --inspect     parse and print without verifying (verified: false)\n"
+    "Exit status: 0 verified (or parsed with --inspect), 1 rejected, 2 usage error.\n";
+
+struct Options {
+  std::optional<TeeKind> tee;
+  std::optional<std::string> at;
+  std::optional<std::string> collateral_dir;
+  std::optional<std::string> cert_file;
+  std::optional<std::string> roots_dir;
+  bool inspect = false;
+  std::string evidence_path;
+};
+
+int Usage(absl::string_view problem) {
+  std::cerr << "tee-verify: " << problem << "\n\n" << kUsage;
+  return kExitUsage;
+}
+
+// Returns an exit status when parsing ends the program (usage error, --help).
+std::optional<int> ParseArgs(int argc, char** argv, Options* out) {
+  std::vector<std::string> positional;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      return kExitOk;
+    }
+    if (arg == "--inspect") {
+      out->inspect = true;
+      continue;
+    }
+    if (!absl::StartsWith(arg, "--")) {
+      positional.push_back(arg);
+      continue;
+    }
+    std::string name = arg, value;
+    if (const size_t eq = arg.find('='); eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      return Usage(absl::StrCat(arg, " needs a value"));
+    }
+    if (name == "--tee") {
+      if (value != "auto") {
+        out->tee = ParseTeeKind(value);
+        if (!out->tee) return Usage(absl::StrCat("unknown --tee value \"", value, "\""));
+      }
+    } else if (name == "--at") {
+      out->at = value;
+    } else if (name == "--collateral") {
+      out->collateral_dir = value;
+    } else if (name == "--cert") {
+      out->cert_file = value;
+    } else if (name == "--roots") {
+      out->roots_dir = value;
+    } else {
+      return Usage(absl::StrCat("unknown option ", name));
+    }
+  }
+  if (positional.size() != 1) return Usage("expected exactly one EVIDENCE file");
+  out->evidence_path = positional[0];
+  return std::nullopt;
+}
+
+void Print(const nlohmann::ordered_json& json) { std::cout << json.dump(2) << "\n"; }
+
+int Run(int argc, char** argv) {
+  Options opts;
+  if (std::optional<int> exit = ParseArgs(argc, argv, &opts)) return *exit;
+
+  absl::Time now = absl::Now();
+  if (opts.at) {
+    absl::StatusOr<absl::Time> at = ParseRfc3339(*opts.at, "--at");
+    if (!at.ok()) return Usage(at.status().message());
+    now = *at;
+  }
+  absl::StatusOr<std::string> evidence = ReadFileBytes(opts.evidence_path);
+  if (!evidence.ok()) return Usage(evidence.status().message());
+
+  absl::StatusOr<std::shared_ptr<const TrustRoots>> roots =
+      opts.roots_dir ? LoadRootsDir(*opts.roots_dir) : TrustRoots::BuiltIn();
+  if (!roots.ok()) return Usage(roots.status().message());
+  if (opts.cert_file) {
+    absl::StatusOr<std::string> cert = ReadFileBytes(*opts.cert_file);
+    if (!cert.ok()) return Usage(cert.status().message());
+  }
+
+  EvidenceRequest request;
+  request.evidence = *evidence;
+  request.tee = opts.tee;
+  request.now = now;
+  EvidenceVerifier verifier(*roots);
+  const absl::StatusOr<TeeKind> tee = EvidenceVerifier::ResolveTee(request);
+  const std::optional<TeeKind> known_tee = tee.ok() ? std::optional(*tee) : std::nullopt;
+
+  if (opts.inspect) {
+    absl::StatusOr<Claims> claims = verifier.Inspect(request);
+    if (!claims.ok()) {
+      Print(RejectionToJson(known_tee, now, claims.status()));
+      return kExitRejected;
+    }
+    Print(ClaimsToJson(*claims, /*verified=*/false));
+    return kExitOk;
+  }
+
+  if (known_tee == TeeKind::kTdx) {
+    if (!opts.collateral_dir) {
+      Print(RejectionToJson(known_tee, now,
+                            MakeError(v1::REASON_COLLATERAL_MISSING,
+                                      "tdx collateral is missing (pass --collateral DIR)")));
+      return kExitRejected;
+    }
+    absl::StatusOr<tdx::TdxCollateral> collateral = LoadTdxCollateralDir(*opts.collateral_dir);
+    if (!collateral.ok()) {
+      Print(RejectionToJson(known_tee, now, collateral.status()));
+      return kExitRejected;
+    }
+    request.tdx_collateral = *std::move(collateral);
+  }
+  absl::StatusOr<VerifiedClaims> claims = verifier.Verify(request);
+  if (!claims.ok()) {
+    Print(RejectionToJson(known_tee, now, claims.status()));
+    return kExitRejected;
+  }
+  Print(ClaimsToJson(*claims));
+  return kExitOk;
+}
+
+}  // namespace
+}  // namespace teeverify
+
+int main(int argc, char** argv) { return teeverify::Run(argc, argv); }

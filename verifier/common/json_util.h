@@ -1,0 +1,65 @@
+// Strict, exception-free reads from JSON collateral (nlohmann::json), with errors that carry the
+// path of the offending value ("tcb_info_response.json: tcbInfo.tcbLevels[3].tcb.pcesvn: ...").
+#ifndef TEE_VERIFIER_COMMON_JSON_UTIL_H_
+#define TEE_VERIFIER_COMMON_JSON_UTIL_H_
+
+#include <cstdint>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+#include "verifier/common/errors.h"
+#include "verifier/common/hex.h"
+
+namespace teeverify {
+
+using Json = nlohmann::json;
+
+// Parses a JSON document without exceptions. `reason` is used for the error.
+absl::StatusOr<Json> ParseJson(absl::string_view text, absl::string_view what, Reason reason);
+
+// Returns the exact text of the value of top-level member `key` of the JSON object `json`, as it
+// appears in the input. Signed PCS collateral is signed over these raw bytes, so they must not be
+// re-serialized. Fails if the document is not an object, the key is absent or present twice.
+absl::StatusOr<absl::string_view> RawTopLevelMember(absl::string_view json, absl::string_view key,
+                                                   absl::string_view what);
+
+// Typed member access. `path` is the dotted path of `obj` used in errors.
+class JsonFields {
+ public:
+  JsonFields(const Json& obj, std::string path, Reason reason)
+      : obj_(obj), path_(std::move(path)), reason_(reason) {}
+
+  bool Has(absl::string_view key) const;
+  absl::StatusOr<const Json*> Object(absl::string_view key) const;
+  absl::StatusOr<const Json*> Array(absl::string_view key) const;
+  absl::StatusOr<std::string> String(absl::string_view key) const;
+  absl::StatusOr<uint64_t> Uint(absl::string_view key, uint64_t max) const;
+  absl::StatusOr<absl::Time> Time(absl::string_view key) const;
+  template <size_t N>
+  absl::StatusOr<ByteArray<N>> Hex(absl::string_view key) const {
+    absl::StatusOr<std::string> text = String(key);
+    if (!text.ok()) return text.status();
+    absl::StatusOr<ByteArray<N>> out = HexDecodeArray<N>(*text, FieldPath(key));
+    if (!out.ok()) return MakeError(reason_, out.status().message());
+    return out;
+  }
+
+  absl::Status Error(absl::string_view key, absl::string_view problem) const;
+  std::string FieldPath(absl::string_view key) const;
+  const std::string& path() const { return path_; }
+  Reason reason() const { return reason_; }
+
+ private:
+  absl::StatusOr<const Json*> Member(absl::string_view key) const;
+
+  const Json& obj_;
+  std::string path_;
+  Reason reason_;
+};
+
+}  // namespace teeverify
+
+#endif  // TEE_VERIFIER_COMMON_JSON_UTIL_H_

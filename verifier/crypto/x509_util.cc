@@ -1,0 +1,164 @@
+#include "verifier/crypto/x509_util.h"
+
+#include <openssl/pem.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "verifier/common/hex.h"
+
+namespace teeverify {
+namespace {
+
+bool IsPadding(char c) { return c == '\0' || c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+bool LooksLikePem(absl::string_view data) {
+  return data.find("-----BEGIN") != absl::string_view::npos;
+}
+
+// Whether everything in `data` is padding.
+bool OnlyPadding(absl::string_view data) { return std::all_of(data.begin(), data.end(), IsPadding); }
+
+}  // namespace
+
+absl::StatusOr<std::vector<X509Ptr>> ParsePemCertificates(absl::string_view pem,
+                                                          absl::string_view what) {
+  constexpr absl::string_view kBegin = "-----BEGIN CERTIFICATE-----";
+  constexpr absl::string_view kEnd = "-----END CERTIFICATE-----";
+  std::vector<X509Ptr> certs;
+  size_t pos = 0;
+  while (true) {
+    const size_t begin = pem.find(kBegin, pos);
+    if (begin == absl::string_view::npos) {
+      if (!OnlyPadding(pem.substr(pos))) {
+        return MakeError(v1::REASON_CERT_CHAIN_INVALID,
+                         absl::StrCat(what, ": unexpected bytes after certificate ", certs.size()));
+      }
+      break;
+    }
+    if (!OnlyPadding(pem.substr(pos, begin - pos))) {
+      return MakeError(v1::REASON_CERT_CHAIN_INVALID,
+                       absl::StrCat(what, ": unexpected bytes before certificate ",
+                                    certs.size() + 1));
+    }
+    const size_t end = pem.find(kEnd, begin);
+    if (end == absl::string_view::npos) {
+      return MakeError(v1::REASON_CERT_CHAIN_INVALID,
+                       absl::StrCat(what, ": certificate ", certs.size() + 1, " has no END line"));
+    }
+    const absl::string_view block = pem.substr(begin, end + kEnd.size() - begin);
+    BioPtr bio(BIO_new_mem_buf(block.data(), static_cast<int>(block.size())));
+    X509* cert = bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr;
+    if (cert == nullptr) {
+      return OpenSslError(v1::REASON_CERT_CHAIN_INVALID,
+                          absl::StrCat(what, ": certificate ", certs.size() + 1, " does not parse"));
+    }
+    certs.emplace_back(cert);
+    pos = end + kEnd.size();
+  }
+  if (certs.empty()) {
+    return MakeError(v1::REASON_CERT_CHAIN_INVALID, absl::StrCat(what, ": no certificate"));
+  }
+  return certs;
+}
+
+absl::StatusOr<X509Ptr> ParseCertificate(absl::string_view der_or_pem, absl::string_view what) {
+  if (LooksLikePem(der_or_pem)) {
+    auto certs = ParsePemCertificates(der_or_pem, what);
+    if (!certs.ok()) return certs.status();
+    if (certs->size() != 1) {
+      return MakeError(v1::REASON_CERT_CHAIN_INVALID,
+                       absl::StrCat(what, ": expected one certificate, found ", certs->size()));
+    }
+    return std::move(certs->front());
+  }
+  const unsigned char* p = Uchar(der_or_pem);
+  X509* cert = d2i_X509(nullptr, &p, static_cast<long>(der_or_pem.size()));
+  if (cert == nullptr) {
+    return OpenSslError(v1::REASON_CERT_CHAIN_INVALID,
+                        absl::StrCat(what, ": not a DER or PEM certificate"));
+  }
+  X509Ptr owned(cert);
+  const size_t used = static_cast<size_t>(p - Uchar(der_or_pem));
+  if (used != der_or_pem.size()) {
+    return MakeError(v1::REASON_CERT_CHAIN_INVALID,
+                     absl::StrCat(what, ": ", der_or_pem.size() - used,
+                                  " trailing bytes after the DER certificate"));
+  }
+  return owned;
+}
+
+absl::StatusOr<X509CrlPtr> ParseCrl(absl::string_view der_or_pem, absl::string_view what) {
+  X509_CRL* crl = nullptr;
+  if (LooksLikePem(der_or_pem)) {
+    BioPtr bio(BIO_new_mem_buf(der_or_pem.data(), static_cast<int>(der_or_pem.size())));
+    crl = bio ? PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr) : nullptr;
+  } else {
+    const unsigned char* p = Uchar(der_or_pem);
+    crl = d2i_X509_CRL(nullptr, &p, static_cast<long>(der_or_pem.size()));
+    if (crl != nullptr && static_cast<size_t>(p - Uchar(der_or_pem)) != der_or_pem.size()) {
+      X509_CRL_free(crl);
+      return MakeError(v1::REASON_COLLATERAL_INVALID,
+                       absl::StrCat(what, ": trailing bytes after the DER CRL"));
+    }
+  }
+  if (crl == nullptr) {
+    return OpenSslError(v1::REASON_COLLATERAL_INVALID,
+                        absl::StrCat(what, ": not a DER or PEM CRL"));
+  }
+  return X509CrlPtr(crl);
+}
+
+std::string CertificateDer(X509* cert) {
+  unsigned char* der = nullptr;
+  const int len = i2d_X509(cert, &der);
+  if (len <= 0) return "";
+  std::string out(reinterpret_cast<char*>(der), len);
+  OPENSSL_free(der);
+  return out;
+}
+
+ByteArray<32> CertificateFingerprint(X509* cert) { return Sha256(CertificateDer(cert)); }
+
+std::string SubjectCommonName(X509* cert) {
+  X509_NAME* name = X509_get_subject_name(cert);
+  const int idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+  if (idx < 0) return "";
+  ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
+  unsigned char* utf8 = nullptr;
+  const int len = ASN1_STRING_to_UTF8(&utf8, data);
+  if (len < 0) return "";
+  std::string out(reinterpret_cast<char*>(utf8), len);
+  OPENSSL_free(utf8);
+  return out;
+}
+
+std::string SerialHex(X509* cert) {
+  const ASN1_INTEGER* serial = X509_get0_serialNumber(cert);
+  if (serial == nullptr) return "";
+  return HexEncode(absl::string_view(reinterpret_cast<const char*>(serial->data), serial->length));
+}
+
+std::string DescribeCertificate(X509* cert) {
+  std::string serial = SerialHex(cert);
+  if (serial.empty()) serial = "0";
+  return absl::StrCat("'", SubjectCommonName(cert), "' (serial ", serial, ")");
+}
+
+void ValidityWindow::Intersect(const ValidityWindow& other) {
+  not_before = std::max(not_before, other.not_before);
+  not_after = std::min(not_after, other.not_after);
+}
+
+absl::StatusOr<ValidityWindow> CertificateValidity(X509* cert) {
+  ValidityWindow window;
+  if (!Asn1TimeToAbsl(X509_get0_notBefore(cert), &window.not_before) ||
+      !Asn1TimeToAbsl(X509_get0_notAfter(cert), &window.not_after)) {
+    return MakeError(v1::REASON_CERT_CHAIN_INVALID,
+                     absl::StrCat("certificate ", DescribeCertificate(cert),
+                                  ": unreadable validity dates"));
+  }
+  return window;
+}
+
+}  // namespace teeverify

@@ -1,0 +1,51 @@
+// Parsing and describing X.509 certificates and CRLs. Parsing only: no trust decisions here
+// (those are in chain.h).
+#ifndef TEE_VERIFIER_CRYPTO_X509_UTIL_H_
+#define TEE_VERIFIER_CRYPTO_X509_UTIL_H_
+
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "verifier/common/byte_reader.h"
+#include "verifier/common/openssl_util.h"
+
+namespace teeverify {
+
+// Parses every certificate of a PEM bundle, in order. Only whitespace and NUL padding may
+// surround the PEM blocks (Intel's quotes NUL-terminate the chain). Fails on an empty bundle.
+absl::StatusOr<std::vector<X509Ptr>> ParsePemCertificates(absl::string_view pem,
+                                                          absl::string_view what);
+
+// Parses one certificate given as DER or PEM. Trailing bytes after the DER are rejected.
+absl::StatusOr<X509Ptr> ParseCertificate(absl::string_view der_or_pem, absl::string_view what);
+
+// Parses one CRL given as DER or PEM.
+absl::StatusOr<X509CrlPtr> ParseCrl(absl::string_view der_or_pem, absl::string_view what);
+
+// DER encoding of a certificate.
+std::string CertificateDer(X509* cert);
+ByteArray<32> CertificateFingerprint(X509* cert);
+
+std::string SubjectCommonName(X509* cert);
+std::string SerialHex(X509* cert);
+
+// "'Intel SGX PCK Certificate' (serial 4f1c...)": how errors name a certificate.
+std::string DescribeCertificate(X509* cert);
+
+struct ValidityWindow {
+  absl::Time not_before = absl::InfinitePast();
+  absl::Time not_after = absl::InfiniteFuture();
+
+  bool Contains(absl::Time t) const { return not_before <= t && t <= not_after; }
+  // Narrows this window to its intersection with `other`.
+  void Intersect(const ValidityWindow& other);
+};
+
+absl::StatusOr<ValidityWindow> CertificateValidity(X509* cert);
+
+}  // namespace teeverify
+
+#endif  // TEE_VERIFIER_CRYPTO_X509_UTIL_H_

@@ -1,0 +1,43 @@
+// The TDX part of the claims ("tdx" object of docs/claims.md) and its JSON rendering.
+#ifndef TEE_VERIFIER_TDX_TDX_CLAIMS_H_
+#define TEE_VERIFIER_TDX_TDX_CLAIMS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+#include "verifier/tdx/quote.h"
+
+namespace teeverify::tdx {
+
+// What a TCB evaluation against Intel's collateral concluded; absent when only parsed.
+struct TcbEvaluationClaims {
+  std::string platform_tcb_status;
+  std::string tdx_module_tcb_status;
+  std::string qe_tcb_status;
+  absl::Time tcb_date;
+  uint32_t tcb_evaluation_data_number = 0;
+};
+
+struct TdxClaims {
+  QuoteHeader header;
+  uint16_t body_type = 0;
+  TdReport body;
+  // From the PCK certificate's SGX extension (present once the PCK chain parsed).
+  std::optional<ByteArray<6>> fmspc;
+  std::optional<ByteArray<2>> pce_id;
+  std::optional<TcbEvaluationClaims> tcb;
+};
+
+TdxClaims TdxClaimsFromQuote(const Quote& quote);
+
+// TD_ATTRIBUTES bit 0: the TD runs in debug mode and its memory is not confidential.
+bool IsDebugTd(const TdReport& body);
+
+nlohmann::ordered_json TdxClaimsToJson(const TdxClaims& claims);
+
+}  // namespace teeverify::tdx
+
+#endif  // TEE_VERIFIER_TDX_TDX_CLAIMS_H_

@@ -1,0 +1,165 @@
+#include "verifier/tdx/tdx_verifier.h"
+
+#include "absl/strings/str_cat.h"
+#include "verifier/common/errors.h"
+#include "verifier/common/hex.h"
+#include "verifier/common/status_macros.h"
+#include "verifier/crypto/chain.h"
+#include "verifier/crypto/ecdsa.h"
+#include "verifier/tdx/pck_chain.h"
+#include "verifier/tdx/quote_parser.h"
+#include "verifier/tdx/tcb_evaluation.h"
+
+namespace teeverify {
+namespace {
+
+using tdx::Quote;
+using tdx::VerifiedPckChain;
+using tdx::VerifiedTdxCollateral;
+
+// The PCK CRL must come from the CA that issued this PCK certificate (Platform vs Processor).
+absl::Status CheckRevocation(const VerifiedPckChain& pck, const VerifiedTdxCollateral& c) {
+  RETURN_IF_ERROR(CheckNotRevoked(c.root_ca_crl.get(), pck.intermediate.get(), tdx::kRootCaCrlFile));
+  if (X509_cmp(c.pck_crl_issuer.get(), pck.intermediate.get()) != 0) {
+    return MakeError(v1::REASON_COLLATERAL_INVALID,
+                     absl::StrCat(tdx::kPckCrlFile, " is issued by ",
+                                  DescribeCertificate(c.pck_crl_issuer.get()),
+                                  ", not by the quote's PCK CA ",
+                                  DescribeCertificate(pck.intermediate.get())));
+  }
+  return CheckNotRevoked(c.pck_crl.get(), pck.leaf.get(), tdx::kPckCrlFile);
+}
+
+// The collateral must describe this platform: same FMSPC and PCE-ID as the PCK certificate.
+absl::Status CheckPlatform(const tdx::PckExtensions& pck, const tdx::TcbInfo& info) {
+  if (pck.fmspc != info.fmspc) {
+    return MakeError(v1::REASON_PLATFORM_MISMATCH,
+                     absl::StrCat("PCK certificate FMSPC ", HexEncode(pck.fmspc),
+                                  " does not match ", tdx::kTcbInfoFile, " FMSPC ",
+                                  HexEncode(info.fmspc)));
+  }
+  if (pck.pce_id != info.pce_id) {
+    return MakeError(v1::REASON_PLATFORM_MISMATCH,
+                     absl::StrCat("PCK certificate PCE-ID ", HexEncode(pck.pce_id),
+                                  " does not match ", tdx::kTcbInfoFile, " pceId ",
+                                  HexEncode(info.pce_id)));
+  }
+  return absl::OkStatus();
+}
+
+// The QE vouches for the attestation key: its report data is SHA-256(attestation key || QE auth
+// data) followed by 32 zero bytes.
+absl::Status CheckQeBinding(const Quote& quote) {
+  const auto& c = quote.certification;
+  const ByteArray<32> expected =
+      Sha256(absl::StrCat(AsView(quote.attestation_key), c.qe_auth_data));
+  const absl::string_view report_data = AsView(c.qe_report.report_data);
+  if (report_data.substr(0, 32) != AsView(expected) ||
+      report_data.substr(32) != std::string(32, '\0')) {
+    return MakeError(v1::REASON_BAD_SIGNATURE,
+                     absl::StrCat("tdx quote: QE report data ", HexEncode(report_data),
+                                  " does not bind the attestation key (expected SHA-256 ",
+                                  HexEncode(expected), " followed by zeros)"));
+  }
+  return absl::OkStatus();
+}
+
+Claims ParsedClaims(const Quote& quote, absl::Time now) {
+  Claims claims;
+  claims.tee = TeeKind::kTdx;
+  claims.verified_at = now;
+  claims.debug = tdx::IsDebugTd(quote.body);
+  claims.report_data = std::string(AsView(quote.body.report_data));
+  claims.tdx = tdx::TdxClaimsFromQuote(quote);
+  return claims;
+}
+
+}  // namespace
+
+absl::StatusOr<VerifiedClaims> TdxVerifier::Verify(absl::string_view quote_bytes,
+                                                   const tdx::TdxCollateral& collateral,
+                                                   absl::Time now) const {
+  ASSIGN_OR_RETURN(const Quote quote, tdx::ParseQuote(quote_bytes));
+  ASSIGN_OR_RETURN(X509* root, roots_->Get(RootId::kIntelSgxRootCa));
+  ASSIGN_OR_RETURN(std::shared_ptr<const VerifiedTdxCollateral> verified,
+                   tdx::VerifyTdxCollateral(collateral, root, now));
+  return VerifyParsed(quote, *verified, now);
+}
+
+absl::StatusOr<VerifiedClaims> TdxVerifier::Verify(absl::string_view quote_bytes,
+                                                   const VerifiedTdxCollateral& collateral,
+                                                   absl::Time now) const {
+  ASSIGN_OR_RETURN(const Quote quote, tdx::ParseQuote(quote_bytes));
+  RETURN_IF_ERROR(CheckWindow(collateral.window, now, "tdx collateral"));
+  return VerifyParsed(quote, collateral, now);
+}
+
+absl::StatusOr<VerifiedClaims> TdxVerifier::VerifyParsed(const Quote& quote,
+                                                         const VerifiedTdxCollateral& collateral,
+                                                         absl::Time now) const {
+  ASSIGN_OR_RETURN(X509* root, roots_->Get(RootId::kIntelSgxRootCa));
+
+  // 1. The PCK chain leads to the pinned Intel root and nothing on it is revoked.
+  ASSIGN_OR_RETURN(std::shared_ptr<const VerifiedPckChain> pck,
+                   tdx::VerifyPckChain(quote.certification.pck_chain_pem, root, now));
+  RETURN_IF_ERROR(CheckRevocation(*pck, collateral));
+
+  // 2. The collateral is about this platform.
+  RETURN_IF_ERROR(CheckPlatform(pck->extensions, collateral.tcb_info));
+
+  // 3. The PCK key signed the QE report, and the QE report vouches for the attestation key.
+  RETURN_IF_ERROR(VerifyEcdsaRaw(X509_get0_pubkey(pck->leaf.get()), EVP_sha256(),
+                                 quote.certification.qe_report_bytes,
+                                 AsView(quote.certification.qe_report_signature),
+                                 ByteOrder::kBigEndian,
+                                 absl::StrCat("tdx quote: QE report signature by PCK certificate ",
+                                              DescribeCertificate(pck->leaf.get()))));
+  RETURN_IF_ERROR(CheckQeBinding(quote));
+
+  // 4. The QE is Intel's TD quoting enclave at a known ISVSVN.
+  ASSIGN_OR_RETURN(const tdx::QeEvaluation qe,
+                   tdx::EvaluateQeIdentity(collateral.qe_identity, quote.certification.qe_report));
+
+  // 5. The attestation key signed header and TD report.
+  ASSIGN_OR_RETURN(EvpPkeyPtr attestation_key,
+                   EcPublicKeyFromXY(Curve::kP256, AsView(quote.attestation_key),
+                                     "tdx quote: attestation key"));
+  RETURN_IF_ERROR(VerifyEcdsaRaw(attestation_key.get(), EVP_sha256(), quote.signed_bytes,
+                                 AsView(quote.signature), ByteOrder::kBigEndian,
+                                 "tdx quote: quote signature by the attestation key"));
+
+  // 6. TCB status from platform, TDX module and QE; a revoked TCB never verifies.
+  ASSIGN_OR_RETURN(const tdx::TcbEvaluation tcb,
+                   tdx::EvaluateTcb(collateral.tcb_info, pck->extensions, quote.body, qe));
+  if (tcb.status == tdx::TcbStatus::kRevoked) {
+    return MakeError(v1::REASON_REVOKED, "tdx quote: the platform's TCB status is Revoked");
+  }
+
+  Claims claims = ParsedClaims(quote, now);
+  claims.tcb_status = std::string(tdx::TcbStatusName(tcb.status));
+  claims.advisory_ids = tcb.advisory_ids;
+  ValidityWindow window = pck->window;
+  window.Intersect(collateral.window);
+  claims.valid_until = window.not_after;
+  claims.tdx->fmspc = pck->extensions.fmspc;
+  claims.tdx->pce_id = pck->extensions.pce_id;
+  claims.tdx->tcb = tdx::TcbEvaluationClaims{
+      std::string(tdx::TcbStatusName(tcb.platform_status)),
+      std::string(tdx::TcbStatusName(tcb.module_status)),
+      std::string(tdx::TcbStatusName(tcb.qe_status)), tcb.tcb_date,
+      collateral.tcb_info.tcb_evaluation_data_number};
+  return VerifiedClaims(std::move(claims));
+}
+
+absl::StatusOr<Claims> TdxVerifier::Inspect(absl::string_view quote_bytes, absl::Time now) {
+  ASSIGN_OR_RETURN(const Quote quote, tdx::ParseQuote(quote_bytes));
+  Claims claims = ParsedClaims(quote, now);
+  absl::StatusOr<tdx::PckExtensions> pck = tdx::InspectPckChain(quote.certification.pck_chain_pem);
+  if (pck.ok()) {
+    claims.tdx->fmspc = pck->fmspc;
+    claims.tdx->pce_id = pck->pce_id;
+  }
+  return claims;
+}
+
+}  // namespace teeverify
