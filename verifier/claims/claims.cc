@@ -40,6 +40,7 @@ nlohmann::ordered_json ClaimsToJson(const Claims& c, bool verified) {
     j["valid_until"] = FormatRfc3339(c.valid_until);
   }
   if (c.tdx) j["tdx"] = tdx::TdxClaimsToJson(*c.tdx);
+  if (!c.warnings.empty()) j["warnings"] = c.warnings;
   return j;
 }
 

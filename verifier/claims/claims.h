@@ -34,6 +34,8 @@ struct Claims {
   // The earliest expiry among the certificates and collateral the verification relied on.
   absl::Time valid_until = absl::InfiniteFuture();
   std::optional<tdx::TdxClaims> tdx;
+  // Problems an inspection found that verification would reject (tee-verify --inspect only).
+  std::vector<std::string> warnings;
 };
 
 class TdxVerifier;

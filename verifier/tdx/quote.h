@@ -111,8 +111,8 @@ struct Quote {
   ByteArray<64> signature = {};        // ECDSA P-256 r||s, big-endian
   ByteArray<64> attestation_key = {};  // P-256 X||Y, big-endian
   QeReportCertificationData certification;
-  // Zero bytes that followed the signature data (padding from quote generators).
-  size_t zero_padding = 0;
+  // Bytes that followed the signature data. ParseQuote only accepts zero padding here.
+  size_t trailing_bytes = 0;
 };
 
 }  // namespace teeverify::tdx

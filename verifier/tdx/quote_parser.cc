@@ -171,7 +171,8 @@ absl::Status ReadSignatureData(absl::string_view data, Quote* q) {
 
 }  // namespace
 
-absl::StatusOr<Quote> ParseQuote(absl::string_view bytes) {
+absl::StatusOr<Quote> ParseQuoteIgnoringTrailingBytes(absl::string_view bytes,
+                                                      std::string* out_trailing_problem) {
   Quote q;
   ByteReader r(bytes, kWhat);
   RETURN_IF_ERROR(ReadHeader(r, &q.header));
@@ -183,15 +184,41 @@ absl::StatusOr<Quote> ParseQuote(absl::string_view bytes) {
   RETURN_IF_ERROR(ReadSignatureData(sig_data, &q));
 
   const absl::string_view trailing = r.rest();
+  q.trailing_bytes = trailing.size();
+  out_trailing_problem->clear();
   const auto nonzero = std::find_if(trailing.begin(), trailing.end(), [](char c) { return c != 0; });
   if (nonzero != trailing.end()) {
-    return Malformed(absl::StrCat(kWhat, ": ", trailing.size(),
-                                  " bytes follow the signature data and they are not zero padding "
-                                  "(first non-zero byte at offset ",
-                                  r.offset() + (nonzero - trailing.begin()), ")"));
+    *out_trailing_problem = absl::StrCat(
+        kWhat, ": ", trailing.size(),
+        " bytes follow the signature data and they are not zero padding (first non-zero byte at "
+        "offset ",
+        r.offset() + (nonzero - trailing.begin()), ")");
   }
-  q.zero_padding = trailing.size();
   return q;
+}
+
+absl::StatusOr<Quote> ParseQuote(absl::string_view bytes) {
+  std::string trailing_problem;
+  ASSIGN_OR_RETURN(Quote q, ParseQuoteIgnoringTrailingBytes(bytes, &trailing_problem));
+  if (!trailing_problem.empty()) return Malformed(trailing_problem);
+  return q;
+}
+
+std::string SerializeSgxReportBody(const SgxReportBody& q) {
+  ByteWriter w;
+  w.Array(q.cpu_svn);
+  w.Array(q.misc_select);
+  w.Array(q.reserved1);
+  w.Array(q.attributes);
+  w.Array(q.mr_enclave);
+  w.Array(q.reserved2);
+  w.Array(q.mr_signer);
+  w.Array(q.reserved3);
+  w.U16(q.isv_prod_id);
+  w.U16(q.isv_svn);
+  w.Array(q.reserved4);
+  w.Array(q.report_data);
+  return w.Take();
 }
 
 std::string SerializeQuote(const Quote& q) {
@@ -210,7 +237,7 @@ std::string SerializeQuote(const Quote& q) {
 
   const QeReportCertificationData& c = q.certification;
   ByteWriter cert;
-  cert.Bytes(c.qe_report_bytes);
+  cert.Bytes(SerializeSgxReportBody(c.qe_report));
   cert.Array(c.qe_report_signature);
   cert.U16(static_cast<uint16_t>(c.qe_auth_data.size()));
   cert.Bytes(c.qe_auth_data);

@@ -17,8 +17,17 @@ namespace teeverify::tdx {
 // any non-zero trailing byte is rejected, because it is unsigned data posing as evidence.
 absl::StatusOr<Quote> ParseQuote(absl::string_view bytes);
 
+// Parses the quote structure and ignores whatever follows the signature data, however it looks.
+// For display only (tee-verify --inspect): `out_trailing_problem` describes trailing bytes that
+// ParseQuote would reject, or is empty.
+absl::StatusOr<Quote> ParseQuoteIgnoringTrailingBytes(absl::string_view bytes,
+                                                      std::string* out_trailing_problem);
+
 // The inverse of ParseQuote, without the zero padding. ParseQuote(SerializeQuote(q)) == q.
 std::string SerializeQuote(const Quote& quote);
+
+// The 384-byte SGX report body, as the quoting enclave signs it.
+std::string SerializeSgxReportBody(const SgxReportBody& report);
 
 // Whether `bytes` starts like a TDX quote (version 4/5, TEE type TDX); used for auto-detection.
 bool LooksLikeTdxQuote(absl::string_view bytes);

@@ -152,12 +152,17 @@ absl::StatusOr<VerifiedClaims> TdxVerifier::VerifyParsed(const Quote& quote,
 }
 
 absl::StatusOr<Claims> TdxVerifier::Inspect(absl::string_view quote_bytes, absl::Time now) {
-  ASSIGN_OR_RETURN(const Quote quote, tdx::ParseQuote(quote_bytes));
+  std::string trailing_problem;
+  ASSIGN_OR_RETURN(const Quote quote,
+                   tdx::ParseQuoteIgnoringTrailingBytes(quote_bytes, &trailing_problem));
   Claims claims = ParsedClaims(quote, now);
+  if (!trailing_problem.empty()) claims.warnings.push_back(trailing_problem);
   absl::StatusOr<tdx::PckExtensions> pck = tdx::InspectPckChain(quote.certification.pck_chain_pem);
   if (pck.ok()) {
     claims.tdx->fmspc = pck->fmspc;
     claims.tdx->pce_id = pck->pce_id;
+  } else {
+    claims.warnings.push_back(std::string(pck.status().message()));
   }
   return claims;
 }

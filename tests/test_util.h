@@ -1,0 +1,34 @@
+// Helpers shared by the C++ tests: reading checked-in vectors and pinned times.
+#ifndef TEE_TESTS_TEST_UTIL_H_
+#define TEE_TESTS_TEST_UTIL_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "verifier/common/time_util.h"
+#include "verifier/io/files.h"
+
+namespace teeverify::testing {
+
+inline std::string TestDataPath(absl::string_view relative) {
+  return std::string(TEE_TEST_DATA_DIR) + "/" + std::string(relative);
+}
+
+// Reads tests/data/<relative>; fails the test when it cannot.
+inline std::string ReadTestData(absl::string_view relative) {
+  absl::StatusOr<std::string> bytes = ReadFileBytes(TestDataPath(relative));
+  EXPECT_TRUE(bytes.ok()) << bytes.status();
+  return bytes.ok() ? *bytes : std::string();
+}
+
+inline absl::Time At(absl::string_view rfc3339) {
+  absl::StatusOr<absl::Time> t = ParseRfc3339(rfc3339, "test time");
+  EXPECT_TRUE(t.ok()) << t.status();
+  return t.ok() ? *t : absl::UnixEpoch();
+}
+
+}  // namespace teeverify::testing
+
+#endif  // TEE_TESTS_TEST_UTIL_H_

@@ -1,0 +1,58 @@
+// TEST-ONLY construction of certificates, CRLs and ECDSA signatures with OpenSSL, for the test
+// TEE generators. Nothing in the verifier links this.
+#ifndef TEE_VERIFIER_TESTING_X509_BUILDER_H_
+#define TEE_VERIFIER_TESTING_X509_BUILDER_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "verifier/common/openssl_util.h"
+
+namespace teeverify::testing {
+
+absl::StatusOr<EvpPkeyPtr> LoadPrivateKey(absl::string_view pem);
+
+struct CertSpec {
+  std::string common_name;
+  long serial = 1;
+  absl::Time not_before;
+  absl::Time not_after;
+  bool is_ca = false;
+  // Extra non-critical extensions: dotted OID and the DER of the extension value.
+  std::vector<std::pair<std::string, std::string>> extensions;
+};
+
+// Signs a certificate for `subject_key` with `issuer_key`; a null `issuer` makes it self-signed.
+absl::StatusOr<X509Ptr> MakeCertificate(const CertSpec& spec, EVP_PKEY* subject_key, X509* issuer,
+                                        EVP_PKEY* issuer_key);
+
+struct CrlSpec {
+  absl::Time this_update;
+  absl::Time next_update;
+  std::vector<X509*> revoked;
+};
+
+absl::StatusOr<X509CrlPtr> MakeCrl(const CrlSpec& spec, X509* issuer, EVP_PKEY* issuer_key);
+
+std::string CertificatePem(X509* cert);
+std::string CrlDer(X509_CRL* crl);
+
+// ECDSA over SHA-x(message) as raw big-endian r||s of `half` bytes each.
+absl::StatusOr<std::string> SignEcdsaRaw(EVP_PKEY* key, const EVP_MD* md,
+                                         absl::string_view message, size_t half);
+
+// The X||Y coordinates of an EC public key (big-endian, 2 * `half` bytes).
+absl::StatusOr<std::string> PublicKeyXY(EVP_PKEY* key, size_t half);
+
+// Minimal DER encoding helpers for building extension values.
+std::string DerTlv(uint8_t tag, absl::string_view content);
+std::string DerOid(absl::string_view dotted);
+std::string DerSmallInteger(uint8_t tag, uint32_t value);  // tag 0x02 INTEGER or 0x0a ENUMERATED
+
+}  // namespace teeverify::testing
+
+#endif  // TEE_VERIFIER_TESTING_X509_BUILDER_H_
