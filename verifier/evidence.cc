@@ -2,27 +2,23 @@
 
 #include "absl/strings/str_cat.h"
 #include "verifier/common/errors.h"
+#include "verifier/common/hex.h"
 #include "verifier/common/status_macros.h"
 #include "verifier/tdx/quote_parser.h"
 
 namespace teeverify {
-namespace {
-
-absl::Status NotBuiltYet(TeeKind tee) {
-  return Unsupported(absl::StrCat(TeeKindName(tee), " evidence is not supported by this build"));
-}
-
-}  // namespace
-
 absl::StatusOr<TeeKind> DetectTee(absl::string_view evidence) {
   if (evidence.empty()) return MakeError(v1::REASON_BAD_REQUEST, "evidence is empty");
   if (tdx::LooksLikeTdxQuote(evidence)) return TeeKind::kTdx;
+  if (LooksLikeSnpEvidence(evidence)) return TeeKind::kSevSnp;
+  if (LooksLikeNitroDocument(evidence)) return TeeKind::kNitro;
   return Unsupported(
-      "evidence format not recognized (expected a TDX quote v4/v5); pass --tee to force one");
+      "evidence format not recognized (expected a TDX quote, an SEV-SNP report or a Nitro "
+      "attestation document); pass --tee to force one");
 }
 
 EvidenceVerifier::EvidenceVerifier(std::shared_ptr<const TrustRoots> roots)
-    : roots_(std::move(roots)), tdx_(roots_) {}
+    : roots_(std::move(roots)), tdx_(roots_), snp_(roots_), nitro_(roots_) {}
 
 absl::StatusOr<TeeKind> EvidenceVerifier::ResolveTee(const EvidenceRequest& request) {
   if (request.evidence.empty()) return MakeError(v1::REASON_BAD_REQUEST, "evidence is empty");
@@ -30,8 +26,8 @@ absl::StatusOr<TeeKind> EvidenceVerifier::ResolveTee(const EvidenceRequest& requ
   return DetectTee(request.evidence);
 }
 
-absl::StatusOr<VerifiedClaims> EvidenceVerifier::Verify(const EvidenceRequest& request) const {
-  ASSIGN_OR_RETURN(const TeeKind tee, ResolveTee(request));
+absl::StatusOr<VerifiedClaims> EvidenceVerifier::VerifyClaims(const EvidenceRequest& request,
+                                                              TeeKind tee) const {
   switch (tee) {
     case TeeKind::kTdx:
       if (!request.tdx_collateral) {
@@ -39,9 +35,26 @@ absl::StatusOr<VerifiedClaims> EvidenceVerifier::Verify(const EvidenceRequest& r
                          "tdx collateral is missing (tee-verify --collateral DIR)");
       }
       return tdx_.Verify(request.evidence, *request.tdx_collateral, request.now);
-    default:
-      return NotBuiltYet(tee);
+    case TeeKind::kSevSnp:
+      return snp_.Verify(request.evidence, request.certificate, request.now);
+    case TeeKind::kNitro:
+      return nitro_.Verify(request.evidence, request.now);
   }
+  return MakeError(v1::REASON_INTERNAL, "unknown TEE");
+}
+
+absl::StatusOr<VerifiedClaims> EvidenceVerifier::Verify(const EvidenceRequest& request) const {
+  ASSIGN_OR_RETURN(const TeeKind tee, ResolveTee(request));
+  ASSIGN_OR_RETURN(VerifiedClaims claims, VerifyClaims(request, tee));
+  if (request.expected_report_data &&
+      claims.claims().report_data != *request.expected_report_data) {
+    return MakeError(v1::REASON_NONCE_MISMATCH,
+                     absl::StrCat(TeeKindName(tee), " evidence: report_data ",
+                                  HexEncode(claims.claims().report_data),
+                                  " is not the expected ",
+                                  HexEncode(*request.expected_report_data)));
+  }
+  return claims;
 }
 
 absl::StatusOr<Claims> EvidenceVerifier::Inspect(const EvidenceRequest& request) const {
@@ -49,9 +62,12 @@ absl::StatusOr<Claims> EvidenceVerifier::Inspect(const EvidenceRequest& request)
   switch (tee) {
     case TeeKind::kTdx:
       return TdxVerifier::Inspect(request.evidence, request.now);
-    default:
-      return NotBuiltYet(tee);
+    case TeeKind::kSevSnp:
+      return SnpVerifier::Inspect(request.evidence, request.now);
+    case TeeKind::kNitro:
+      return NitroVerifier::Inspect(request.evidence, request.now);
   }
+  return MakeError(v1::REASON_INTERNAL, "unknown TEE");
 }
 
 }  // namespace teeverify

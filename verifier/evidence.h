@@ -13,6 +13,8 @@
 #include "verifier/claims/claims.h"
 #include "verifier/roots/trust_roots.h"
 #include "verifier/tdx/collateral.h"
+#include "verifier/nitro/nitro_verifier.h"
+#include "verifier/snp/snp_verifier.h"
 #include "verifier/tdx/tdx_verifier.h"
 
 namespace teeverify {
@@ -22,6 +24,10 @@ struct EvidenceRequest {
   std::optional<TeeKind> tee;  // nullopt: detect from the bytes
   absl::Time now;              // the verification time; always explicit
   std::optional<tdx::TdxCollateral> tdx_collateral;
+  // SEV-SNP: the VCEK or VLEK (DER or PEM), when the evidence does not carry it.
+  absl::string_view certificate;
+  // When set, the verified report_data claim must equal these bytes exactly (REASON_NONCE_MISMATCH).
+  std::optional<std::string> expected_report_data;
 };
 
 // Recognizes the format from the first bytes; fails when no supported format matches.
@@ -40,8 +46,12 @@ class EvidenceVerifier {
   static absl::StatusOr<TeeKind> ResolveTee(const EvidenceRequest& request);
 
  private:
+  absl::StatusOr<VerifiedClaims> VerifyClaims(const EvidenceRequest& request, TeeKind tee) const;
+
   std::shared_ptr<const TrustRoots> roots_;
   TdxVerifier tdx_;
+  SnpVerifier snp_;
+  NitroVerifier nitro_;
 };
 
 }  // namespace teeverify

@@ -40,6 +40,8 @@ nlohmann::ordered_json ClaimsToJson(const Claims& c, bool verified) {
     j["valid_until"] = FormatRfc3339(c.valid_until);
   }
   if (c.tdx) j["tdx"] = tdx::TdxClaimsToJson(*c.tdx);
+  if (c.sev_snp) j["sev_snp"] = snp::SnpClaimsToJson(*c.sev_snp);
+  if (c.nitro) j["nitro"] = nitro::NitroClaimsToJson(*c.nitro);
   if (!c.warnings.empty()) j["warnings"] = c.warnings;
   return j;
 }

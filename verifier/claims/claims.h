@@ -12,6 +12,8 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
+#include "verifier/nitro/nitro_claims.h"
+#include "verifier/snp/snp_claims.h"
 #include "verifier/tdx/tdx_claims.h"
 
 namespace teeverify {
@@ -34,11 +36,15 @@ struct Claims {
   // The earliest expiry among the certificates and collateral the verification relied on.
   absl::Time valid_until = absl::InfiniteFuture();
   std::optional<tdx::TdxClaims> tdx;
+  std::optional<snp::SnpClaims> sev_snp;
+  std::optional<nitro::NitroClaims> nitro;
   // Problems an inspection found that verification would reject (tee-verify --inspect only).
   std::vector<std::string> warnings;
 };
 
 class TdxVerifier;
+class SnpVerifier;
+class NitroVerifier;
 
 class VerifiedClaims {
  public:
@@ -46,6 +52,10 @@ class VerifiedClaims {
 
  private:
   friend class TdxVerifier;
+  friend class SnpVerifier;
+  friend class NitroVerifier;
+class SnpVerifier;
+class NitroVerifier;
   explicit VerifiedClaims(Claims claims) : claims_(std::move(claims)) {}
 
   Claims claims_;

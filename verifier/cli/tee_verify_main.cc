@@ -120,15 +120,18 @@ int Run(int argc, char** argv) {
   absl::StatusOr<std::shared_ptr<const TrustRoots>> roots =
       opts.roots_dir ? LoadRootsDir(*opts.roots_dir) : TrustRoots::BuiltIn();
   if (!roots.ok()) return Usage(roots.status().message());
+  std::string certificate;
   if (opts.cert_file) {
     absl::StatusOr<std::string> cert = ReadFileBytes(*opts.cert_file);
     if (!cert.ok()) return Usage(cert.status().message());
+    certificate = *std::move(cert);
   }
 
   EvidenceRequest request;
   request.evidence = *evidence;
   request.tee = opts.tee;
   request.now = now;
+  request.certificate = certificate;
   EvidenceVerifier verifier(*roots);
   const absl::StatusOr<TeeKind> tee = EvidenceVerifier::ResolveTee(request);
   const std::optional<TeeKind> known_tee = tee.ok() ? std::optional(*tee) : std::nullopt;

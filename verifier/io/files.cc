@@ -53,7 +53,7 @@ absl::StatusOr<tdx::TdxCollateral> LoadTdxCollateralDir(const std::string& dir) 
 
 absl::StatusOr<std::shared_ptr<const TrustRoots>> LoadRootsDir(const std::string& dir) {
   std::map<RootId, std::string> pems;
-  for (RootId id : {RootId::kIntelSgxRootCa}) {
+  for (RootId id : kAllRootIds) {
     const std::string path = (std::filesystem::path(dir) / std::string(RootFileName(id))).string();
     if (!std::filesystem::exists(path)) continue;
     ASSIGN_OR_RETURN(pems[id], ReadFileBytes(path));

@@ -4,41 +4,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "verifier/common/hex.h"
+#include "verifier/roots/builtin_roots.h"
 #include "verifier/common/status_macros.h"
 #include "verifier/crypto/x509_util.h"
 
 namespace teeverify {
 namespace {
-
-struct BuiltInRoot {
-  RootId id;
-  absl::string_view pem;
-  absl::string_view sha256_of_der;  // pinned fingerprint
-};
-
-// Intel SGX Root CA, 2018-05-21 .. 2049-12-31; https://certificates.trustedservices.intel.com
-constexpr absl::string_view kIntelSgxRootCaPem = R"(-----BEGIN CERTIFICATE-----
-MIICjzCCAjSgAwIBAgIUImUM1lqdNInzg7SVUr9QGzknBqwwCgYIKoZIzj0EAwIw
-aDEaMBgGA1UEAwwRSW50ZWwgU0dYIFJvb3QgQ0ExGjAYBgNVBAoMEUludGVsIENv
-cnBvcmF0aW9uMRQwEgYDVQQHDAtTYW50YSBDbGFyYTELMAkGA1UECAwCQ0ExCzAJ
-BgNVBAYTAlVTMB4XDTE4MDUyMTEwNDUxMFoXDTQ5MTIzMTIzNTk1OVowaDEaMBgG
-A1UEAwwRSW50ZWwgU0dYIFJvb3QgQ0ExGjAYBgNVBAoMEUludGVsIENvcnBvcmF0
-aW9uMRQwEgYDVQQHDAtTYW50YSBDbGFyYTELMAkGA1UECAwCQ0ExCzAJBgNVBAYT
-AlVTMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEC6nEwMDIYZOj/iPWsCzaEKi7
-1OiOSLRFhWGjbnBVJfVnkY4u3IjkDYYL0MxO4mqsyYjlBalTVYxFP2sJBK5zlKOB
-uzCBuDAfBgNVHSMEGDAWgBQiZQzWWp00ifODtJVSv1AbOScGrDBSBgNVHR8ESzBJ
-MEegRaBDhkFodHRwczovL2NlcnRpZmljYXRlcy50cnVzdGVkc2VydmljZXMuaW50
-ZWwuY29tL0ludGVsU0dYUm9vdENBLmRlcjAdBgNVHQ4EFgQUImUM1lqdNInzg7SV
-Ur9QGzknBqwwDgYDVR0PAQH/BAQDAgEGMBIGA1UdEwEB/wQIMAYBAf8CAQEwCgYI
-KoZIzj0EAwIDSQAwRgIhAOW/5QkR+S9CiSDcNoowLuPRLsWGf/Yi7GSX94BgwTwg
-AiEA4J0lrHoMs+Xo5o/sX6O9QWxHRAvZUGOdRQ7cvqRXaqI=
------END CERTIFICATE-----
-)";
-
-constexpr BuiltInRoot kBuiltInRoots[] = {
-    {RootId::kIntelSgxRootCa, kIntelSgxRootCaPem,
-     "44a0196b2b99f889b8e149e95b807a350e7424964399e885a7cbb8ccfab674d3"},
-};
 
 absl::StatusOr<X509Ptr> LoadRoot(RootId id, absl::string_view pem) {
   ASSIGN_OR_RETURN(X509Ptr cert, ParseCertificate(pem, RootDisplayName(id)));
@@ -55,6 +26,14 @@ absl::string_view RootFileName(RootId id) {
   switch (id) {
     case RootId::kIntelSgxRootCa:
       return "intel_sgx_root_ca.pem";
+    case RootId::kAmdArkMilan:
+      return "amd_ark_milan.pem";
+    case RootId::kAmdArkGenoa:
+      return "amd_ark_genoa.pem";
+    case RootId::kAmdArkTurin:
+      return "amd_ark_turin.pem";
+    case RootId::kAwsNitroEnclavesRootG1:
+      return "aws_nitro_enclaves_root_g1.pem";
   }
   return "";
 }
@@ -63,6 +42,14 @@ absl::string_view RootDisplayName(RootId id) {
   switch (id) {
     case RootId::kIntelSgxRootCa:
       return "Intel SGX Root CA";
+    case RootId::kAmdArkMilan:
+      return "AMD ARK-Milan";
+    case RootId::kAmdArkGenoa:
+      return "AMD ARK-Genoa";
+    case RootId::kAmdArkTurin:
+      return "AMD ARK-Turin";
+    case RootId::kAwsNitroEnclavesRootG1:
+      return "AWS Nitro Enclaves Root-G1";
   }
   return "";
 }
@@ -70,7 +57,8 @@ absl::string_view RootDisplayName(RootId id) {
 absl::StatusOr<std::shared_ptr<const TrustRoots>> TrustRoots::BuiltIn() {
   std::shared_ptr<TrustRoots> roots(new TrustRoots());
   roots->built_in_ = true;
-  for (const BuiltInRoot& root : kBuiltInRoots) {
+  for (size_t i = 0; i < kBuiltInRootCount; ++i) {
+    const BuiltInRoot& root = kBuiltInRoots[i];
     ASSIGN_OR_RETURN(X509Ptr cert, LoadRoot(root.id, root.pem));
     const std::string fingerprint = HexEncode(CertificateFingerprint(cert.get()));
     if (fingerprint != root.sha256_of_der) {

@@ -16,7 +16,16 @@ namespace teeverify {
 
 enum class RootId {
   kIntelSgxRootCa,
+  kAmdArkMilan,
+  kAmdArkGenoa,
+  kAmdArkTurin,
+  kAwsNitroEnclavesRootG1,
 };
+
+// Every RootId, for loops over roots.
+inline constexpr RootId kAllRootIds[] = {RootId::kIntelSgxRootCa, RootId::kAmdArkMilan,
+                                         RootId::kAmdArkGenoa, RootId::kAmdArkTurin,
+                                         RootId::kAwsNitroEnclavesRootG1};
 
 // File name of a root inside a --roots directory ("intel_sgx_root_ca.pem").
 absl::string_view RootFileName(RootId id);
