@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Contract tests of the tee-verify CLI: exit codes, JSON shape, flags. One case per invocation:
+# Contract tests of the tee-verify CLI (general and TDX): exit codes, JSON shape, flags.
 #   tee_verify_cli_test.sh TEE_VERIFY DATA_DIR CASE     run one case
 #   tee_verify_cli_test.sh list                         print the case names
 set -uo pipefail
@@ -12,17 +12,7 @@ if [ "${1:-}" = "list" ]; then printf '%s\n' "${cases[@]}"; exit 0; fi
 TV="$1"; DATA="$2"; CASE="$3"
 Q="$DATA/tdx/quotes"; C="$DATA/tdx/collateral"
 OUT=$(mktemp); trap 'rm -f "$OUT"' EXIT
-
-fail() { echo "FAIL [$CASE]: $*"; echo "--- output:"; cat "$OUT"; exit 1; }
-# run EXPECTED_EXIT args... : runs tee-verify, captures stdout in $OUT, checks the exit code.
-run() {
-  local want=$1; shift
-  "$TV" "$@" >"$OUT" 2>"$OUT.err"; local got=$?
-  [ "$got" = "$want" ] || { cat "$OUT.err" >>"$OUT"; fail "exit $got, expected $want: tee-verify $*"; }
-  rm -f "$OUT.err"
-}
-# jqeq FILTER EXPECTED : the JSON in $OUT has FILTER == EXPECTED (compared as jq -r text).
-jqeq() { local v; v=$(jq -r "$1" "$OUT") || fail "not JSON"; [ "$v" = "$2" ] || fail "$1 = '$v', expected '$2'"; }
+source "$(dirname "$0")/lib.sh"
 
 case "$CASE" in
 dcap_qvl_verifies)

@@ -5,6 +5,7 @@
 #include <openssl/core_names.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
 #include "absl/strings/str_cat.h"
@@ -28,6 +29,22 @@ absl::Status AddExtension(X509* cert, int nid, const char* value, X509* issuer) 
   const int ok = X509_add_ext(cert, ext, -1);
   X509_EXTENSION_free(ext);
   return ok == 1 ? absl::OkStatus() : Fail("adding extension");
+}
+
+// Signs with `key`, using RSASSA-PSS (MGF1 with the same digest, salt = digest length) when asked.
+template <typename Sign>
+absl::Status SignWith(EVP_PKEY* key, const EVP_MD* md, bool rsa_pss, Sign sign) {
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  EVP_PKEY_CTX* pctx = nullptr;
+  if (!ctx || EVP_DigestSignInit(ctx.get(), &pctx, md, nullptr, key) != 1) {
+    return Fail("initialising signature");
+  }
+  if (rsa_pss && (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+                  EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
+                  EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1)) {
+    return Fail("configuring RSASSA-PSS");
+  }
+  return sign(ctx.get()) > 0 ? absl::OkStatus() : Fail("signing");
 }
 
 }  // namespace
@@ -83,7 +100,11 @@ absl::StatusOr<X509Ptr> MakeCertificate(const CertSpec& spec, EVP_PKEY* subject_
     X509_EXTENSION_free(ext);
     if (ok != 1) return Fail("adding custom extension");
   }
-  if (X509_sign(cert.get(), issuer_key, EVP_sha256()) == 0) return Fail("signing certificate");
+  if (auto s = SignWith(issuer_key, spec.digest, spec.rsa_pss,
+                        [&](EVP_MD_CTX* ctx) { return X509_sign_ctx(cert.get(), ctx); });
+      !s.ok()) {
+    return s;
+  }
   return cert;
 }
 
@@ -109,7 +130,11 @@ absl::StatusOr<X509CrlPtr> MakeCrl(const CrlSpec& spec, X509* issuer, EVP_PKEY* 
     }
   }
   X509_CRL_sort(crl.get());
-  if (X509_CRL_sign(crl.get(), issuer_key, EVP_sha256()) == 0) return Fail("signing CRL");
+  if (auto s = SignWith(issuer_key, spec.digest, spec.rsa_pss,
+                        [&](EVP_MD_CTX* ctx) { return X509_CRL_sign_ctx(crl.get(), ctx); });
+      !s.ok()) {
+    return s;
+  }
   return crl;
 }
 

@@ -24,6 +24,9 @@ struct CertSpec {
   bool is_ca = false;
   // Extra non-critical extensions: dotted OID and the DER of the extension value.
   std::vector<std::pair<std::string, std::string>> extensions;
+  // Signature: digest, and RSASSA-PSS (salt length = digest length, as AMD signs) for RSA issuers.
+  const EVP_MD* digest = EVP_sha256();
+  bool rsa_pss = false;
 };
 
 // Signs a certificate for `subject_key` with `issuer_key`; a null `issuer` makes it self-signed.
@@ -34,6 +37,8 @@ struct CrlSpec {
   absl::Time this_update;
   absl::Time next_update;
   std::vector<X509*> revoked;
+  const EVP_MD* digest = EVP_sha256();
+  bool rsa_pss = false;
 };
 
 absl::StatusOr<X509CrlPtr> MakeCrl(const CrlSpec& spec, X509* issuer, EVP_PKEY* issuer_key);
