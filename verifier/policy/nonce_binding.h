@@ -1,0 +1,29 @@
+// The binding between a login nonce and the evidence (docs/policy.md, "Nonce binding"):
+//
+//   report_data = SHA-512( "tee-auth report-data v1" || 0x00
+//                          || u8(len(nonce)) || nonce
+//                          || u8(len(key_hash)) || key_hash )
+//
+// where key_hash is SHA-256(client public key) or empty. TDX and SEV-SNP carry these 64 bytes in
+// REPORT_DATA; a Nitro document carries them in its `nonce` field. Length prefixes keep the
+// encoding unambiguous; the domain string keeps it from colliding with other uses of REPORT_DATA.
+#ifndef TEE_VERIFIER_POLICY_NONCE_BINDING_H_
+#define TEE_VERIFIER_POLICY_NONCE_BINDING_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace teeverify::policy {
+
+inline constexpr absl::string_view kReportDataDomain = "tee-auth report-data v1";
+inline constexpr size_t kMaxNonceSize = 64;
+
+// The 64 bytes the evidence must carry. Fails on an empty or oversized nonce or key.
+absl::StatusOr<std::string> ExpectedReportData(absl::string_view nonce,
+                                               absl::string_view client_public_key);
+
+}  // namespace teeverify::policy
+
+#endif  // TEE_VERIFIER_POLICY_NONCE_BINDING_H_

@@ -1,0 +1,96 @@
+#include "verifier/policy/policy_engine.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "verifier/common/hex.h"
+#include "verifier/common/openssl_util.h"
+#include "verifier/policy/nonce_binding.h"
+
+namespace teeverify::policy {
+namespace {
+
+template <typename List>
+bool Contains(const List& list, absl::string_view value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+void CheckBinding(const Claims& claims, const v1::Policy& policy, const LoginBinding& binding,
+                  Decision* out) {
+  if (policy.allow_unbound_evidence()) {
+    out->metadata["nonce_binding"] = "unbound (recorded evidence; role allows unbound evidence)";
+    return;
+  }
+  out->metadata["nonce_binding"] = "bound";
+  if (binding.nonce.empty()) {
+    out->mismatches.push_back({"nonce", {"a login nonce bound into the evidence"}, "none supplied"});
+    return;
+  }
+  absl::StatusOr<std::string> expected = ExpectedReportData(binding.nonce, binding.client_public_key);
+  if (!expected.ok()) {
+    out->mismatches.push_back({"nonce", {"1 to 64 bytes"}, std::string(expected.status().message())});
+    return;
+  }
+  if (claims.report_data != *expected) {
+    out->mismatches.push_back({"report_data", {HexEncode(*expected)}, HexEncode(claims.report_data)});
+  }
+  if (!binding.client_public_key.empty()) {
+    out->client_public_key_sha256 = HexEncode(Sha256(binding.client_public_key));
+  }
+}
+
+}  // namespace
+
+namespace internal {
+
+Decision EvaluateClaims(const Claims& claims, const v1::Policy& policy,
+                        const LoginBinding& binding, absl::Time now) {
+  Decision out;
+  const std::string tee(TeeKindName(claims.tee));
+  out.metadata["tee"] = tee;
+  if (!Contains(policy.tee_types(), tee)) {
+    // The role says nothing about this TEE's claims; nothing else can be evaluated.
+    out.mismatches.push_back({"tee", {policy.tee_types().begin(), policy.tee_types().end()}, tee});
+    return out;
+  }
+  if (claims.debug && !policy.allow_debug()) {
+    out.mismatches.push_back({"debug", {"false"}, "true"});
+  }
+  if (claims.tcb_status != kTcbStatusNotApplicable) {
+    out.metadata["tcb_status"] = claims.tcb_status;
+    if (!Contains(policy.allowed_tcb_statuses(), claims.tcb_status)) {
+      out.mismatches.push_back({"tcb_status",
+                                {policy.allowed_tcb_statuses().begin(),
+                                 policy.allowed_tcb_statuses().end()},
+                                claims.tcb_status});
+    }
+  }
+  const TeeRules& rules = RulesOf(claims.tee);
+  for (const ValueField& field : rules.fields) {
+    const StringList& allowed = field.allowed(policy);
+    if (allowed.empty()) continue;
+    const std::string actual = HexEncode(field.actual(claims));
+    if (!Contains(allowed, actual)) {
+      out.mismatches.push_back({std::string(field.name), {allowed.begin(), allowed.end()},
+                                actual.empty() ? "absent" : actual});
+    } else {
+      out.metadata[std::string(field.name)] = actual;
+    }
+  }
+  if (rules.check_extras != nullptr) rules.check_extras(claims, policy, now, &out.mismatches);
+  CheckBinding(claims, policy, binding, &out);
+
+  out.workload_identity = rules.workload_identity(claims);
+  out.metadata["workload_identity"] = out.workload_identity;
+  out.allow = out.mismatches.empty();
+  return out;
+}
+
+}  // namespace internal
+
+Decision Evaluate(const VerifiedClaims& claims, const v1::Policy& policy,
+                  const LoginBinding& binding, absl::Time now) {
+  return internal::EvaluateClaims(claims.claims(), policy, binding, now);
+}
+
+}  // namespace teeverify::policy

@@ -1,0 +1,47 @@
+// Evaluates a role's policy against verified claims: allow only when every constraint holds, and
+// when not, report every unmet constraint (field, allowed values, actual value), not just the
+// first. A deny is a normal answer, not an error.
+#ifndef TEE_VERIFIER_POLICY_POLICY_ENGINE_H_
+#define TEE_VERIFIER_POLICY_POLICY_ENGINE_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "teeverify/v1/verifier.pb.h"
+#include "verifier/claims/claims.h"
+#include "verifier/policy/tee_rules.h"
+
+namespace teeverify::policy {
+
+// What the login presented besides the evidence: the server nonce and an optional client key
+// bound with it (nonce_binding.h).
+struct LoginBinding {
+  absl::string_view nonce;
+  absl::string_view client_public_key;
+};
+
+struct Decision {
+  bool allow = false;
+  std::vector<Mismatch> mismatches;
+  std::string workload_identity;
+  // The claims the role constrained and a few facts about the login, for token metadata.
+  std::map<std::string, std::string> metadata;
+  std::string client_public_key_sha256;  // hex, when a key was bound
+};
+
+// `policy` must be the normalized form from ValidatePolicy; `now` is the verification time.
+Decision Evaluate(const VerifiedClaims& claims, const v1::Policy& policy,
+                  const LoginBinding& binding, absl::Time now);
+
+namespace internal {
+// The same over plain claims, for tests of the rules themselves.
+Decision EvaluateClaims(const Claims& claims, const v1::Policy& policy,
+                        const LoginBinding& binding, absl::Time now);
+}  // namespace internal
+
+}  // namespace teeverify::policy
+
+#endif  // TEE_VERIFIER_POLICY_POLICY_ENGINE_H_

@@ -1,0 +1,134 @@
+#include "verifier/policy/policy_validation.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/util/json_util.h"
+#include "verifier/claims/claims.h"
+#include "verifier/common/errors.h"
+#include "verifier/common/hex.h"
+#include "verifier/policy/tee_rules.h"
+#include "verifier/tdx/tcb_status.h"
+
+namespace teeverify::policy {
+namespace {
+
+// Lowercases, checks hex and exact length, and removes duplicates of one value list.
+void NormalizeValues(const ValueField& field, v1::Policy* p, std::vector<std::string>* errors) {
+  StringList* values = field.mutable_allowed(p);
+  std::vector<std::string> seen;
+  for (int i = 0; i < values->size(); ++i) {
+    std::string value = absl::AsciiStrToLower((*values)[i]);
+    const std::string where = absl::StrCat(field.name, "[", i, "]");
+    absl::StatusOr<std::string> raw = HexDecode(value, where);
+    if (!raw.ok()) {
+      errors->push_back(std::string(raw.status().message()));
+    } else if (raw->size() != field.length) {
+      errors->push_back(absl::StrCat(where, ": expected ", field.length, " bytes (",
+                                     2 * field.length, " hex digits), got ", raw->size()));
+    } else if (std::find(seen.begin(), seen.end(), value) == seen.end()) {
+      seen.push_back(value);
+    }
+  }
+  values->Clear();
+  for (std::string& v : seen) values->Add(std::move(v));
+}
+
+std::string BindingFieldList(const TeeRules& tee) {
+  std::vector<absl::string_view> names;
+  for (const ValueField& f : tee.fields) {
+    if (f.binds_workload) names.push_back(f.name);
+  }
+  return absl::StrJoin(names, ", ");
+}
+
+}  // namespace
+
+PolicyValidation ValidatePolicy(const v1::Policy& policy) {
+  PolicyValidation out;
+  out.normalized = policy;
+  v1::Policy* p = &out.normalized;
+  std::vector<std::string>& errors = out.errors;
+
+  std::set<TeeKind> tees;
+  if (p->tee_types().empty()) {
+    errors.push_back("tee_types: required: list the TEE types this role admits (tdx, sev-snp, nitro)");
+  }
+  for (int i = 0; i < p->tee_types_size(); ++i) {
+    const std::optional<TeeKind> tee = ParseTeeKind(absl::AsciiStrToLower(p->tee_types(i)));
+    if (!tee) {
+      errors.push_back(absl::StrCat("tee_types[", i, "]: \"", p->tee_types(i),
+                                    "\" is not one of: tdx, sev-snp, nitro"));
+    } else if (!tees.insert(*tee).second) {
+      errors.push_back(absl::StrCat("tee_types[", i, "]: \"", p->tee_types(i), "\" is listed twice"));
+    }
+  }
+  p->clear_tee_types();
+  for (TeeKind tee : tees) p->add_tee_types(std::string(TeeKindName(tee)));
+
+  for (const TeeRules* tee : {&TdxRules(), &SnpRules(), &NitroRules()}) {
+    const bool allowed = tees.count(tee->tee) > 0;
+    if (tee->section_set(*p) && !allowed) {
+      errors.push_back(absl::StrCat(tee->policy_section, ": constraints given, but \"",
+                                    TeeKindName(tee->tee), "\" is not in tee_types"));
+    }
+    bool binds = false;
+    for (const ValueField& field : tee->fields) {
+      NormalizeValues(field, p, &errors);
+      binds |= field.binds_workload && !field.allowed(*p).empty();
+    }
+    if (allowed && !binds) {
+      errors.push_back(absl::StrCat("tee_types admits \"", TeeKindName(tee->tee),
+                                    "\" but the role constrains none of its measurements, so any ",
+                                    TeeKindName(tee->tee), " workload would match: set at least one of ",
+                                    BindingFieldList(*tee)));
+    }
+    if (tee->section_set(*p) && tee->validate_extras != nullptr) tee->validate_extras(p, &errors);
+  }
+
+  if (p->allowed_tcb_statuses().empty()) p->add_allowed_tcb_statuses("UpToDate");
+  for (int i = 0; i < p->allowed_tcb_statuses_size(); ++i) {
+    const std::optional<tdx::TcbStatus> status = tdx::ParseTcbStatus(p->allowed_tcb_statuses(i));
+    if (!status) {
+      errors.push_back(absl::StrCat("allowed_tcb_statuses[", i, "]: \"", p->allowed_tcb_statuses(i),
+                                    "\" is not an Intel TCB status (UpToDate, SWHardeningNeeded, "
+                                    "ConfigurationNeeded, ConfigurationAndSWHardeningNeeded, "
+                                    "OutOfDate, OutOfDateConfigurationNeeded)"));
+    } else if (*status == tdx::TcbStatus::kRevoked) {
+      errors.push_back(absl::StrCat("allowed_tcb_statuses[", i,
+                                    "]: Revoked evidence never verifies and cannot be allowed"));
+    }
+  }
+  if (p->max_evidence_age_seconds() < 0) {
+    errors.push_back("max_evidence_age_seconds: must not be negative");
+  } else if (p->max_evidence_age_seconds() == 0) {
+    p->set_max_evidence_age_seconds(kDefaultMaxEvidenceAgeSeconds);
+  }
+  return out;
+}
+
+absl::StatusOr<v1::Policy> PolicyFromJson(absl::string_view json) {
+  v1::Policy policy;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  const auto status = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(json.data(), json.size()), &policy, options);
+  if (!status.ok()) {
+    return MakeError(v1::REASON_BAD_REQUEST,
+                     absl::StrCat("policy JSON: ", std::string(status.message())));
+  }
+  return policy;
+}
+
+std::string PolicyToJson(const v1::Policy& policy) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(policy, &json, options);
+  return json;
+}
+
+}  // namespace teeverify::policy

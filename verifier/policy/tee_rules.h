@@ -1,0 +1,63 @@
+// What a role can constrain, described once per TEE, so that validating a role (when it is
+// written) and evaluating it (at login) read the same description.
+#ifndef TEE_VERIFIER_POLICY_TEE_RULES_H_
+#define TEE_VERIFIER_POLICY_TEE_RULES_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "google/protobuf/repeated_ptr_field.h"
+#include "teeverify/v1/verifier.pb.h"
+#include "verifier/claims/claims.h"
+
+namespace teeverify::policy {
+
+using StringList = google::protobuf::RepeatedPtrField<std::string>;
+
+// One unmet constraint: the claim, the values the role allows, the value the evidence has.
+struct Mismatch {
+  std::string field;
+  std::vector<std::string> expected;
+  std::string actual;
+};
+
+// A measurement-like claim matched against a list of allowed hex values.
+struct ValueField {
+  absl::string_view name;  // "tdx.mrtd"
+  size_t length;           // exact length in bytes of each allowed value
+  // True when constraining this field pins the workload's code or configuration; a role must set
+  // at least one such field for each TEE it admits.
+  bool binds_workload;
+  StringList* (*mutable_allowed)(v1::Policy*);
+  const StringList& (*allowed)(const v1::Policy&);
+  std::string (*actual)(const Claims&);  // the claim's raw bytes; empty when absent
+};
+
+struct TeeRules {
+  TeeKind tee;
+  absl::string_view policy_section;  // "tdx", "sev_snp", "nitro"
+  bool (*section_set)(const v1::Policy&);
+  absl::Span<const ValueField> fields;
+  // Checks and normalizes constraints other than value lists (may be null).
+  void (*validate_extras)(v1::Policy* policy, std::vector<std::string>* errors);
+  // Evaluates constraints other than value lists (may be null).
+  void (*check_extras)(const Claims& claims, const v1::Policy& policy, absl::Time now,
+                       std::vector<Mismatch>* out);
+  // A stable identity of the workload for the Vault entity alias (docs/policy.md).
+  std::string (*workload_identity)(const Claims& claims);
+};
+
+const TeeRules& TdxRules();
+const TeeRules& SnpRules();
+const TeeRules& NitroRules();
+const TeeRules& RulesOf(TeeKind tee);
+
+// "<tee>:" followed by the hex SHA-256 of `parts` concatenated.
+std::string IdentityDigest(TeeKind tee, std::initializer_list<std::string> parts);
+
+}  // namespace teeverify::policy
+
+#endif  // TEE_VERIFIER_POLICY_TEE_RULES_H_
