@@ -1,0 +1,221 @@
+// SEV-SNP verification, in order (docs/sev-snp.md):
+//   1. parse the evidence (report, optional certificate table);
+//   2. the report must be signed (SIGNING_KEY VCEK or VLEK, MASK_CHIP_KEY clear);
+//   3. collect the VCEK/VLEK (and ASK/ASVK, ARK) from --cert and the table; read its extensions;
+//   4. the product from the report's CPUID fields and the certificate's productName (must agree);
+//   5. the chain VCEK -> ASK -> ARK / VLEK -> ASVK -> ARK at `now`;
+//   6. the certificate is for this platform: hwID == CHIP_ID (VCEK), TCB == REPORTED_TCB;
+//   7. the ECDSA P-384 signature over bytes 0x000..0x29F.
+#include "verifier/snp/snp_verifier.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "verifier/common/errors.h"
+#include "verifier/common/hex.h"
+#include "verifier/common/status_macros.h"
+#include "verifier/crypto/ecdsa.h"
+#include "verifier/crypto/x509_util.h"
+#include "verifier/snp/amd_chain.h"
+#include "verifier/snp/extended_evidence.h"
+#include "verifier/snp/product.h"
+#include "verifier/snp/report_parser.h"
+#include "verifier/snp/snp_certificates.h"
+#include "verifier/snp/vcek_extensions.h"
+
+namespace teeverify {
+namespace {
+
+using snp::Product;
+using snp::Report;
+using snp::SigningKey;
+using snp::VekExtensions;
+
+absl::Status Mismatch(absl::string_view message) {
+  return MakeError(v1::REASON_PLATFORM_MISMATCH, absl::StrCat("sev-snp: ", message));
+}
+
+// Reports with SIGNING_KEY 7 or MASK_CHIP_KEY set carry a zero signature: nothing to verify.
+absl::Status CheckSigned(const Report& report) {
+  if (report.signing_key() == SigningKey::kNone) {
+    return Unsupported("sev-snp report: SIGNING_KEY is 7 (no key): the report is not signed");
+  }
+  if (report.mask_chip_key()) {
+    return Unsupported("sev-snp report: MASK_CHIP_KEY is set: the firmware did not sign the report");
+  }
+  return absl::OkStatus();
+}
+
+std::string CpuidText(const Report& r) {
+  return absl::StrCat("family 0x", absl::Hex(r.cpuid_fam_id), " model 0x",
+                      absl::Hex(r.cpuid_mod_id));
+}
+
+// The product of the certificate, which for version >= 3 reports must be the CPU's too. All-zero
+// CPUID fields say nothing and leave the certificate's product.
+absl::StatusOr<Product> DetermineProduct(const Report& report, const VekExtensions& ext,
+                                         absl::string_view leaf) {
+  ASSIGN_OR_RETURN(const Product from_cert, snp::ProductFromVekName(ext.product_name));
+  if (!report.has_cpuid() || (report.cpuid_fam_id == 0 && report.cpuid_mod_id == 0)) {
+    return from_cert;
+  }
+  const std::optional<Product> from_cpu =
+      snp::ProductFromCpuid(report.cpuid_fam_id, report.cpuid_mod_id);
+  if (!from_cpu) {
+    return Unsupported(absl::StrCat("sev-snp report: CPUID ", CpuidText(report),
+                                    " is not a Milan, Genoa or Turin processor"));
+  }
+  if (*from_cpu != from_cert) {
+    return Mismatch(absl::StrCat("the report comes from a ", snp::ProductName(*from_cpu),
+                                 " processor (CPUID ", CpuidText(report), ") but the ", leaf,
+                                 " is for ", snp::ProductName(from_cert), " (productName \"",
+                                 ext.product_name, "\")"));
+  }
+  return from_cert;
+}
+
+// A VCEK is specific to one chip: its hwID is the report's CHIP_ID (Turin: the first 8 bytes,
+// the other 56 zero). VLEKs are not chip-specific and have no hwID.
+absl::Status CheckChipId(const Report& report, const VekExtensions& ext, Product product) {
+  if (!ext.hw_id) return Mismatch("the VCEK has no hwID extension (1.3.6.1.4.1.3704.1.4)");
+  const size_t size = product == Product::kTurin ? snp::kHwIdSizeTurin : snp::kHwIdSizeMilanGenoa;
+  if (ext.hw_id->size() != size) {
+    return Mismatch(absl::StrCat("the VCEK's hwID has ", ext.hw_id->size(), " bytes; a ",
+                                 snp::ProductName(product), " hwID has ", size));
+  }
+  const absl::string_view chip_id = AsView(report.chip_id);
+  if (chip_id.substr(0, size) != *ext.hw_id ||
+      chip_id.substr(size).find_first_not_of('\0') != absl::string_view::npos) {
+    return Mismatch(absl::StrCat("the VCEK's hwID ", HexEncode(*ext.hw_id),
+                                 " is not the report's CHIP_ID ", HexEncode(chip_id),
+                                 IsAllZero(report.chip_id) ? " (masked: all zero)" : "",
+                                 ": the VCEK belongs to another chip"));
+  }
+  return absl::OkStatus();
+}
+
+// The VCEK/VLEK is derived for one TCB: its SPL extensions must be the report's REPORTED_TCB,
+// component by component and as a whole (so the reserved bytes are zero too).
+absl::Status CheckTcb(const Report& report, const VekExtensions& ext, Product product,
+                      absl::string_view leaf) {
+  const snp::TcbVersion reported = snp::DecodeTcb(report.reported_tcb, product);
+  if (product == Product::kTurin && !ext.fmc_spl) {
+    return Mismatch(absl::StrCat("the Turin ", leaf, " has no fmcSPL extension"));
+  }
+  std::vector<std::string> diffs;
+  auto compare = [&](absl::string_view name, uint8_t cert, uint8_t tcb) {
+    if (cert != tcb) diffs.push_back(absl::StrCat(name, " ", cert, " vs ", tcb));
+  };
+  if (product == Product::kTurin) compare("fmcSPL/fmc", *ext.fmc_spl, *reported.fmc);
+  compare("blSPL/boot_loader", ext.bl_spl, reported.boot_loader);
+  compare("teeSPL/tee", ext.tee_spl, reported.tee);
+  compare("snpSPL/snp", ext.snp_spl, reported.snp);
+  compare("ucodeSPL/microcode", ext.ucode_spl, reported.microcode);
+  if (!diffs.empty()) {
+    return Mismatch(absl::StrCat("the ", leaf, "'s TCB is not the report's REPORTED_TCB 0x",
+                                 absl::Hex(report.reported_tcb), " (", absl::StrJoin(diffs, ", "),
+                                 ")"));
+  }
+  if (snp::EncodeTcb(reported, product) != report.reported_tcb) {
+    return Mismatch(absl::StrCat("REPORTED_TCB 0x", absl::Hex(report.reported_tcb),
+                                 " sets reserved bits; the ", leaf, "'s TCB is 0x",
+                                 absl::Hex(snp::EncodeTcb(reported, product))));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSignature(const Report& report, X509* vek, absl::string_view leaf) {
+  const std::string r_s = absl::StrCat(AsView(report.signature_r), AsView(report.signature_s));
+  return VerifyEcdsaRaw(X509_get0_pubkey(vek), EVP_sha384(), report.signed_bytes, r_s,
+                        ByteOrder::kLittleEndian,
+                        absl::StrCat("sev-snp report: signature by the ", leaf, " ",
+                                     DescribeCertificate(vek)));
+}
+
+Claims ParsedClaims(const Report& report, Product product, absl::Time now) {
+  Claims claims;
+  claims.tee = TeeKind::kSevSnp;
+  claims.verified_at = now;
+  claims.debug = report.policy_bit(snp::kPolicyDebugBit);
+  claims.report_data = std::string(AsView(report.report_data));
+  claims.sev_snp = snp::SnpClaimsFromReport(report, product);
+  return claims;
+}
+
+}  // namespace
+
+SnpVerifier::SnpVerifier(std::shared_ptr<const TrustRoots> roots) : roots_(std::move(roots)) {}
+
+absl::StatusOr<VerifiedClaims> SnpVerifier::Verify(absl::string_view evidence,
+                                                   absl::string_view certificate,
+                                                   absl::Time now) const {
+  // 1-2. Layout, and a report that is signed at all.
+  ASSIGN_OR_RETURN(const snp::SnpEvidence parsed, snp::ParseEvidence(evidence));
+  const Report& report = parsed.report;
+  RETURN_IF_ERROR(CheckSigned(report));
+  const bool vlek = report.signing_key() == SigningKey::kVlek;
+  const absl::string_view leaf = snp::LeafRole(vlek);
+
+  // 3-4. The signing key's certificate and what it says about the platform.
+  ASSIGN_OR_RETURN(snp::SnpCertificates certs,
+                   snp::CollectCertificates(parsed, certificate, vlek));
+  ASSIGN_OR_RETURN(const VekExtensions ext, snp::ParseVekExtensions(certs.vek.get()));
+  ASSIGN_OR_RETURN(const Product product, DetermineProduct(report, ext, leaf));
+
+  // 5. The certificate chains to the trusted ARK of that product.
+  ASSIGN_OR_RETURN(const ValidityWindow window,
+                   snp::VerifyAmdChain(*roots_, product, vlek,
+                                       {certs.vek.get(), certs.intermediate.get(), certs.ark.get()},
+                                       now));
+
+  // 6. The certificate is this platform's, at this TCB.
+  if (!vlek) RETURN_IF_ERROR(CheckChipId(report, ext, product));
+  RETURN_IF_ERROR(CheckTcb(report, ext, product, leaf));
+
+  // 7. The report is what the key signed.
+  RETURN_IF_ERROR(CheckSignature(report, certs.vek.get(), leaf));
+
+  Claims claims = ParsedClaims(report, product, now);
+  claims.tcb_status = std::string(kTcbStatusNotApplicable);
+  claims.valid_until = window.not_after;
+  if (vlek) claims.sev_snp->csp_id = ext.csp_id;
+  return VerifiedClaims(std::move(claims));
+}
+
+absl::StatusOr<Claims> SnpVerifier::Inspect(absl::string_view evidence, absl::Time now) {
+  ASSIGN_OR_RETURN(const snp::SnpEvidence parsed, snp::ParseEvidence(evidence));
+  const Report& report = parsed.report;
+  std::vector<std::string> warnings;
+  if (absl::Status signed_status = CheckSigned(report); !signed_status.ok()) {
+    warnings.emplace_back(signed_status.message());
+  }
+  // The product: the CPU's when the report says, else the carried certificate's, else Milan (the
+  // TCB layout of Milan and Genoa is the same, and version 2 reports predate Turin).
+  std::optional<Product> product;
+  if (report.has_cpuid()) product = snp::ProductFromCpuid(report.cpuid_fam_id, report.cpuid_mod_id);
+  const bool vlek = report.signing_key() == SigningKey::kVlek;
+  absl::StatusOr<snp::SnpCertificates> certs = snp::CollectCertificates(parsed, "", vlek);
+  std::optional<std::string> csp_id;
+  if (certs.ok()) {
+    absl::StatusOr<VekExtensions> ext = snp::ParseVekExtensions(certs->vek.get());
+    absl::StatusOr<Product> from_cert =
+        ext.ok() ? snp::ProductFromVekName(ext->product_name) : ext.status();
+    if (from_cert.ok() && !product) product = *from_cert;
+    if (!from_cert.ok()) warnings.emplace_back(from_cert.status().message());
+    if (ext.ok() && vlek) csp_id = ext->csp_id;
+  }
+  if (!product) {
+    warnings.push_back(
+        "sev-snp: the product is not known without a CPUID field or a certificate; TCB values "
+        "are decoded with the Milan/Genoa layout");
+  }
+  Claims claims = ParsedClaims(report, product.value_or(Product::kMilan), now);
+  claims.sev_snp->csp_id = csp_id;
+  claims.warnings = std::move(warnings);
+  return claims;
+}
+
+bool LooksLikeSnpEvidence(absl::string_view bytes) { return snp::LooksLikeSnpReport(bytes); }
+
+}  // namespace teeverify
