@@ -1,0 +1,47 @@
+#include "verifier/nitro/cose.h"
+
+#include <openssl/core_names.h>
+
+#include "absl/strings/str_cat.h"
+#include "verifier/common/errors.h"
+#include "verifier/common/openssl_util.h"
+#include "verifier/crypto/ecdsa.h"
+#include "verifier/nitro/cbor_writer.h"
+
+namespace teeverify::nitro {
+
+std::string SigStructure(absl::string_view protected_header, absl::string_view payload) {
+  CborWriter w;
+  w.ArrayStart(4);
+  w.Text("Signature1");
+  w.Bytes(protected_header);
+  w.Bytes("");  // external_aad: Nitro documents use none
+  w.Bytes(payload);
+  return w.Take();
+}
+
+absl::Status VerifyEs384(const AttestationDocument& document, EVP_PKEY* key,
+                         absl::string_view signer) {
+  char group[64] = {0};
+  size_t group_len = 0;
+  if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC ||
+      EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                     &group_len) != 1 ||
+      absl::string_view(group, group_len) != "secp384r1") {
+    ClearOpenSslErrors();
+    return MakeError(v1::REASON_CERT_CHAIN_INVALID,
+                     absl::StrCat("nitro document: signing certificate ", signer,
+                                  " does not hold an EC P-384 key, which ES384 requires"));
+  }
+  if (document.signature.size() != kEs384SignatureSize) {
+    return Malformed(absl::StrCat("nitro document: the signature is ", document.signature.size(),
+                                  " bytes, expected ", kEs384SignatureSize));
+  }
+  return VerifyEcdsaRaw(key, EVP_sha384(),
+                        SigStructure(document.protected_header, document.payload_bytes),
+                        document.signature, ByteOrder::kBigEndian,
+                        absl::StrCat("nitro document: COSE_Sign1 ES384 signature by certificate ",
+                                     signer));
+}
+
+}  // namespace teeverify::nitro

@@ -1,0 +1,28 @@
+// The forms in which a Nitro attestation document reaches us: the raw COSE_Sign1 bytes, or their
+// base64 text (what the NSM SDKs and most HTTP APIs hand over). Base64 is recognised when the
+// input consists only of the base64 alphabet and whitespace, which a raw COSE_Sign1 (first byte
+// 0x84 or 0xd2) never does, and is then decoded strictly.
+#ifndef TEE_VERIFIER_NITRO_DOCUMENT_INPUT_H_
+#define TEE_VERIFIER_NITRO_DOCUMENT_INPUT_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace teeverify::nitro {
+
+// Only A-Z a-z 0-9 + / = and whitespace, and at least one non-whitespace character.
+bool LooksLikeBase64(absl::string_view text);
+
+// RFC 4648 §4 base64: whitespace anywhere is ignored; otherwise the alphabet only, padded to a
+// multiple of 4, '=' only at the end, and the unused bits before the padding zero (so that every
+// document has exactly one text form). `what` names the input in errors.
+absl::StatusOr<std::string> DecodeBase64Strict(absl::string_view text, absl::string_view what);
+
+// The COSE_Sign1 bytes of `input`: base64-decoded when it looks like base64, else as given.
+absl::StatusOr<std::string> DocumentBytes(absl::string_view input);
+
+}  // namespace teeverify::nitro
+
+#endif  // TEE_VERIFIER_NITRO_DOCUMENT_INPUT_H_
