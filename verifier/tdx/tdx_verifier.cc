@@ -83,7 +83,8 @@ absl::StatusOr<VerifiedClaims> TdxVerifier::Verify(absl::string_view quote_bytes
   ASSIGN_OR_RETURN(X509* root, roots_->Get(RootId::kIntelSgxRootCa));
   ASSIGN_OR_RETURN(std::shared_ptr<const VerifiedTdxCollateral> verified,
                    tdx::VerifyTdxCollateral(collateral, root, now));
-  return VerifyParsed(quote, *verified, now);
+  ASSIGN_OR_RETURN(std::shared_ptr<const VerifiedPckChain> pck, PckChain(quote, now));
+  return VerifyWithChain(quote, *pck, *verified, now);
 }
 
 absl::StatusOr<VerifiedClaims> TdxVerifier::Verify(absl::string_view quote_bytes,
@@ -91,17 +92,42 @@ absl::StatusOr<VerifiedClaims> TdxVerifier::Verify(absl::string_view quote_bytes
                                                    absl::Time now) const {
   ASSIGN_OR_RETURN(const Quote quote, tdx::ParseQuote(quote_bytes));
   RETURN_IF_ERROR(CheckWindow(collateral.window, now, "tdx collateral"));
-  return VerifyParsed(quote, collateral, now);
+  ASSIGN_OR_RETURN(std::shared_ptr<const VerifiedPckChain> pck, PckChain(quote, now));
+  return VerifyWithChain(quote, *pck, collateral, now);
 }
 
-absl::StatusOr<VerifiedClaims> TdxVerifier::VerifyParsed(const Quote& quote,
-                                                         const VerifiedTdxCollateral& collateral,
-                                                         absl::Time now) const {
-  ASSIGN_OR_RETURN(X509* root, roots_->Get(RootId::kIntelSgxRootCa));
+absl::StatusOr<VerifiedClaims> TdxVerifier::Verify(absl::string_view quote_bytes,
+                                                   const TdxCollateralProvider& provider,
+                                                   absl::Time now) const {
+  ASSIGN_OR_RETURN(const Quote quote, tdx::ParseQuote(quote_bytes));
+  ASSIGN_OR_RETURN(std::shared_ptr<const VerifiedPckChain> pck, PckChain(quote, now));
+  ASSIGN_OR_RETURN(std::shared_ptr<const VerifiedTdxCollateral> collateral,
+                   provider.ForPlatform(pck->extensions.fmspc, now));
+  return VerifyWithChain(quote, *pck, *collateral, now);
+}
 
-  // 1. The PCK chain leads to the pinned Intel root and nothing on it is revoked.
+// 1. The PCK chain leads to the pinned Intel root (verified once per chain when cached).
+absl::StatusOr<std::shared_ptr<const VerifiedPckChain>> TdxVerifier::PckChain(
+    const Quote& quote, absl::Time now) const {
+  const std::string& pem = quote.certification.pck_chain_pem;
+  std::string key;
+  if (pck_cache_) {
+    key = std::string(AsView(Sha256(pem)));
+    if (auto hit = pck_cache_->Get(key, now)) return hit;
+  }
+  ASSIGN_OR_RETURN(X509* root, roots_->Get(RootId::kIntelSgxRootCa));
   ASSIGN_OR_RETURN(std::shared_ptr<const VerifiedPckChain> pck,
-                   tdx::VerifyPckChain(quote.certification.pck_chain_pem, root, now));
+                   tdx::VerifyPckChain(pem, root, now));
+  if (pck_cache_) pck_cache_->Put(key, pck, pck->window);
+  return pck;
+}
+
+absl::StatusOr<VerifiedClaims> TdxVerifier::VerifyWithChain(const Quote& quote,
+                                                            const VerifiedPckChain& pck_chain,
+                                                            const VerifiedTdxCollateral& collateral,
+                                                            absl::Time now) const {
+  const VerifiedPckChain* pck = &pck_chain;
+  // Nothing on the PCK chain is revoked by the (verified, current) collateral.
   RETURN_IF_ERROR(CheckRevocation(*pck, collateral));
 
   // 2. The collateral is about this platform.
