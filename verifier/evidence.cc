@@ -18,8 +18,8 @@ absl::StatusOr<TeeKind> DetectTee(absl::string_view evidence) {
 }
 
 EvidenceVerifier::EvidenceVerifier(std::shared_ptr<const TrustRoots> roots,
-                                   std::shared_ptr<PckChainCache> pck_cache)
-    : roots_(std::move(roots)), tdx_(roots_, std::move(pck_cache)), snp_(roots_), nitro_(roots_) {}
+                                   std::shared_ptr<TdxCaches> tdx_caches)
+    : roots_(std::move(roots)), tdx_(roots_, std::move(tdx_caches)), snp_(roots_), nitro_(roots_) {}
 
 absl::StatusOr<TeeKind> EvidenceVerifier::ResolveTee(const EvidenceRequest& request) {
   if (request.evidence.empty()) return MakeError(v1::REASON_BAD_REQUEST, "evidence is empty");

@@ -37,9 +37,9 @@ absl::StatusOr<TeeKind> DetectTee(absl::string_view evidence);
 
 class EvidenceVerifier {
  public:
-  // `pck_cache` is optional (servers pass one; see TdxVerifier).
+  // `tdx_caches` is optional (servers pass one; see TdxVerifier).
   explicit EvidenceVerifier(std::shared_ptr<const TrustRoots> roots,
-                            std::shared_ptr<PckChainCache> pck_cache = nullptr);
+                            std::shared_ptr<TdxCaches> tdx_caches = nullptr);
 
   const TrustRoots& roots() const { return *roots_; }
 

@@ -27,16 +27,28 @@ class TdxCollateralProvider {
       const ByteArray<6>& fmspc, absl::Time now) const = 0;
 };
 
-using PckChainCache = ExpiringCache<tdx::VerifiedPckChain>;
+// An EC public key built from raw X||Y, shared read-only between threads.
+struct CachedKey {
+  EvpPkeyPtr key;
+};
+
+// What a server keeps between TDX verifications of the same platform: verified PCK chains (by
+// their PEM) and attestation keys (by X||Y; a quoting enclave reuses its key across quotes).
+// Revocation and every per-quote signature are still checked on each call.
+struct TdxCaches {
+  explicit TdxCaches(size_t capacity) : pck_chains(capacity), attestation_keys(capacity) {}
+  ExpiringCache<tdx::VerifiedPckChain> pck_chains;
+  ExpiringCache<CachedKey> attestation_keys;
+};
 
 // Immutable and thread-safe (the optional cache is internally synchronized).
 class TdxVerifier {
  public:
-  // With `pck_cache`, a PCK chain verified once is reused while all its certificates are valid;
+  // With `caches`, a PCK chain verified once is reused while all its certificates are valid;
   // revocation is still checked against the collateral on every call.
   explicit TdxVerifier(std::shared_ptr<const TrustRoots> roots,
-                       std::shared_ptr<PckChainCache> pck_cache = nullptr)
-      : roots_(std::move(roots)), pck_cache_(std::move(pck_cache)) {}
+                       std::shared_ptr<TdxCaches> caches = nullptr)
+      : roots_(std::move(roots)), caches_(std::move(caches)) {}
 
   absl::StatusOr<VerifiedClaims> Verify(absl::string_view quote, const tdx::TdxCollateral& collateral,
                                         absl::Time now) const;
@@ -57,14 +69,16 @@ class TdxVerifier {
 
  private:
   absl::StatusOr<std::shared_ptr<const tdx::VerifiedPckChain>> PckChain(
-      const tdx::Quote& quote, absl::Time now) const;
+      const tdx::Quote& quote, absl::Time now, CertificatePool* pool = nullptr) const;
   absl::StatusOr<VerifiedClaims> VerifyWithChain(const tdx::Quote& quote,
                                                  const tdx::VerifiedPckChain& pck,
                                                  const tdx::VerifiedTdxCollateral& collateral,
                                                  absl::Time now) const;
 
+  absl::StatusOr<std::shared_ptr<const CachedKey>> AttestationKey(const tdx::Quote& quote) const;
+
   std::shared_ptr<const TrustRoots> roots_;
-  std::shared_ptr<PckChainCache> pck_cache_;
+  std::shared_ptr<TdxCaches> caches_;
 };
 
 }  // namespace teeverify
