@@ -17,8 +17,9 @@ absl::StatusOr<TeeKind> DetectTee(absl::string_view evidence) {
       "attestation document); pass --tee to force one");
 }
 
-EvidenceVerifier::EvidenceVerifier(std::shared_ptr<const TrustRoots> roots)
-    : roots_(std::move(roots)), tdx_(roots_), snp_(roots_), nitro_(roots_) {}
+EvidenceVerifier::EvidenceVerifier(std::shared_ptr<const TrustRoots> roots,
+                                   std::shared_ptr<TdxCaches> tdx_caches)
+    : roots_(std::move(roots)), tdx_(roots_, std::move(tdx_caches)), snp_(roots_), nitro_(roots_) {}
 
 absl::StatusOr<TeeKind> EvidenceVerifier::ResolveTee(const EvidenceRequest& request) {
   if (request.evidence.empty()) return MakeError(v1::REASON_BAD_REQUEST, "evidence is empty");
@@ -30,11 +31,14 @@ absl::StatusOr<VerifiedClaims> EvidenceVerifier::VerifyClaims(const EvidenceRequ
                                                               TeeKind tee) const {
   switch (tee) {
     case TeeKind::kTdx:
-      if (!request.tdx_collateral) {
-        return MakeError(v1::REASON_COLLATERAL_MISSING,
-                         "tdx collateral is missing (tee-verify --collateral DIR)");
+      if (request.tdx_collateral) {
+        return tdx_.Verify(request.evidence, *request.tdx_collateral, request.now);
       }
-      return tdx_.Verify(request.evidence, *request.tdx_collateral, request.now);
+      if (request.tdx_collateral_provider != nullptr) {
+        return tdx_.Verify(request.evidence, *request.tdx_collateral_provider, request.now);
+      }
+      return MakeError(v1::REASON_COLLATERAL_MISSING,
+                       "tdx collateral is missing (tee-verify --collateral DIR)");
     case TeeKind::kSevSnp:
       return snp_.Verify(request.evidence, request.certificate, request.now);
     case TeeKind::kNitro:

@@ -23,7 +23,9 @@ struct EvidenceRequest {
   absl::string_view evidence;
   std::optional<TeeKind> tee;  // nullopt: detect from the bytes
   absl::Time now;              // the verification time; always explicit
+  // TDX: collateral given with the request, else looked up by the platform's FMSPC.
   std::optional<tdx::TdxCollateral> tdx_collateral;
+  const TdxCollateralProvider* tdx_collateral_provider = nullptr;
   // SEV-SNP: the VCEK or VLEK (DER or PEM), when the evidence does not carry it.
   absl::string_view certificate;
   // When set, the verified report_data claim must equal these bytes exactly (REASON_NONCE_MISMATCH).
@@ -35,7 +37,11 @@ absl::StatusOr<TeeKind> DetectTee(absl::string_view evidence);
 
 class EvidenceVerifier {
  public:
-  explicit EvidenceVerifier(std::shared_ptr<const TrustRoots> roots);
+  // `tdx_caches` is optional (servers pass one; see TdxVerifier).
+  explicit EvidenceVerifier(std::shared_ptr<const TrustRoots> roots,
+                            std::shared_ptr<TdxCaches> tdx_caches = nullptr);
+
+  const TrustRoots& roots() const { return *roots_; }
 
   absl::StatusOr<VerifiedClaims> Verify(const EvidenceRequest& request) const;
 

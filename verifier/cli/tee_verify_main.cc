@@ -2,10 +2,11 @@
 // tests and benchmarks use it too. Contract (other tools depend on it):
 //
 //   tee-verify [--tee auto|tdx|sev-snp|nitro] [--at RFC3339] [--collateral DIR] [--cert FILE]
-//              [--roots DIR] [--inspect] EVIDENCE
+//              [--roots DIR] [--inspect] [--nonce HEX [--client-key FILE]] [--policy FILE]
+//              EVIDENCE
 //
-// Exit status: 0 verified (or, with --inspect, parsed); 1 rejected, with "error" in the JSON;
-// 2 usage error or unreadable file.
+// Exit status: 0 verified (or, with --inspect, parsed; with --policy, allowed); 1 rejected or
+// denied, with "error" or "reasons" in the JSON; 2 usage error or unreadable file.
 #include <iostream>
 #include <optional>
 #include <string>
@@ -15,9 +16,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "verifier/claims/claims.h"
+#include "verifier/common/hex.h"
 #include "verifier/common/time_util.h"
 #include "verifier/evidence.h"
 #include "verifier/io/files.h"
+#include "verifier/policy/nonce_binding.h"
+#include "verifier/policy/policy_engine.h"
+#include "verifier/policy/policy_validation.h"
 
 namespace teeverify {
 namespace {
@@ -28,7 +33,8 @@ constexpr int kExitUsage = 2;
 
 constexpr absl::string_view kUsage =
     "usage: tee-verify [--tee auto|tdx|sev-snp|nitro] [--at RFC3339] [--collateral DIR]\n"
-    "                  [--cert FILE] [--roots DIR] [--inspect] EVIDENCE\n"
+    "                  [--cert FILE] [--roots DIR] [--inspect] [--nonce HEX [--client-key FILE]]\n"
+    "                  [--policy FILE] EVIDENCE\n"
     "\n"
     "Verifies TEE evidence and prints its claims as JSON.\n"
     "  --tee         evidence format (default: auto, detected from the bytes)\n"
@@ -37,7 +43,11 @@ constexpr absl::string_view kUsage =
     "  --cert        SEV-SNP: VCEK or VLEK certificate, DER or PEM\n"
     "  --roots       directory of test roots replacing the built-in vendor roots\n"
     "  --inspect     parse and print without verifying (verified: false)\n"
-    "Exit status: 0 verified (or parsed with --inspect), 1 rejected, 2 usage error.\n";
+    "  --nonce       the login nonce the evidence must bind (docs/policy.md)\n"
+    "  --client-key  a public key bound together with the nonce\n"
+    "  --policy      a role's policy (JSON); prints the decision and every reason\n"
+    "Exit status: 0 verified (parsed with --inspect, allowed with --policy), 1 rejected or denied,\n"
+    "2 usage error.\n";
 
 struct Options {
   std::optional<TeeKind> tee;
@@ -45,6 +55,9 @@ struct Options {
   std::optional<std::string> collateral_dir;
   std::optional<std::string> cert_file;
   std::optional<std::string> roots_dir;
+  std::optional<std::string> nonce_hex;
+  std::optional<std::string> client_key_file;
+  std::optional<std::string> policy_file;
   bool inspect = false;
   std::string evidence_path;
 };
@@ -93,11 +106,21 @@ std::optional<int> ParseArgs(int argc, char** argv, Options* out) {
       out->cert_file = value;
     } else if (name == "--roots") {
       out->roots_dir = value;
+    } else if (name == "--nonce") {
+      out->nonce_hex = value;
+    } else if (name == "--client-key") {
+      out->client_key_file = value;
+    } else if (name == "--policy") {
+      out->policy_file = value;
     } else {
       return Usage(absl::StrCat("unknown option ", name));
     }
   }
   if (positional.size() != 1) return Usage("expected exactly one EVIDENCE file");
+  if (out->client_key_file && !out->nonce_hex) return Usage("--client-key needs --nonce");
+  if (out->inspect && (out->nonce_hex || out->policy_file)) {
+    return Usage("--inspect does not verify, so it takes neither --nonce nor --policy");
+  }
   out->evidence_path = positional[0];
   return std::nullopt;
 }
@@ -125,6 +148,34 @@ int Run(int argc, char** argv) {
     absl::StatusOr<std::string> cert = ReadFileBytes(*opts.cert_file);
     if (!cert.ok()) return Usage(cert.status().message());
     certificate = *std::move(cert);
+  }
+
+  std::string nonce, client_key;
+  if (opts.nonce_hex) {
+    absl::StatusOr<std::string> raw = HexDecode(*opts.nonce_hex, "--nonce");
+    if (!raw.ok()) return Usage(raw.status().message());
+    nonce = *std::move(raw);
+  }
+  if (opts.client_key_file) {
+    absl::StatusOr<std::string> key = ReadFileBytes(*opts.client_key_file);
+    if (!key.ok()) return Usage(key.status().message());
+    client_key = *std::move(key);
+  }
+  std::optional<v1::Policy> role;
+  if (opts.policy_file) {
+    absl::StatusOr<std::string> text = ReadFileBytes(*opts.policy_file);
+    if (!text.ok()) return Usage(text.status().message());
+    absl::StatusOr<v1::Policy> parsed = policy::PolicyFromJson(*text);
+    policy::PolicyValidation validation;
+    if (parsed.ok()) validation = policy::ValidatePolicy(*parsed);
+    if (!parsed.ok() || !validation.errors.empty()) {
+      nlohmann::ordered_json out = {{"decision", "invalid_policy"}};
+      out["errors"] = parsed.ok() ? validation.errors
+                                  : std::vector<std::string>{std::string(parsed.status().message())};
+      Print(out);
+      return kExitRejected;
+    }
+    role = std::move(validation.normalized);
   }
 
   EvidenceRequest request;
@@ -160,13 +211,34 @@ int Run(int argc, char** argv) {
     }
     request.tdx_collateral = *std::move(collateral);
   }
+  if (!nonce.empty() && !role) {
+    absl::StatusOr<std::string> expected = policy::ExpectedReportData(nonce, client_key);
+    if (!expected.ok()) return Usage(expected.status().message());
+    request.expected_report_data = *std::move(expected);
+  }
   absl::StatusOr<VerifiedClaims> claims = verifier.Verify(request);
   if (!claims.ok()) {
-    Print(RejectionToJson(known_tee, now, claims.status()));
+    nlohmann::ordered_json out = RejectionToJson(known_tee, now, claims.status());
+    if (role) out["decision"] = "deny";
+    Print(out);
     return kExitRejected;
   }
-  Print(ClaimsToJson(*claims));
-  return kExitOk;
+  if (!role) {
+    Print(ClaimsToJson(*claims));
+    return kExitOk;
+  }
+  const policy::Decision decision = policy::Evaluate(*claims, *role, {nonce, client_key}, now);
+  nlohmann::ordered_json out;
+  out["decision"] = decision.allow ? "allow" : "deny";
+  out["reasons"] = nlohmann::ordered_json::array();
+  for (const policy::Mismatch& m : decision.mismatches) {
+    out["reasons"].push_back({{"field", m.field}, {"expected", m.expected}, {"actual", m.actual}});
+  }
+  out["workload_identity"] = decision.workload_identity;
+  out["metadata"] = decision.metadata;
+  out["claims"] = ClaimsToJson(*claims);
+  Print(out);
+  return decision.allow ? kExitOk : kExitRejected;
 }
 
 }  // namespace

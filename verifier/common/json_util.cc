@@ -1,6 +1,7 @@
 #include "verifier/common/json_util.h"
 
 #include "absl/strings/str_cat.h"
+#include "verifier/common/status_macros.h"
 #include "verifier/common/time_util.h"
 
 namespace teeverify {
@@ -16,6 +17,10 @@ class RawScanner {
                                    text_[pos_] == '\r' || text_[pos_] == '\t')) {
       ++pos_;
     }
+  }
+  bool AtEnd() {
+    SkipSpace();
+    return pos_ == text_.size();
   }
   bool Consume(char c) {
     SkipSpace();
@@ -83,36 +88,44 @@ absl::StatusOr<Json> ParseJson(absl::string_view text, absl::string_view what, R
   return doc;
 }
 
+absl::StatusOr<std::vector<std::pair<absl::string_view, absl::string_view>>> RawTopLevelMembers(
+    absl::string_view json, absl::string_view what) {
+  auto invalid = [&](absl::string_view why) {
+    return MakeError(v1::REASON_COLLATERAL_INVALID, absl::StrCat(what, ": ", why));
+  };
+  RawScanner s(json);
+  if (!s.Consume('{')) return invalid("not a JSON object");
+  std::vector<std::pair<absl::string_view, absl::string_view>> members;
+  if (!s.Consume('}')) {
+    do {
+      absl::string_view name, value;
+      if (!s.String(&name) || !s.Consume(':') || !s.Value(&value)) {
+        return invalid("unreadable top-level member");
+      }
+      for (const auto& [existing, unused] : members) {
+        if (existing == name) {
+          return invalid(absl::StrCat("top-level member \"", name, "\" appears more than once"));
+        }
+      }
+      members.emplace_back(name, value);
+    } while (s.Consume(','));
+    if (!s.Consume('}')) return invalid("unterminated top-level object");
+  }
+  if (!s.AtEnd()) return invalid("bytes after the top-level object");
+  return members;
+}
+
 absl::StatusOr<absl::string_view> RawTopLevelMember(absl::string_view json, absl::string_view key,
                                                    absl::string_view what) {
   if (!Json::accept(json.begin(), json.end())) {
     return MakeError(v1::REASON_COLLATERAL_INVALID, absl::StrCat(what, ": not valid JSON"));
   }
-  RawScanner s(json);
-  if (!s.Consume('{')) {
-    return MakeError(v1::REASON_COLLATERAL_INVALID, absl::StrCat(what, ": not a JSON object"));
+  ASSIGN_OR_RETURN(auto members, RawTopLevelMembers(json, what));
+  for (const auto& [name, value] : members) {
+    if (name == key) return value;
   }
-  absl::string_view found;
-  int count = 0;
-  if (!s.Consume('}')) {
-    do {
-      absl::string_view name, value;
-      if (!s.String(&name) || !s.Consume(':') || !s.Value(&value)) {
-        return MakeError(v1::REASON_COLLATERAL_INVALID,
-                         absl::StrCat(what, ": unreadable top-level member"));
-      }
-      if (name == key) {
-        found = value;
-        ++count;
-      }
-    } while (s.Consume(','));
-  }
-  if (count != 1) {
-    return MakeError(v1::REASON_COLLATERAL_INVALID,
-                     absl::StrCat(what, ": top-level member \"", key, "\" ",
-                                  count == 0 ? "is missing" : "appears more than once"));
-  }
-  return found;
+  return MakeError(v1::REASON_COLLATERAL_INVALID,
+                   absl::StrCat(what, ": top-level member \"", key, "\" is missing"));
 }
 
 std::string JsonFields::FieldPath(absl::string_view key) const {

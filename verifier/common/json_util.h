@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 #include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
@@ -25,6 +27,13 @@ absl::StatusOr<Json> ParseJson(absl::string_view text, absl::string_view what, R
 // re-serialized. Fails if the document is not an object, the key is absent or present twice.
 absl::StatusOr<absl::string_view> RawTopLevelMember(absl::string_view json, absl::string_view key,
                                                    absl::string_view what);
+
+// The members of a top-level JSON object as raw text, in order, without parsing the values:
+// `{ "k1": <v1>, "k2": <v2> }` followed only by whitespace. Keys are returned as written (escapes
+// are not decoded, so an escaped key never equals a plain one). Values are only delimited here;
+// a caller must parse any value it uses. Duplicate keys are refused.
+absl::StatusOr<std::vector<std::pair<absl::string_view, absl::string_view>>> RawTopLevelMembers(
+    absl::string_view json, absl::string_view what);
 
 // Typed member access. `path` is the dotted path of `obj` used in errors.
 class JsonFields {

@@ -23,6 +23,16 @@ absl::Status OpenSslError(Reason reason, absl::string_view context) {
 
 void ClearOpenSslErrors() { ERR_clear_error(); }
 
+const EVP_MD* Sha256Md() {
+  static const EVP_MD* md = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+  return md;
+}
+
+const EVP_MD* Sha384Md() {
+  static const EVP_MD* md = EVP_MD_fetch(nullptr, "SHA2-384", nullptr);
+  return md;
+}
+
 ByteArray<32> Sha256(absl::string_view data) {
   ByteArray<32> out;
   SHA256(Uchar(data), data.size(), out.data());

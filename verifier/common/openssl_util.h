@@ -43,6 +43,12 @@ inline const unsigned char* Uchar(absl::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
 
+// SHA-256 and SHA-384 fetched from the default provider once per process. OpenSSL 3 otherwise
+// fetches the implementation on every EVP_DigestVerifyInit(EVP_sha256()), at a cost that shows
+// in warm verification.
+const EVP_MD* Sha256Md();
+const EVP_MD* Sha384Md();
+
 ByteArray<32> Sha256(absl::string_view data);
 ByteArray<48> Sha384(absl::string_view data);
 ByteArray<64> Sha512(absl::string_view data);

@@ -1,6 +1,9 @@
 #include "verifier/crypto/chain.h"
 
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "verifier/common/status_macros.h"
@@ -37,23 +40,20 @@ absl::Status CheckWindow(const ValidityWindow& window, absl::Time now, absl::str
   return absl::OkStatus();
 }
 
-absl::StatusOr<ValidityWindow> VerifyChainToRoot(X509* leaf, absl::Span<X509* const> intermediates,
-                                                 X509* root, absl::Time now,
-                                                 absl::string_view what) {
-  // Time first, certificate by certificate, so that an expired item is named with its dates
-  // rather than reported as OpenSSL's generic "certificate has expired".
-  ValidityWindow path_window;
-  for (X509* cert : {leaf, root}) {
-    ASSIGN_OR_RETURN(ValidityWindow w, CertificateValidity(cert));
-    RETURN_IF_ERROR(CheckWindow(w, now, absl::StrCat(what, ": certificate ", DescribeCertificate(cert))));
-    path_window.Intersect(w);
-  }
-  for (X509* cert : intermediates) {
-    ASSIGN_OR_RETURN(ValidityWindow w, CertificateValidity(cert));
-    RETURN_IF_ERROR(CheckWindow(w, now, absl::StrCat(what, ": certificate ", DescribeCertificate(cert))));
-    path_window.Intersect(w);
-  }
+namespace {
 
+// Extensions that change what a path means, which this validator does not evaluate; a path that
+// carries one is left to OpenSSL's full path validation.
+bool NeedsFullPathValidation(X509* cert) {
+  for (int nid : {NID_name_constraints, NID_policy_constraints, NID_inhibit_any_policy,
+                  NID_proxyCertInfo}) {
+    if (X509_get_ext_by_NID(cert, nid, -1) >= 0) return true;
+  }
+  return false;
+}
+
+absl::Status FullPathValidation(X509* leaf, absl::Span<X509* const> intermediates, X509* root,
+                                absl::Time now, absl::string_view what) {
   X509StorePtr store(X509_STORE_new());
   X509StoreCtxPtr ctx(X509_STORE_CTX_new());
   using StackPtr = std::unique_ptr<STACK_OF(X509), void (*)(STACK_OF(X509)*)>;
@@ -72,8 +72,106 @@ absl::StatusOr<ValidityWindow> VerifyChainToRoot(X509* leaf, absl::Span<X509* co
     ClearOpenSslErrors();
     return MakeError(ReasonForX509Error(err),
                      absl::StrCat(what, ": certificate ", at ? DescribeCertificate(at) : "?",
-                                  " does not chain to the pinned root '",
-                                  SubjectCommonName(root), "': ", X509_verify_cert_error_string(err)));
+                                  " does not chain to the pinned root '", SubjectCommonName(root),
+                                  "': ", X509_verify_cert_error_string(err)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LinkError(absl::string_view what, X509* child, X509* issuer, absl::string_view why) {
+  return MakeError(v1::REASON_CERT_CHAIN_INVALID,
+                   absl::StrCat(what, ": certificate ", DescribeCertificate(child),
+                                " is not validly issued by ", DescribeCertificate(issuer), ": ",
+                                why));
+}
+
+// One link of the path: `issuer` may issue certificates and signed `child`.
+absl::Status VerifyLink(X509* child, X509* issuer, int cas_below_issuer, absl::string_view what) {
+  if ((X509_get_extension_flags(child) & EXFLAG_INVALID) ||
+      (X509_get_extension_flags(issuer) & EXFLAG_INVALID)) {
+    return LinkError(what, child, issuer, "malformed extensions");
+  }
+  for (X509* cert : {child, issuer}) {
+    if (X509_get_extension_flags(cert) & EXFLAG_CRITICAL) {
+      return MakeError(v1::REASON_CERT_CHAIN_INVALID,
+                       absl::StrCat(what, ": certificate ", DescribeCertificate(cert),
+                                    " has a critical extension this verifier does not understand"));
+    }
+  }
+  if (X509_check_ca(issuer) == 0) return LinkError(what, child, issuer, "the issuer is not a CA");
+  const int issued = X509_check_issued(issuer, child);  // names, key identifiers, keyCertSign
+  if (issued != X509_V_OK) {
+    return LinkError(what, child, issuer, X509_verify_cert_error_string(issued));
+  }
+  const long pathlen = X509_get_pathlen(issuer);
+  if (pathlen >= 0 && cas_below_issuer > pathlen) {
+    return LinkError(what, child, issuer, "path length constraint exceeded");
+  }
+  EVP_PKEY* key = X509_get0_pubkey(issuer);
+  if (key == nullptr || X509_verify(child, key) != 1) {
+    ClearOpenSslErrors();
+    return MakeError(v1::REASON_CERT_CHAIN_INVALID,
+                     absl::StrCat(what, ": certificate ", DescribeCertificate(child),
+                                  " signature does not verify under ", DescribeCertificate(issuer)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ValidityWindow> VerifyChainToRoot(X509* leaf, absl::Span<X509* const> intermediates,
+                                                 X509* root, absl::Time now,
+                                                 absl::string_view what, CertificatePool* pool) {
+  // Time first, certificate by certificate, so that an expired item is named with its dates.
+  ValidityWindow path_window;
+  bool needs_full_validation = NeedsFullPathValidation(leaf) || NeedsFullPathValidation(root);
+  for (X509* cert : intermediates) needs_full_validation |= NeedsFullPathValidation(cert);
+  std::vector<X509*> all = {leaf, root};
+  all.insert(all.end(), intermediates.begin(), intermediates.end());
+  for (X509* cert : all) {
+    ASSIGN_OR_RETURN(ValidityWindow w, CertificateValidity(cert));
+    RETURN_IF_ERROR(
+        CheckWindow(w, now, absl::StrCat(what, ": certificate ", DescribeCertificate(cert))));
+    path_window.Intersect(w);
+  }
+  if (needs_full_validation) {
+    RETURN_IF_ERROR(FullPathValidation(leaf, intermediates, root, now, what));
+    return path_window;
+  }
+
+  // Walk up from the leaf: each step takes the root if it issued the current certificate, else
+  // an unused intermediate that did. The root is the only anchor; its self-signature is not the
+  // point (it is pinned by its bytes).
+  std::vector<bool> used(intermediates.size(), false);
+  std::vector<X509*> path = {leaf};
+  X509* current = leaf;
+  while (current != root) {
+    X509* issuer = nullptr;
+    if (X509_check_issued(root, current) == X509_V_OK) {
+      issuer = root;
+    } else {
+      for (size_t i = 0; i < intermediates.size() && issuer == nullptr; ++i) {
+        if (!used[i] && intermediates[i] != current &&
+            X509_check_issued(intermediates[i], current) == X509_V_OK) {
+          used[i] = true;
+          issuer = intermediates[i];
+        }
+      }
+    }
+    if (issuer == nullptr) {
+      return MakeError(v1::REASON_CERT_CHAIN_INVALID,
+                       absl::StrCat(what, ": certificate ", DescribeCertificate(current),
+                                    " does not chain to the pinned root '",
+                                    SubjectCommonName(root), "': no issuer in the chain"));
+    }
+    path.push_back(issuer);
+    current = issuer;
+  }
+  // path = leaf, CA..., root. The CA certificates below issuer path[i] are path[1..i-1].
+  for (size_t i = 1; i < path.size(); ++i) {
+    if (pool != nullptr && pool->IsLinkVerified(path[i - 1], path[i])) continue;
+    RETURN_IF_ERROR(VerifyLink(path[i - 1], path[i], static_cast<int>(i) - 1, what));
+    if (pool != nullptr) pool->MarkLinkVerified(path[i - 1], path[i]);
   }
   return path_window;
 }

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "verifier/common/openssl_util.h"
+#include "verifier/crypto/certificate_pool.h"
 #include "verifier/crypto/x509_util.h"
 
 namespace teeverify {
@@ -18,12 +19,17 @@ namespace teeverify {
 // belongs to ("pck_crl.der", "certificate 'Intel SGX PCK Certificate' (serial ...)").
 absl::Status CheckWindow(const ValidityWindow& window, absl::Time now, absl::string_view item);
 
-// Verifies that `leaf` chains through the untrusted `intermediates` to `root`, the only trust
-// anchor, with every certificate valid at `now`. Returns the window in which the whole path is
-// valid. `what` names the chain in errors ("tdx quote pck chain").
+// Verifies that `leaf` chains through the untrusted `intermediates` (any order) to `root`, the
+// only trust anchor, with every certificate valid at `now`. Each link: the issuer's name (and key
+// identifier) matches, the issuer is a CA allowed to sign certificates, path length constraints
+// hold, no certificate carries a critical extension OpenSSL does not understand, and the
+// signature verifies. Returns the window in which the whole path is valid. `what` names the chain
+// in errors ("tdx quote pck chain"). With a `pool`, a link verified earlier in the same
+// verification is not verified again.
 absl::StatusOr<ValidityWindow> VerifyChainToRoot(X509* leaf, absl::Span<X509* const> intermediates,
                                                  X509* root, absl::Time now,
-                                                 absl::string_view what);
+                                                 absl::string_view what,
+                                                 CertificatePool* pool = nullptr);
 
 // Checks that `crl` was issued by `issuer` (name and signature) and is current at `now`
 // (thisUpdate <= now <= nextUpdate; a CRL without nextUpdate is refused). Returns its window.

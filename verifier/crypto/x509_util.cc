@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "verifier/common/hex.h"
+#include "verifier/common/status_macros.h"
 
 namespace teeverify {
 namespace {
@@ -21,43 +22,95 @@ bool OnlyPadding(absl::string_view data) { return std::all_of(data.begin(), data
 
 }  // namespace
 
-absl::StatusOr<std::vector<X509Ptr>> ParsePemCertificates(absl::string_view pem,
-                                                          absl::string_view what) {
+absl::StatusOr<std::vector<std::string>> PemCertificatesToDer(absl::string_view pem,
+                                                              absl::string_view what) {
   constexpr absl::string_view kBegin = "-----BEGIN CERTIFICATE-----";
   constexpr absl::string_view kEnd = "-----END CERTIFICATE-----";
-  std::vector<X509Ptr> certs;
+  std::vector<std::string> ders;
   size_t pos = 0;
   while (true) {
     const size_t begin = pem.find(kBegin, pos);
     if (begin == absl::string_view::npos) {
       if (!OnlyPadding(pem.substr(pos))) {
         return MakeError(v1::REASON_CERT_CHAIN_INVALID,
-                         absl::StrCat(what, ": unexpected bytes after certificate ", certs.size()));
+                         absl::StrCat(what, ": unexpected bytes after certificate ", ders.size()));
       }
       break;
     }
     if (!OnlyPadding(pem.substr(pos, begin - pos))) {
       return MakeError(v1::REASON_CERT_CHAIN_INVALID,
                        absl::StrCat(what, ": unexpected bytes before certificate ",
-                                    certs.size() + 1));
+                                    ders.size() + 1));
     }
     const size_t end = pem.find(kEnd, begin);
     if (end == absl::string_view::npos) {
       return MakeError(v1::REASON_CERT_CHAIN_INVALID,
-                       absl::StrCat(what, ": certificate ", certs.size() + 1, " has no END line"));
+                       absl::StrCat(what, ": certificate ", ders.size() + 1, " has no END line"));
     }
-    const absl::string_view block = pem.substr(begin, end + kEnd.size() - begin);
-    BioPtr bio(BIO_new_mem_buf(block.data(), static_cast<int>(block.size())));
-    X509* cert = bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr;
-    if (cert == nullptr) {
-      return OpenSslError(v1::REASON_CERT_CHAIN_INVALID,
-                          absl::StrCat(what, ": certificate ", certs.size() + 1, " does not parse"));
+    // Base64 between the armour lines; whitespace is allowed, nothing else.
+    const absl::string_view body = pem.substr(begin + kBegin.size(), end - begin - kBegin.size());
+    std::string b64;
+    b64.reserve(body.size());
+    for (char c : body) {
+      if (c == '\n' || c == '\r' || c == ' ' || c == '\t') continue;
+      const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '+' || c == '/' || c == '=';
+      if (!ok || b64.size() >= (1 << 20)) {
+        return MakeError(v1::REASON_CERT_CHAIN_INVALID,
+                         absl::StrCat(what, ": certificate ", ders.size() + 1, " is not base64"));
+      }
+      b64.push_back(c);
     }
-    certs.emplace_back(cert);
+    if (b64.empty() || b64.size() % 4 != 0) {
+      return MakeError(v1::REASON_CERT_CHAIN_INVALID,
+                       absl::StrCat(what, ": certificate ", ders.size() + 1, " is not base64"));
+    }
+    std::string der(b64.size() / 4 * 3, '\0');
+    const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(der.data()), Uchar(b64),
+                                  static_cast<int>(b64.size()));
+    const size_t padding = (b64.back() == '=') + (b64.size() > 1 && b64[b64.size() - 2] == '=');
+    if (n < 0 || static_cast<size_t>(n) < padding) {
+      return MakeError(v1::REASON_CERT_CHAIN_INVALID,
+                       absl::StrCat(what, ": certificate ", ders.size() + 1, " is not base64"));
+    }
+    der.resize(n - padding);  // EVP_DecodeBlock counts '=' padding as zero bytes
+    ders.push_back(std::move(der));
     pos = end + kEnd.size();
   }
-  if (certs.empty()) {
+  if (ders.empty()) {
     return MakeError(v1::REASON_CERT_CHAIN_INVALID, absl::StrCat(what, ": no certificate"));
+  }
+  return ders;
+}
+
+absl::StatusOr<X509Ptr> ParseDerCertificate(absl::string_view der, absl::string_view what) {
+  const unsigned char* p = Uchar(der);
+  X509* cert = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
+  if (cert == nullptr) {
+    return OpenSslError(v1::REASON_CERT_CHAIN_INVALID,
+                        absl::StrCat(what, ": not a DER certificate"));
+  }
+  X509Ptr owned(cert);
+  const size_t used = static_cast<size_t>(p - Uchar(der));
+  if (used != der.size()) {
+    return MakeError(v1::REASON_CERT_CHAIN_INVALID,
+                     absl::StrCat(what, ": ", der.size() - used,
+                                  " trailing bytes after the DER certificate"));
+  }
+  return owned;
+}
+
+absl::StatusOr<std::vector<X509Ptr>> ParsePemCertificates(absl::string_view pem,
+                                                          absl::string_view what) {
+  ASSIGN_OR_RETURN(std::vector<std::string> ders, PemCertificatesToDer(pem, what));
+  std::vector<X509Ptr> certs;
+  for (size_t i = 0; i < ders.size(); ++i) {
+    absl::StatusOr<X509Ptr> cert = ParseDerCertificate(ders[i], what);
+    if (!cert.ok()) {
+      return MakeError(v1::REASON_CERT_CHAIN_INVALID,
+                       absl::StrCat(what, ": certificate ", i + 1, " does not parse"));
+    }
+    certs.push_back(*std::move(cert));
   }
   return certs;
 }
@@ -72,20 +125,7 @@ absl::StatusOr<X509Ptr> ParseCertificate(absl::string_view der_or_pem, absl::str
     }
     return std::move(certs->front());
   }
-  const unsigned char* p = Uchar(der_or_pem);
-  X509* cert = d2i_X509(nullptr, &p, static_cast<long>(der_or_pem.size()));
-  if (cert == nullptr) {
-    return OpenSslError(v1::REASON_CERT_CHAIN_INVALID,
-                        absl::StrCat(what, ": not a DER or PEM certificate"));
-  }
-  X509Ptr owned(cert);
-  const size_t used = static_cast<size_t>(p - Uchar(der_or_pem));
-  if (used != der_or_pem.size()) {
-    return MakeError(v1::REASON_CERT_CHAIN_INVALID,
-                     absl::StrCat(what, ": ", der_or_pem.size() - used,
-                                  " trailing bytes after the DER certificate"));
-  }
-  return owned;
+  return ParseDerCertificate(der_or_pem, what);
 }
 
 absl::StatusOr<X509CrlPtr> ParseCrl(absl::string_view der_or_pem, absl::string_view what) {

@@ -19,6 +19,13 @@ namespace teeverify {
 absl::StatusOr<std::vector<X509Ptr>> ParsePemCertificates(absl::string_view pem,
                                                           absl::string_view what);
 
+// The DER of every certificate of a PEM bundle, without parsing them (same rules as above).
+absl::StatusOr<std::vector<std::string>> PemCertificatesToDer(absl::string_view pem,
+                                                              absl::string_view what);
+
+// Parses exactly one DER certificate; trailing bytes are rejected.
+absl::StatusOr<X509Ptr> ParseDerCertificate(absl::string_view der, absl::string_view what);
+
 // Parses one certificate given as DER or PEM. Trailing bytes after the DER are rejected.
 absl::StatusOr<X509Ptr> ParseCertificate(absl::string_view der_or_pem, absl::string_view what);
 

@@ -25,27 +25,28 @@ absl::Status CheckPresent(absl::string_view value, absl::string_view name) {
 absl::StatusOr<X509Ptr> VerifyIssuerChain(absl::string_view pem, absl::string_view name,
                                           absl::string_view expected_cn, X509* intel_root,
                                           X509_CRL* root_ca_crl, absl::Time now,
-                                          ValidityWindow* window) {
-  ASSIGN_OR_RETURN(std::vector<X509Ptr> certs, ParsePemCertificates(pem, name));
+                                          CertificatePool& pool, ValidityWindow* window) {
+  ASSIGN_OR_RETURN(std::vector<X509*> certs, pool.FromPem(pem, name));
   if (certs.size() != 2) {
     return MakeError(v1::REASON_COLLATERAL_INVALID,
                      absl::StrCat(name, ": expected 2 certificates (issuer, root), found ",
                                   certs.size()));
   }
-  if (X509_cmp(certs[1].get(), intel_root) != 0) {
+  if (certs[1] != intel_root) {  // the pool returns the pinned root for its exact DER only
     return MakeError(v1::REASON_CERT_CHAIN_INVALID,
-                     absl::StrCat(name, ": root certificate ", DescribeCertificate(certs[1].get()),
+                     absl::StrCat(name, ": root certificate ", DescribeCertificate(certs[1]),
                                   " is not the pinned '", SubjectCommonName(intel_root), "'"));
   }
-  if (!absl::StrContains(SubjectCommonName(certs[0].get()), expected_cn)) {
+  if (!absl::StrContains(SubjectCommonName(certs[0]), expected_cn)) {
     return MakeError(v1::REASON_CERT_CHAIN_INVALID,
-                     absl::StrCat(name, ": certificate ", DescribeCertificate(certs[0].get()),
+                     absl::StrCat(name, ": certificate ", DescribeCertificate(certs[0]),
                                   " is not an '", expected_cn, "' certificate"));
   }
-  ASSIGN_OR_RETURN(ValidityWindow w, VerifyChainToRoot(certs[0].get(), {}, intel_root, now, name));
+  ASSIGN_OR_RETURN(ValidityWindow w,
+                   VerifyChainToRoot(certs[0], {}, intel_root, now, name, &pool));
   window->Intersect(w);
-  RETURN_IF_ERROR(CheckNotRevoked(root_ca_crl, certs[0].get(), kRootCaCrlFile));
-  return std::move(certs[0]);
+  RETURN_IF_ERROR(CheckNotRevoked(root_ca_crl, certs[0], kRootCaCrlFile));
+  return Share(certs[0]);
 }
 
 // A PCS body signed by the TCB Signing key: its signature and its issueDate..nextUpdate window.
@@ -54,7 +55,7 @@ absl::StatusOr<SignedCollateral> VerifySignedBody(absl::string_view response,
                                                   absl::string_view name, X509* signer) {
   ASSIGN_OR_RETURN(SignedCollateral signed_body,
                    ParseSignedCollateral(response, body_key, name));
-  RETURN_IF_ERROR(VerifyEcdsaRaw(X509_get0_pubkey(signer), EVP_sha256(), signed_body.body,
+  RETURN_IF_ERROR(VerifyEcdsaRaw(X509_get0_pubkey(signer), Sha256Md(), signed_body.body,
                                  AsView(signed_body.signature), ByteOrder::kBigEndian,
                                  absl::StrCat(name, ": ", body_key, " signature by ",
                                               DescribeCertificate(signer))));
@@ -72,7 +73,9 @@ absl::Status CheckIssueWindow(absl::Time issue, absl::Time next_update, absl::Ti
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const VerifiedTdxCollateral>> VerifyTdxCollateral(
-    const TdxCollateral& c, X509* intel_root, absl::Time now) {
+    const TdxCollateral& c, X509* intel_root, absl::Time now, CertificatePool* shared_pool) {
+  CertificatePool local_pool(intel_root);
+  CertificatePool& pool = shared_pool != nullptr ? *shared_pool : local_pool;
   RETURN_IF_ERROR(CheckPresent(c.tcb_info_response, kTcbInfoFile));
   RETURN_IF_ERROR(CheckPresent(c.qe_identity_response, kQeIdentityFile));
   RETURN_IF_ERROR(CheckPresent(c.pck_crl, kPckCrlFile));
@@ -94,7 +97,7 @@ absl::StatusOr<std::shared_ptr<const VerifiedTdxCollateral>> VerifyTdxCollateral
   ASSIGN_OR_RETURN(X509Ptr tcb_signer,
                    VerifyIssuerChain(c.tcb_info_issuer_chain, kTcbInfoIssuerChainFile,
                                      "SGX TCB Signing", intel_root, out->root_ca_crl.get(), now,
-                                     &window));
+                                     pool, &window));
   ASSIGN_OR_RETURN(SignedCollateral tcb_info,
                    VerifySignedBody(c.tcb_info_response, "tcbInfo", kTcbInfoFile, tcb_signer.get()));
   ASSIGN_OR_RETURN(out->tcb_info, ParseTcbInfo(tcb_info.body, kTcbInfoFile));
@@ -105,7 +108,7 @@ absl::StatusOr<std::shared_ptr<const VerifiedTdxCollateral>> VerifyTdxCollateral
   ASSIGN_OR_RETURN(X509Ptr qe_signer,
                    VerifyIssuerChain(c.qe_identity_issuer_chain, kQeIdentityIssuerChainFile,
                                      "SGX TCB Signing", intel_root, out->root_ca_crl.get(), now,
-                                     &window));
+                                     pool, &window));
   ASSIGN_OR_RETURN(SignedCollateral qe_identity,
                    VerifySignedBody(c.qe_identity_response, "enclaveIdentity", kQeIdentityFile,
                                     qe_signer.get()));
@@ -116,7 +119,7 @@ absl::StatusOr<std::shared_ptr<const VerifiedTdxCollateral>> VerifyTdxCollateral
   // 4. The PCK CRL, signed by a PCK CA (Platform or Processor) that chains to the root.
   ASSIGN_OR_RETURN(out->pck_crl_issuer,
                    VerifyIssuerChain(c.pck_crl_issuer_chain, kPckCrlIssuerChainFile, "CA",
-                                     intel_root, out->root_ca_crl.get(), now, &window));
+                                     intel_root, out->root_ca_crl.get(), now, pool, &window));
   ASSIGN_OR_RETURN(out->pck_crl, ParseCrl(c.pck_crl, kPckCrlFile));
   ASSIGN_OR_RETURN(ValidityWindow pck_crl_window,
                    VerifyCrl(out->pck_crl.get(), out->pck_crl_issuer.get(), now, kPckCrlFile));

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "verifier/common/openssl_util.h"
+#include "verifier/crypto/certificate_pool.h"
 #include "verifier/crypto/x509_util.h"
 #include "verifier/tdx/tcb_info.h"
 
@@ -47,9 +48,11 @@ struct VerifiedTdxCollateral {
 };
 
 // Verifies every collateral item against `intel_root` at `now`. A missing item is an error
-// naming it (REASON_COLLATERAL_MISSING); nothing is skipped silently.
+// naming it (REASON_COLLATERAL_MISSING); nothing is skipped silently. `pool` (optional, built
+// with `intel_root` as its known certificate) lets callers share parsed certificates.
 absl::StatusOr<std::shared_ptr<const VerifiedTdxCollateral>> VerifyTdxCollateral(
-    const TdxCollateral& collateral, X509* intel_root, absl::Time now);
+    const TdxCollateral& collateral, X509* intel_root, absl::Time now,
+    CertificatePool* pool = nullptr);
 
 }  // namespace teeverify::tdx
 

@@ -13,16 +13,16 @@ namespace {
 
 constexpr absl::string_view kWhat = "tdx quote pck chain";
 
-absl::StatusOr<std::vector<X509Ptr>> ParseChain(absl::string_view pem) {
-  ASSIGN_OR_RETURN(std::vector<X509Ptr> certs, ParsePemCertificates(pem, kWhat));
+absl::StatusOr<std::vector<X509*>> ParseChain(absl::string_view pem, CertificatePool& pool) {
+  ASSIGN_OR_RETURN(std::vector<X509*> certs, pool.FromPem(pem, kWhat));
   if (certs.size() != 3) {
     return MakeError(v1::REASON_CERT_CHAIN_INVALID,
                      absl::StrCat(kWhat, ": expected 3 certificates (PCK, PCK CA, root), found ",
                                   certs.size()));
   }
-  if (!absl::StrContains(SubjectCommonName(certs[0].get()), "SGX PCK Certificate")) {
+  if (!absl::StrContains(SubjectCommonName(certs[0]), "SGX PCK Certificate")) {
     return MakeError(v1::REASON_CERT_CHAIN_INVALID,
-                     absl::StrCat(kWhat, ": leaf ", DescribeCertificate(certs[0].get()),
+                     absl::StrCat(kWhat, ": leaf ", DescribeCertificate(certs[0]),
                                   " is not an 'Intel SGX PCK Certificate'"));
   }
   return certs;
@@ -30,30 +30,33 @@ absl::StatusOr<std::vector<X509Ptr>> ParseChain(absl::string_view pem) {
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<const VerifiedPckChain>> VerifyPckChain(absl::string_view pem,
-                                                                       X509* intel_root,
-                                                                       absl::Time now) {
-  ASSIGN_OR_RETURN(std::vector<X509Ptr> certs, ParseChain(pem));
-  // The embedded root is only a hint; trust comes from the pinned root alone.
-  if (X509_cmp(certs[2].get(), intel_root) != 0) {
+absl::StatusOr<std::shared_ptr<const VerifiedPckChain>> VerifyPckChain(
+    absl::string_view pem, X509* intel_root, absl::Time now, CertificatePool* shared_pool) {
+  CertificatePool local_pool(intel_root);
+  CertificatePool& pool = shared_pool != nullptr ? *shared_pool : local_pool;
+  ASSIGN_OR_RETURN(std::vector<X509*> certs, ParseChain(pem, pool));
+  // The embedded root is only a hint; trust comes from the pinned root alone (the pool returns
+  // it for its exact DER).
+  if (certs[2] != intel_root) {
     return MakeError(v1::REASON_CERT_CHAIN_INVALID,
-                     absl::StrCat(kWhat, ": root ", DescribeCertificate(certs[2].get()),
+                     absl::StrCat(kWhat, ": root ", DescribeCertificate(certs[2]),
                                   " is not the pinned '", SubjectCommonName(intel_root), "'"));
   }
-  X509* intermediates[] = {certs[1].get()};
+  X509* intermediates[] = {certs[1]};
   ASSIGN_OR_RETURN(ValidityWindow window,
-                   VerifyChainToRoot(certs[0].get(), intermediates, intel_root, now, kWhat));
+                   VerifyChainToRoot(certs[0], intermediates, intel_root, now, kWhat, &pool));
   auto out = std::make_shared<VerifiedPckChain>();
-  ASSIGN_OR_RETURN(out->extensions, ParsePckExtensions(certs[0].get()));
-  out->leaf = std::move(certs[0]);
-  out->intermediate = std::move(certs[1]);
+  ASSIGN_OR_RETURN(out->extensions, ParsePckExtensions(certs[0]));
+  out->leaf = Share(certs[0]);
+  out->intermediate = Share(certs[1]);
   out->window = window;
   return std::shared_ptr<const VerifiedPckChain>(std::move(out));
 }
 
 absl::StatusOr<PckExtensions> InspectPckChain(absl::string_view pem) {
-  ASSIGN_OR_RETURN(std::vector<X509Ptr> certs, ParseChain(pem));
-  return ParsePckExtensions(certs[0].get());
+  CertificatePool pool;
+  ASSIGN_OR_RETURN(std::vector<X509*> certs, ParseChain(pem, pool));
+  return ParsePckExtensions(certs[0]);
 }
 
 }  // namespace teeverify::tdx

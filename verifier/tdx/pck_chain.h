@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "verifier/common/openssl_util.h"
+#include "verifier/crypto/certificate_pool.h"
 #include "verifier/crypto/x509_util.h"
 #include "verifier/tdx/pck_extensions.h"
 
@@ -23,9 +24,9 @@ struct VerifiedPckChain {
 
 // Parses the PEM chain (exactly leaf, intermediate, root), requires the root to be `intel_root`
 // and verifies the path at `now`. Revocation is checked later, against verified collateral.
-absl::StatusOr<std::shared_ptr<const VerifiedPckChain>> VerifyPckChain(absl::string_view pem,
-                                                                       X509* intel_root,
-                                                                       absl::Time now);
+// `pool` is optional (see VerifyTdxCollateral).
+absl::StatusOr<std::shared_ptr<const VerifiedPckChain>> VerifyPckChain(
+    absl::string_view pem, X509* intel_root, absl::Time now, CertificatePool* pool = nullptr);
 
 // Reads the leaf's SGX extension without verifying anything (for --inspect).
 absl::StatusOr<PckExtensions> InspectPckChain(absl::string_view pem);

@@ -115,13 +115,30 @@ auto LevelKey(const TcbLevel& l) { return std::tie(l.sgx_svns, l.pce_svn, l.tdx_
 absl::StatusOr<SignedCollateral> ParseSignedCollateral(absl::string_view response,
                                                        absl::string_view body_key,
                                                        absl::string_view what) {
+  // The envelope is only delimited here; the body is parsed in full by ParseTcbInfo or
+  // ParseEnclaveIdentity, and the signature must be a plain string of hex digits.
+  ASSIGN_OR_RETURN(const auto members, RawTopLevelMembers(response, what));
   SignedCollateral out;
-  ASSIGN_OR_RETURN(const absl::string_view body, RawTopLevelMember(response, body_key, what));
-  out.body = std::string(body);
-  ASSIGN_OR_RETURN(const Json doc, ParseJson(response, what, kInvalid));
-  JsonFields top(doc, std::string(what), kInvalid);
-  ASSIGN_OR_RETURN(out.signature, top.Hex<64>("signature"));
-  if (doc.size() != 2) {
+  bool have_body = false, have_signature = false;
+  for (const auto& [name, value] : members) {
+    if (name == body_key) {
+      out.body = std::string(value);
+      have_body = true;
+    } else if (name == "signature") {
+      if (value.size() < 2 || value.front() != '"' || value.back() != '"') {
+        return MakeError(kInvalid, absl::StrCat(what, ": signature: expected a string"));
+      }
+      absl::StatusOr<ByteArray<64>> signature = HexDecodeArray<64>(
+          value.substr(1, value.size() - 2), absl::StrCat(what, ": signature"));
+      if (!signature.ok()) return MakeError(kInvalid, signature.status().message());
+      out.signature = *signature;
+      have_signature = true;
+    } else {
+      have_body = have_signature = false;
+      break;
+    }
+  }
+  if (!have_body || !have_signature || members.size() != 2) {
     return MakeError(kInvalid, absl::StrCat(what, ": expected exactly the members \"", body_key,
                                             "\" and \"signature\""));
   }

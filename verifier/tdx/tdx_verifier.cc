@@ -81,9 +81,11 @@ absl::StatusOr<VerifiedClaims> TdxVerifier::Verify(absl::string_view quote_bytes
                                                    absl::Time now) const {
   ASSIGN_OR_RETURN(const Quote quote, tdx::ParseQuote(quote_bytes));
   ASSIGN_OR_RETURN(X509* root, roots_->Get(RootId::kIntelSgxRootCa));
+  CertificatePool pool(root);  // the PCK CA and the root appear in several chains
   ASSIGN_OR_RETURN(std::shared_ptr<const VerifiedTdxCollateral> verified,
-                   tdx::VerifyTdxCollateral(collateral, root, now));
-  return VerifyParsed(quote, *verified, now);
+                   tdx::VerifyTdxCollateral(collateral, root, now, &pool));
+  ASSIGN_OR_RETURN(std::shared_ptr<const VerifiedPckChain> pck, PckChain(quote, now, &pool));
+  return VerifyWithChain(quote, *pck, *verified, now);
 }
 
 absl::StatusOr<VerifiedClaims> TdxVerifier::Verify(absl::string_view quote_bytes,
@@ -91,24 +93,61 @@ absl::StatusOr<VerifiedClaims> TdxVerifier::Verify(absl::string_view quote_bytes
                                                    absl::Time now) const {
   ASSIGN_OR_RETURN(const Quote quote, tdx::ParseQuote(quote_bytes));
   RETURN_IF_ERROR(CheckWindow(collateral.window, now, "tdx collateral"));
-  return VerifyParsed(quote, collateral, now);
+  ASSIGN_OR_RETURN(std::shared_ptr<const VerifiedPckChain> pck, PckChain(quote, now));
+  return VerifyWithChain(quote, *pck, collateral, now);
 }
 
-absl::StatusOr<VerifiedClaims> TdxVerifier::VerifyParsed(const Quote& quote,
-                                                         const VerifiedTdxCollateral& collateral,
-                                                         absl::Time now) const {
-  ASSIGN_OR_RETURN(X509* root, roots_->Get(RootId::kIntelSgxRootCa));
+absl::StatusOr<VerifiedClaims> TdxVerifier::Verify(absl::string_view quote_bytes,
+                                                   const TdxCollateralProvider& provider,
+                                                   absl::Time now) const {
+  ASSIGN_OR_RETURN(const Quote quote, tdx::ParseQuote(quote_bytes));
+  ASSIGN_OR_RETURN(std::shared_ptr<const VerifiedPckChain> pck, PckChain(quote, now));
+  ASSIGN_OR_RETURN(std::shared_ptr<const VerifiedTdxCollateral> collateral,
+                   provider.ForPlatform(pck->extensions.fmspc, now));
+  return VerifyWithChain(quote, *pck, *collateral, now);
+}
 
-  // 1. The PCK chain leads to the pinned Intel root and nothing on it is revoked.
+// 1. The PCK chain leads to the pinned Intel root (verified once per chain when cached).
+absl::StatusOr<std::shared_ptr<const VerifiedPckChain>> TdxVerifier::PckChain(
+    const Quote& quote, absl::Time now, CertificatePool* pool) const {
+  // Keyed by the PEM itself: it is what was verified, and hashing it would cost more than the
+  // map's own string hashing and comparison.
+  const std::string& pem = quote.certification.pck_chain_pem;
+  if (caches_) {
+    if (auto hit = caches_->pck_chains.Get(pem, now)) return hit;
+  }
+  ASSIGN_OR_RETURN(X509* root, roots_->Get(RootId::kIntelSgxRootCa));
   ASSIGN_OR_RETURN(std::shared_ptr<const VerifiedPckChain> pck,
-                   tdx::VerifyPckChain(quote.certification.pck_chain_pem, root, now));
+                   tdx::VerifyPckChain(pem, root, now, pool));
+  if (caches_) caches_->pck_chains.Put(pem, pck, pck->window);
+  return pck;
+}
+
+absl::StatusOr<std::shared_ptr<const CachedKey>> TdxVerifier::AttestationKey(
+    const Quote& quote) const {
+  const std::string xy(AsView(quote.attestation_key));
+  if (caches_) {
+    if (auto hit = caches_->attestation_keys.Get(xy, absl::UnixEpoch())) return hit;
+  }
+  auto key = std::make_shared<CachedKey>();
+  ASSIGN_OR_RETURN(key->key, EcPublicKeyFromXY(Curve::kP256, xy, "tdx quote: attestation key"));
+  if (caches_) caches_->attestation_keys.Put(xy, key, ValidityWindow{});
+  return std::shared_ptr<const CachedKey>(std::move(key));
+}
+
+absl::StatusOr<VerifiedClaims> TdxVerifier::VerifyWithChain(const Quote& quote,
+                                                            const VerifiedPckChain& pck_chain,
+                                                            const VerifiedTdxCollateral& collateral,
+                                                            absl::Time now) const {
+  const VerifiedPckChain* pck = &pck_chain;
+  // Nothing on the PCK chain is revoked by the (verified, current) collateral.
   RETURN_IF_ERROR(CheckRevocation(*pck, collateral));
 
   // 2. The collateral is about this platform.
   RETURN_IF_ERROR(CheckPlatform(pck->extensions, collateral.tcb_info));
 
   // 3. The PCK key signed the QE report, and the QE report vouches for the attestation key.
-  RETURN_IF_ERROR(VerifyEcdsaRaw(X509_get0_pubkey(pck->leaf.get()), EVP_sha256(),
+  RETURN_IF_ERROR(VerifyEcdsaRaw(X509_get0_pubkey(pck->leaf.get()), Sha256Md(),
                                  quote.certification.qe_report_bytes,
                                  AsView(quote.certification.qe_report_signature),
                                  ByteOrder::kBigEndian,
@@ -121,10 +160,8 @@ absl::StatusOr<VerifiedClaims> TdxVerifier::VerifyParsed(const Quote& quote,
                    tdx::EvaluateQeIdentity(collateral.qe_identity, quote.certification.qe_report));
 
   // 5. The attestation key signed header and TD report.
-  ASSIGN_OR_RETURN(EvpPkeyPtr attestation_key,
-                   EcPublicKeyFromXY(Curve::kP256, AsView(quote.attestation_key),
-                                     "tdx quote: attestation key"));
-  RETURN_IF_ERROR(VerifyEcdsaRaw(attestation_key.get(), EVP_sha256(), quote.signed_bytes,
+  ASSIGN_OR_RETURN(std::shared_ptr<const CachedKey> attestation_key, AttestationKey(quote));
+  RETURN_IF_ERROR(VerifyEcdsaRaw(attestation_key->key.get(), Sha256Md(), quote.signed_bytes,
                                  AsView(quote.signature), ByteOrder::kBigEndian,
                                  "tdx quote: quote signature by the attestation key"));
 

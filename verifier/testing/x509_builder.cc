@@ -49,6 +49,14 @@ absl::Status SignWith(EVP_PKEY* key, const EVP_MD* md, bool rsa_pss, Sign sign) 
 
 }  // namespace
 
+std::string PrivateKeyPem(EVP_PKEY* key) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, len);
+}
+
 absl::StatusOr<EvpPkeyPtr> LoadPrivateKey(absl::string_view pem) {
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
@@ -83,6 +91,12 @@ absl::StatusOr<X509Ptr> MakeCertificate(const CertSpec& spec, EVP_PKEY* subject_
                             issuer);
       !s.ok()) {
     return s;
+  }
+  if (!spec.subject_alt_names.empty()) {
+    if (auto s = AddExtension(cert.get(), NID_subject_alt_name, spec.subject_alt_names.c_str(), issuer);
+        !s.ok()) {
+      return s;
+    }
   }
   for (const auto& [oid, der] : spec.extensions) {
     using ObjectPtr = std::unique_ptr<ASN1_OBJECT, OpenSslDeleter<ASN1_OBJECT, ASN1_OBJECT_free>>;

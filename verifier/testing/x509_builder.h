@@ -15,6 +15,7 @@
 namespace teeverify::testing {
 
 absl::StatusOr<EvpPkeyPtr> LoadPrivateKey(absl::string_view pem);
+std::string PrivateKeyPem(EVP_PKEY* key);
 
 struct CertSpec {
   std::string common_name;
@@ -24,6 +25,8 @@ struct CertSpec {
   bool is_ca = false;
   // Extra non-critical extensions: dotted OID and the DER of the extension value.
   std::vector<std::pair<std::string, std::string>> extensions;
+  // subjectAltName entries, e.g. "DNS:localhost", "IP:127.0.0.1" (TLS test certificates).
+  std::string subject_alt_names;
   // Signature: digest, and RSASSA-PSS (salt length = digest length, as AMD signs) for RSA issuers.
   const EVP_MD* digest = EVP_sha256();
   bool rsa_pss = false;

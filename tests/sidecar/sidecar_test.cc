@@ -1,0 +1,375 @@
+// gRPC tests against a running tee-verifierd: unix socket and mutual TLS, allow and deny with
+// every reason, malformed input, oversized requests, replay mode, logs, shutdown.
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/sidecar/sidecar_process.h"
+#include "tests/test_util.h"
+#include "verifier/common/hex.h"
+#include "verifier/io/files.h"
+#include "verifier/policy/nonce_binding.h"
+#include "verifier/tdx/quote_parser.h"
+#include "verifier/testing/tdx_test_tee.h"
+#include "verifier/testing/test_keys.h"
+#include "verifier/testing/x509_builder.h"
+
+namespace teeverify::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+void WriteFile(const std::string& path, absl::string_view data) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(data.data(), data.size());
+}
+
+// A test TDX platform laid out as the sidecar reads it: test roots and a collateral bundle.
+struct TestPlatform {
+  std::unique_ptr<TdxTestTee> tee;
+  std::string roots_dir;
+  std::string collateral_dir;
+  std::string mrtd_hex;
+
+  TestPlatform() {
+    tee = *TdxTestTee::Create();
+    roots_dir = MakeTempDir();
+    WriteFile(roots_dir + "/intel_sgx_root_ca.pem", tee->RootPem());
+    collateral_dir = MakeTempDir();
+    const std::string bundle = collateral_dir + "/test-platform";
+    fs::create_directory(bundle);
+    tdx::TdxCollateral c = *tee->MakeCollateral();
+    WriteFile(bundle + "/tcb_info_response.json", c.tcb_info_response);
+    WriteFile(bundle + "/qe_identity_response.json", c.qe_identity_response);
+    WriteFile(bundle + "/pck_crl.der", c.pck_crl);
+    WriteFile(bundle + "/root_ca_crl.der", c.root_ca_crl);
+    WriteFile(bundle + "/tcb_info_issuer_chain.pem", c.tcb_info_issuer_chain);
+    WriteFile(bundle + "/qe_identity_issuer_chain.pem", c.qe_identity_issuer_chain);
+    WriteFile(bundle + "/pck_crl_issuer_chain.pem", c.pck_crl_issuer_chain);
+    mrtd_hex = HexEncode(tee->DefaultReport().mr_td);
+  }
+
+  // A quote whose REPORT_DATA binds `nonce`.
+  std::string Quote(absl::string_view nonce) const {
+    tdx::TdReport report = tee->DefaultReport();
+    const std::string bound = *policy::ExpectedReportData(nonce, "");
+    std::copy(bound.begin(), bound.end(), report.report_data.begin());
+    return *tee->MakeQuote(report);
+  }
+
+  v1::Policy Role(const std::string& mrtd) const {
+    v1::Policy p;
+    p.add_tee_types("tdx");
+    p.mutable_tdx()->add_mrtd(mrtd);
+    return p;
+  }
+};
+
+const std::string kNonce(32, '\x5a');
+
+class UnixSidecarTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    socket_ = dir_ + "/run/tee-verifierd.sock";
+    sidecar_ = std::make_unique<SidecarProcess>(
+        std::vector<std::string>{"--listen=unix:" + socket_, "--test-roots=" + platform_.roots_dir,
+                                 "--collateral-dir=" + platform_.collateral_dir},
+        "unix:" + socket_);
+    ASSERT_TRUE(sidecar_->WaitReady()) << sidecar_->Log();
+    stub_ = sidecar_->Stub();
+  }
+
+  v1::EvaluateResponse Evaluate(const std::string& evidence, const v1::Policy& policy,
+                                const std::string& nonce, grpc::Status* status) {
+    v1::EvaluateRequest req;
+    req.mutable_evidence()->set_evidence(evidence);
+    req.set_nonce(nonce);
+    *req.mutable_policy() = policy;
+    req.set_role("test-role");
+    v1::EvaluateResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    *status = stub_->Evaluate(&ctx, req, &resp);
+    return resp;
+  }
+
+  TestPlatform platform_;
+  std::string dir_, socket_;
+  std::unique_ptr<SidecarProcess> sidecar_;
+  std::unique_ptr<v1::Verifier::Stub> stub_;
+};
+
+TEST_F(UnixSidecarTest, SocketIsOwnerOnlyAndInfoTellsTheMode) {
+  struct stat st;
+  ASSERT_EQ(stat(socket_.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  grpc::ClientContext ctx;
+  v1::InfoResponse info;
+  ASSERT_TRUE(stub_->Info(&ctx, v1::InfoRequest(), &info).ok());
+  EXPECT_TRUE(info.test_roots());
+  EXPECT_FALSE(info.replay_mode());
+  ASSERT_EQ(info.tdx_collateral_size(), 1);
+  EXPECT_TRUE(absl::StartsWith(info.tdx_collateral(0), "00906ed50000 (test-platform"));
+  EXPECT_TRUE(absl::StrContains(sidecar_->Log(), "TEST_ROOTS_IN_USE"));
+}
+
+TEST_F(UnixSidecarTest, AllowsBoundEvidenceMatchingTheRole) {
+  grpc::Status status;
+  v1::EvaluateResponse resp =
+      Evaluate(platform_.Quote(kNonce), platform_.Role(platform_.mrtd_hex), kNonce, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(resp.decision(), v1::DECISION_ALLOW);
+  EXPECT_EQ(resp.tee_type(), v1::TEE_TYPE_TDX);
+  EXPECT_EQ(resp.mismatches_size(), 0);
+  EXPECT_EQ(resp.metadata().at("tdx.mrtd"), platform_.mrtd_hex);
+  EXPECT_EQ(resp.metadata().at("nonce_binding"), "bound");
+  EXPECT_TRUE(absl::StartsWith(resp.workload_identity(), "tdx:"));
+  EXPECT_EQ(resp.valid_until_unix(), 2493072000);  // the test collateral's nextUpdate
+  const nlohmann::json claims = nlohmann::json::parse(resp.claims_json());
+  EXPECT_EQ(claims["tdx"]["mrtd"], platform_.mrtd_hex);
+}
+
+TEST_F(UnixSidecarTest, DeniesWithEveryReason) {
+  v1::Policy role = platform_.Role(std::string(96, 'e'));
+  role.mutable_tdx()->add_rtmr1(std::string(96, 'f'));
+  role.add_allowed_tcb_statuses("OutOfDate");
+  grpc::Status status;
+  v1::EvaluateResponse resp = Evaluate(platform_.Quote(std::string(32, '\x01')), role, kNonce, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(resp.decision(), v1::DECISION_DENY);
+  ASSERT_EQ(resp.mismatches_size(), 4);
+  EXPECT_EQ(resp.mismatches(0).field(), "tcb_status");
+  EXPECT_EQ(resp.mismatches(1).field(), "tdx.mrtd");
+  EXPECT_EQ(resp.mismatches(1).expected(0), std::string(96, 'e'));
+  EXPECT_EQ(resp.mismatches(1).actual(), platform_.mrtd_hex);
+  EXPECT_EQ(resp.mismatches(2).field(), "tdx.rtmr1");
+  EXPECT_EQ(resp.mismatches(3).field(), "report_data");  // bound to another nonce
+  const std::string log = sidecar_->Log();
+  EXPECT_TRUE(absl::StrContains(log, R"("event":"evaluate")"));
+  EXPECT_TRUE(absl::StrContains(log, R"("decision":"deny")"));
+  EXPECT_TRUE(absl::StrContains(log, R"("role":"test-role")"));
+}
+
+TEST_F(UnixSidecarTest, NoNonceIsDenied) {
+  grpc::Status status;
+  v1::EvaluateResponse resp =
+      Evaluate(platform_.Quote(kNonce), platform_.Role(platform_.mrtd_hex), "", &status);
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(resp.decision(), v1::DECISION_DENY);
+  ASSERT_EQ(resp.mismatches_size(), 1);
+  EXPECT_EQ(resp.mismatches(0).field(), "nonce");
+}
+
+TEST_F(UnixSidecarTest, MalformedEvidenceIsAnRpcErrorWithAStableReason) {
+  struct Case {
+    std::string evidence;
+    v1::Reason reason;
+  };
+  const std::string quote = platform_.Quote(kNonce);
+  for (const Case& c : {Case{"definitely not evidence", v1::REASON_UNSUPPORTED_FORMAT},
+                        Case{quote.substr(0, 700), v1::REASON_MALFORMED_EVIDENCE},
+                        Case{"", v1::REASON_BAD_REQUEST}}) {
+    grpc::Status status;
+    Evaluate(c.evidence, platform_.Role(platform_.mrtd_hex), kNonce, &status);
+    ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    v1::Error error;
+    ASSERT_TRUE(error.ParseFromString(status.error_details()));
+    EXPECT_EQ(error.reason(), c.reason) << error.message();
+    EXPECT_TRUE(absl::StartsWith(status.error_message(), std::string(v1::Reason_Name(c.reason)).substr(7)));
+  }
+}
+
+TEST_F(UnixSidecarTest, VerificationFailureIsADenyNotAnRpcError) {
+  tdx::TdReport report = platform_.tee->DefaultReport();
+  absl::StatusOr<tdx::Quote> q = platform_.tee->MakeQuoteStruct(report);
+  ASSERT_TRUE(q.ok());
+  q->signature[10] ^= 1;
+  grpc::Status status;
+  v1::EvaluateResponse resp =
+      Evaluate(tdx::SerializeQuote(*q), platform_.Role(platform_.mrtd_hex), kNonce, &status);
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(resp.decision(), v1::DECISION_DENY);
+  EXPECT_EQ(resp.error().reason(), v1::REASON_BAD_SIGNATURE);
+  EXPECT_TRUE(resp.claims_json().empty());
+}
+
+TEST_F(UnixSidecarTest, InvalidPolicyIsRefused) {
+  v1::Policy role;
+  role.add_tee_types("tdx");  // constrains no measurement
+  grpc::Status status;
+  Evaluate(platform_.Quote(kNonce), role, kNonce, &status);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(status.error_message(), "constrains none of its measurements"));
+
+  grpc::ClientContext ctx;
+  v1::ValidatePolicyRequest req;
+  *req.mutable_policy() = role;
+  v1::ValidatePolicyResponse resp;
+  ASSERT_TRUE(stub_->ValidatePolicy(&ctx, req, &resp).ok());
+  ASSERT_EQ(resp.errors_size(), 1);
+  EXPECT_FALSE(resp.has_normalized());
+}
+
+TEST_F(UnixSidecarTest, PinnedTimeNeedsReplayMode) {
+  v1::VerifyRequest req;
+  req.set_evidence(platform_.Quote(kNonce));
+  req.set_verification_time_unix(1767225600);
+  grpc::ClientContext ctx;
+  v1::VerifyResponse resp;
+  grpc::Status status = stub_->Verify(&ctx, req, &resp);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(status.error_message(), "--replay-recorded-evidence"));
+}
+
+TEST_F(UnixSidecarTest, CleanShutdownRemovesTheSocket) {
+  EXPECT_EQ(sidecar_->Stop(), 0);
+  EXPECT_FALSE(fs::exists(socket_));
+  EXPECT_TRUE(absl::StrContains(sidecar_->Log(), R"("event":"stopped")"));
+}
+
+TEST(SidecarTest, OversizedRequestIsRejected) {
+  const std::string dir = MakeTempDir();
+  SidecarProcess sidecar({"--listen=unix:" + dir + "/s.sock", "--max-request-bytes=4096"},
+                         "unix:" + dir + "/s.sock");
+  ASSERT_TRUE(sidecar.WaitReady()) << sidecar.Log();
+  v1::VerifyRequest req;
+  req.set_evidence(std::string(8192, 'x'));
+  grpc::ClientContext ctx;
+  v1::VerifyResponse resp;
+  EXPECT_EQ(sidecar.Stub()->Verify(&ctx, req, &resp).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+TEST(SidecarTest, ReplaysRecordedEvidenceAtAPinnedTimeOnlyInReplayMode) {
+  const std::string dir = MakeTempDir();
+  SidecarProcess sidecar({"--listen=unix:" + dir + "/s.sock", "--replay-recorded-evidence",
+                          "--collateral-dir=" + TestDataPath("tdx/collateral")},
+                         "unix:" + dir + "/s.sock");
+  ASSERT_TRUE(sidecar.WaitReady()) << sidecar.Log();
+  EXPECT_TRUE(absl::StrContains(sidecar.Log(), "REPLAY_MODE"));
+  auto stub = sidecar.Stub();
+  v1::VerifyRequest req;
+  req.set_evidence(ReadTestData("tdx/quotes/dcap-qvl_tdx_quote.bin"));
+  req.set_verification_time_unix(1752919234);  // 2025-07-19T10:00:34Z
+  grpc::ClientContext ctx;
+  v1::VerifyResponse resp;
+  ASSERT_TRUE(stub->Verify(&ctx, req, &resp).ok());
+  ASSERT_TRUE(resp.verified()) << resp.error().message();
+  EXPECT_EQ(nlohmann::json::parse(resp.claims_json())["tdx"]["mrtd"],
+            "91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6dc5f87f27428b2538873118b7");
+  // Two seconds later the PCK CRL has expired: a verification failure, not an RPC error.
+  req.set_verification_time_unix(1752919236);
+  grpc::ClientContext ctx2;
+  ASSERT_TRUE(stub->Verify(&ctx2, req, &resp).ok());
+  EXPECT_FALSE(resp.verified());
+  EXPECT_EQ(resp.error().reason(), v1::REASON_EXPIRED);
+  EXPECT_TRUE(absl::StrContains(resp.error().message(), "pck_crl.der expired"));
+  // A platform the collateral directory does not cover.
+  req.set_evidence(ReadTestData("tdx/quotes/trustee_azure_td-quote.bin"));
+  grpc::ClientContext ctx3;
+  ASSERT_TRUE(stub->Verify(&ctx3, req, &resp).ok());
+  EXPECT_EQ(resp.error().reason(), v1::REASON_COLLATERAL_MISSING);
+  EXPECT_TRUE(absl::StrContains(resp.error().message(), "no TDX collateral for FMSPC 00806f050000"));
+  // The log names the evidence by digest only.
+  const std::string log = sidecar.Log();
+  EXPECT_TRUE(absl::StrContains(log, "evidence_sha256"));
+  EXPECT_FALSE(absl::StrContains(log, HexEncode(ReadTestData("tdx/quotes/dcap-qvl_tdx_quote.bin").substr(636, 64))));
+}
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+TEST(SidecarTest, UnsafeTransportsAreRefusedAtStartup) {
+  const int port = FreePort();
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{absl::StrCat("--listen=0.0.0.0:", port), "--insecure-loopback"},
+        std::vector<std::string>{absl::StrCat("--listen=127.0.0.1:", port)},
+        std::vector<std::string>{"--listen=unix:/tmp/x.sock", "--insecure-loopback"}}) {
+    SidecarProcess sidecar(args, "unused");
+    EXPECT_EQ(sidecar.WaitExit(), 2) << sidecar.Log();
+  }
+  SidecarProcess loopback({absl::StrCat("--listen=127.0.0.1:", port), "--insecure-loopback"},
+                          absl::StrCat("127.0.0.1:", port));
+  EXPECT_TRUE(loopback.WaitReady()) << loopback.Log();
+}
+
+struct TlsFiles {
+  std::string dir, ca_pem, client_cert, client_key, rogue_cert, rogue_key;
+};
+
+TlsFiles MakeTlsFiles() {
+  TlsFiles f;
+  f.dir = MakeTempDir();
+  const absl::Time nb = absl::Now() - absl::Hours(1), na = absl::Now() + absl::Hours(24);
+  EvpPkeyPtr ca_key = *LoadPrivateKey(kRootKeyPem), server_key = *LoadPrivateKey(kPckCaKeyPem),
+             client_key = *LoadPrivateKey(kPckKeyPem), rogue_ca_key = *LoadPrivateKey(kTcbSigningKeyPem),
+             rogue_key = *LoadPrivateKey(kAttestationKeyPem);
+  X509Ptr ca = *MakeCertificate({"Test mTLS CA", 1, nb, na, true, {}}, ca_key.get(), nullptr, ca_key.get());
+  CertSpec server_spec{"localhost", 2, nb, na, false, {}};
+  server_spec.subject_alt_names = "DNS:localhost,IP:127.0.0.1";
+  X509Ptr server = *MakeCertificate(server_spec, server_key.get(), ca.get(), ca_key.get());
+  X509Ptr client = *MakeCertificate({"vault-plugin-auth-tee", 3, nb, na, false, {}}, client_key.get(),
+                                    ca.get(), ca_key.get());
+  X509Ptr rogue_ca = *MakeCertificate({"Rogue CA", 4, nb, na, true, {}}, rogue_ca_key.get(), nullptr,
+                                      rogue_ca_key.get());
+  X509Ptr rogue = *MakeCertificate({"vault-plugin-auth-tee", 5, nb, na, false, {}}, rogue_key.get(),
+                                   rogue_ca.get(), rogue_ca_key.get());
+  f.ca_pem = CertificatePem(ca.get());
+  WriteFile(f.dir + "/ca.pem", f.ca_pem);
+  WriteFile(f.dir + "/server.pem", CertificatePem(server.get()));
+  WriteFile(f.dir + "/server.key", PrivateKeyPem(server_key.get()));
+  f.client_cert = CertificatePem(client.get());
+  f.client_key = PrivateKeyPem(client_key.get());
+  f.rogue_cert = CertificatePem(rogue.get());
+  f.rogue_key = PrivateKeyPem(rogue_key.get());
+  return f;
+}
+
+TEST(SidecarTest, MutualTlsAdmitsOnlyClientsOfTheConfiguredCa) {
+  const TlsFiles tls = MakeTlsFiles();
+  const int port = FreePort();
+  const std::string target = absl::StrCat("localhost:", port);
+  SidecarProcess sidecar({absl::StrCat("--listen=127.0.0.1:", port), "--tls-cert=" + tls.dir + "/server.pem",
+                          "--tls-key=" + tls.dir + "/server.key", "--tls-client-ca=" + tls.dir + "/ca.pem"},
+                         target);
+  auto creds = [&](const std::string& cert, const std::string& key) {
+    grpc::SslCredentialsOptions o;
+    o.pem_root_certs = tls.ca_pem;
+    o.pem_cert_chain = cert;
+    o.pem_private_key = key;
+    return grpc::SslCredentials(o);
+  };
+  ASSERT_TRUE(sidecar.WaitReady(creds(tls.client_cert, tls.client_key))) << sidecar.Log();
+  auto info = [&](std::shared_ptr<grpc::ChannelCredentials> c) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+    v1::InfoResponse resp;
+    return sidecar.Stub(c)->Info(&ctx, v1::InfoRequest(), &resp);
+  };
+  EXPECT_TRUE(info(creds(tls.client_cert, tls.client_key)).ok());
+  EXPECT_FALSE(info(creds(tls.rogue_cert, tls.rogue_key)).ok());
+  EXPECT_FALSE(info(creds("", "")).ok());
+  EXPECT_FALSE(info(grpc::InsecureChannelCredentials()).ok());
+}
+
+}  // namespace
+}  // namespace teeverify::testing

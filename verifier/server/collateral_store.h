@@ -1,0 +1,56 @@
+// The sidecar's TDX collateral: bundles of Intel PCS responses read from a directory (the
+// directory itself and each subdirectory holding tcb_info_response.json), indexed by the FMSPC of
+// their TCB info. A bundle is verified when first needed and reused until its window closes;
+// an expired bundle is verified again so that the error names the expired item.
+#ifndef TEE_VERIFIER_SERVER_COLLATERAL_STORE_H_
+#define TEE_VERIFIER_SERVER_COLLATERAL_STORE_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "verifier/roots/trust_roots.h"
+#include "verifier/tdx/tdx_verifier.h"
+
+namespace teeverify::server {
+
+class CollateralStore : public TdxCollateralProvider {
+ public:
+  CollateralStore(std::string dir, std::shared_ptr<const TrustRoots> roots)
+      : dir_(std::move(dir)), roots_(std::move(roots)) {}
+
+  // (Re)reads the directory. Unreadable bundles are reported and skipped; a missing directory is
+  // an error.
+  absl::Status Reload();
+
+  absl::StatusOr<std::shared_ptr<const tdx::VerifiedTdxCollateral>> ForPlatform(
+      const ByteArray<6>& fmspc, absl::Time now) const override;
+
+  // "b0c06f000000 (dcap-qvl-2025-06, TCB info nextUpdate 2025-07-19T10:16:03Z)" per bundle.
+  std::vector<std::string> Describe() const;
+
+  // Problems found by the last Reload (bundles skipped).
+  std::vector<std::string> LoadProblems() const;
+
+ private:
+  struct Bundle {
+    std::string name;
+    tdx::TdxCollateral raw;
+    absl::Time next_update;
+    mutable std::shared_ptr<const tdx::VerifiedTdxCollateral> verified;  // guarded by mu_
+  };
+
+  const std::string dir_;
+  const std::shared_ptr<const TrustRoots> roots_;
+  mutable absl::Mutex mu_;
+  // FMSPC (hex) -> bundles, newest TCB info first.
+  std::map<std::string, std::vector<std::shared_ptr<Bundle>>> bundles_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> problems_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace teeverify::server
+
+#endif  // TEE_VERIFIER_SERVER_COLLATERAL_STORE_H_

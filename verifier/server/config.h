@@ -1,0 +1,49 @@
+// tee-verifierd configuration: flags and/or one JSON config file (flags win). See
+// docs/sidecar.md for every option.
+#ifndef TEE_VERIFIER_SERVER_CONFIG_H_
+#define TEE_VERIFIER_SERVER_CONFIG_H_
+
+#include <cstddef>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace teeverify::server {
+
+struct ServerConfig {
+  // "unix:/path/to.sock" (default; created 0600) or "host:port" (TCP).
+  std::string listen = "unix:/run/tee-verifierd/tee-verifierd.sock";
+  // TCP requires TLS with client certificates: server certificate, key, and the CA that issues
+  // client certificates.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  // Plaintext TCP, allowed only on a loopback address and only with this flag.
+  bool insecure_loopback = false;
+  // TDX collateral: a directory of PCS response bundles (one per subdirectory, or the directory
+  // itself), in the file names of tee-verify --collateral.
+  std::string collateral_dir;
+  // Test roots replace the vendor roots (tests only; logged loudly, reported by Info).
+  std::string test_roots_dir;
+  // Requests may pin the verification time, to replay recorded evidence (logged loudly).
+  bool replay_recorded_evidence = false;
+  size_t max_request_bytes = 1 << 20;
+  int max_concurrent = 0;  // 0: twice the number of CPUs
+  absl::Duration max_call_time = absl::Seconds(10);
+  std::string log_file;  // decision log; empty: stderr
+};
+
+// Parses argv (--name=value or --name value; --config FILE first loads a JSON object with the
+// same names, underscores instead of dashes). Returns the validated configuration.
+absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv);
+
+// Rejects unsafe or inconsistent settings: TCP without mTLS, plaintext off loopback, etc.
+absl::Status ValidateServerConfig(const ServerConfig& config);
+
+// The usage text of tee-verifierd.
+const char* ServerUsage();
+
+}  // namespace teeverify::server
+
+#endif  // TEE_VERIFIER_SERVER_CONFIG_H_

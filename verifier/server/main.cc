@@ -1,0 +1,201 @@
+// tee-verifierd: the sidecar that verifies TEE evidence and evaluates roles for the Vault/OpenBao
+// plugin, over gRPC (teeverify.v1.Verifier and grpc.health.v1). docs/sidecar.md.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "verifier/io/files.h"
+#include "verifier/server/collateral_store.h"
+#include "verifier/server/config.h"
+#include "verifier/server/decision_log.h"
+#include "verifier/server/verifier_service.h"
+
+namespace teeverify::server {
+namespace {
+
+constexpr char kVersion[] = "tee-verifierd 0.1.0";
+constexpr char kServiceName[] = "teeverify.v1.Verifier";
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const ServerConfig& c) {
+  if (absl::StartsWith(c.listen, "unix:") || c.insecure_loopback) {
+    return grpc::InsecureServerCredentials();
+  }
+  grpc::SslServerCredentialsOptions ssl(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  absl::StatusOr<std::string> ca = ReadFileBytes(c.tls_client_ca_file);
+  absl::StatusOr<std::string> cert = ReadFileBytes(c.tls_cert_file);
+  absl::StatusOr<std::string> key = ReadFileBytes(c.tls_key_file);
+  for (const auto* s : {&ca, &cert, &key}) {
+    if (!s->ok()) return s->status();
+  }
+  ssl.pem_root_certs = *ca;
+  ssl.pem_key_cert_pairs.push_back({*key, *cert});
+  return grpc::SslServerCredentials(ssl);
+}
+
+// The socket must be reachable by its owner only: created under a 0177 umask (so there is no
+// moment when others could connect), then checked.
+absl::Status PrepareUnixSocket(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path parent = fs::path(path).parent_path();
+  if (!parent.empty() && !fs::exists(parent)) {
+    fs::create_directories(parent, ec);
+    if (ec) return absl::InternalError(absl::StrCat("cannot create ", parent.string(), ": ", ec.message()));
+    fs::permissions(parent, fs::perms::owner_all, ec);
+  }
+  struct stat st;
+  if (lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      return absl::FailedPreconditionError(absl::StrCat(path, " exists and is not a socket"));
+    }
+    unlink(path.c_str());  // a stale socket from a previous run
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSocketMode(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return absl::InternalError(absl::StrCat(path, ": not created"));
+  if (chmod(path.c_str(), 0600) != 0 || (st.st_mode & 0077) != 0) {
+    return absl::InternalError(absl::StrCat(path, ": socket is not owner-only (mode ",
+                                            absl::Hex(st.st_mode & 0777), ")"));
+  }
+  return absl::OkStatus();
+}
+
+int Run(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--help") {
+      std::cout << ServerUsage();
+      return 0;
+    }
+  }
+  absl::StatusOr<ServerConfig> config = ParseServerConfig(argc, argv);
+  if (!config.ok()) {
+    std::cerr << "tee-verifierd: " << config.status().message() << "\n\n" << ServerUsage();
+    return 2;
+  }
+  DecisionLog log(config->log_file);
+
+  absl::StatusOr<std::shared_ptr<const TrustRoots>> roots =
+      config->test_roots_dir.empty() ? TrustRoots::BuiltIn() : LoadRootsDir(config->test_roots_dir);
+  if (!roots.ok()) {
+    log.Write("error", "startup_failed", {{"error", std::string(roots.status().message())}});
+    return 1;
+  }
+  if (!config->test_roots_dir.empty()) {
+    log.Write("warn", "TEST_ROOTS_IN_USE",
+              {{"message", "!!! TEST ROOTS REPLACE THE VENDOR ROOTS: evidence signed by test CAs "
+                           "verifies. Never run this in production. !!!"},
+               {"test_roots", config->test_roots_dir}});
+  }
+  if (config->replay_recorded_evidence) {
+    log.Write("warn", "REPLAY_MODE",
+              {{"message", "!!! REPLAY MODE: requests may pin the verification time, so expired "
+                           "recorded evidence verifies. Demos and tests only. !!!"}});
+  }
+
+  std::shared_ptr<CollateralStore> store;
+  if (!config->collateral_dir.empty()) {
+    store = std::make_shared<CollateralStore>(config->collateral_dir, *roots);
+    if (absl::Status s = store->Reload(); !s.ok()) {
+      log.Write("error", "startup_failed", {{"error", std::string(s.message())}});
+      return 1;
+    }
+    for (const std::string& p : store->LoadProblems()) log.Write("warn", "collateral_skipped", {{"bundle", p}});
+    log.Write("info", "collateral_loaded", {{"bundles", store->Describe()}});
+  }
+
+  auto verifier = std::make_shared<EvidenceVerifier>(*roots, std::make_shared<TdxCaches>(4096));
+  VerifierService service(verifier, store,
+                          {!config->test_roots_dir.empty(), config->replay_recorded_evidence,
+                           config->max_concurrent, config->max_call_time, kVersion},
+                          &log);
+
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds = Credentials(*config);
+  if (!creds.ok()) {
+    log.Write("error", "startup_failed", {{"error", std::string(creds.status().message())}});
+    return 1;
+  }
+  const bool unix_socket = absl::StartsWith(config->listen, "unix:");
+  const std::string socket_path = unix_socket ? config->listen.substr(5) : "";
+  if (unix_socket) {
+    if (absl::Status s = PrepareUnixSocket(socket_path); !s.ok()) {
+      log.Write("error", "startup_failed", {{"error", std::string(s.message())}});
+      return 1;
+    }
+  }
+
+  // Signals are handled by this thread alone (sigwait below); block them before gRPC starts its
+  // threads so they inherit the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(config->listen, *creds, unix_socket ? nullptr : &port);
+  builder.RegisterService(&service);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(config->max_request_bytes));
+  grpc::ResourceQuota quota("tee-verifierd");
+  quota.SetMaxThreads(config->max_concurrent + 4);
+  builder.SetResourceQuota(quota);
+
+  const mode_t old_umask = umask(0177);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  umask(old_umask);
+  if (!server) {
+    log.Write("error", "startup_failed", {{"error", absl::StrCat("cannot listen on ", config->listen)}});
+    return 1;
+  }
+  if (unix_socket) {
+    if (absl::Status s = CheckSocketMode(socket_path); !s.ok()) {
+      log.Write("error", "startup_failed", {{"error", std::string(s.message())}});
+      server->Shutdown();
+      return 1;
+    }
+  }
+  server->GetHealthCheckService()->SetServingStatus(kServiceName, true);
+  log.Write("info", "listening",
+            {{"listen", config->listen}, {"port", port}, {"version", kVersion},
+             {"test_roots", !config->test_roots_dir.empty()},
+             {"replay_mode", config->replay_recorded_evidence},
+             {"max_concurrent", config->max_concurrent}});
+
+  while (true) {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == SIGHUP && store) {
+      absl::Status s = store->Reload();
+      log.Write(s.ok() ? "info" : "error", "collateral_reloaded",
+                {{"ok", s.ok()}, {"bundles", store->Describe()}, {"error", std::string(s.message())}});
+      continue;
+    }
+    if (sig == SIGHUP) continue;
+    log.Write("info", "shutting_down", {{"signal", sig}});
+    server->GetHealthCheckService()->SetServingStatus(kServiceName, false);
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    break;
+  }
+  if (unix_socket) unlink(socket_path.c_str());
+  log.Write("info", "stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace teeverify::server
+
+int main(int argc, char** argv) { return teeverify::server::Run(argc, argv); }

@@ -1,0 +1,239 @@
+#include "verifier/server/verifier_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "verifier/common/errors.h"
+#include "verifier/common/hex.h"
+#include "verifier/common/openssl_util.h"
+#include "verifier/policy/policy_engine.h"
+#include "verifier/policy/policy_validation.h"
+
+namespace teeverify::server {
+namespace {
+
+std::optional<TeeKind> TeeFromProto(v1::TeeType t) {
+  switch (t) {
+    case v1::TEE_TYPE_TDX:
+      return TeeKind::kTdx;
+    case v1::TEE_TYPE_SEV_SNP:
+      return TeeKind::kSevSnp;
+    case v1::TEE_TYPE_NITRO:
+      return TeeKind::kNitro;
+    default:
+      return std::nullopt;
+  }
+}
+
+v1::TeeType TeeToProto(TeeKind t) {
+  switch (t) {
+    case TeeKind::kTdx:
+      return v1::TEE_TYPE_TDX;
+    case TeeKind::kSevSnp:
+      return v1::TEE_TYPE_SEV_SNP;
+    case TeeKind::kNitro:
+      return v1::TEE_TYPE_NITRO;
+  }
+  return v1::TEE_TYPE_UNSPECIFIED;
+}
+
+// Input that cannot be evidence at all is the caller's error, not a verification outcome.
+bool IsInputError(const absl::Status& status) {
+  const Reason r = ReasonOf(status);
+  return r == v1::REASON_MALFORMED_EVIDENCE || r == v1::REASON_UNSUPPORTED_FORMAT ||
+         r == v1::REASON_BAD_REQUEST;
+}
+
+grpc::Status RpcError(const absl::Status& status) {
+  v1::Error error;
+  error.set_reason(ReasonOf(status));
+  error.set_message(std::string(status.message()));
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                      absl::StrCat(ReasonName(error.reason()), ": ", status.message()),
+                      error.SerializeAsString());
+}
+
+void FillError(const absl::Status& status, v1::Error* error) {
+  error->set_reason(ReasonOf(status));
+  error->set_message(std::string(status.message()));
+}
+
+nlohmann::ordered_json ErrorJson(const absl::Status& status) {
+  return {{"reason", std::string(ReasonName(ReasonOf(status)))},
+          {"message", std::string(status.message())}};
+}
+
+}  // namespace
+
+struct VerifierService::Outcome {
+  absl::StatusOr<VerifiedClaims> claims = absl::UnknownError("not run");
+  std::optional<TeeKind> tee;
+  absl::Time at;
+  std::string evidence_sha256;
+  std::optional<grpc::Status> rpc_error;
+};
+
+VerifierService::VerifierService(std::shared_ptr<const EvidenceVerifier> verifier,
+                                 std::shared_ptr<const CollateralStore> store,
+                                 ServiceOptions options, DecisionLog* log)
+    : verifier_(std::move(verifier)), store_(std::move(store)), options_(std::move(options)),
+      log_(log) {}
+
+bool VerifierService::Acquire(grpc::ServerContext* context) {
+  const absl::Time deadline =
+      std::min(absl::FromChrono(context->deadline()), absl::Now() + options_.max_call_time);
+  absl::MutexLock lock(&mu_);
+  auto has_slot = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return in_flight_ < options_.max_concurrent;
+  };
+  if (!mu_.AwaitWithDeadline(absl::Condition(&has_slot), deadline)) return false;
+  ++in_flight_;
+  return true;
+}
+
+void VerifierService::Release() {
+  absl::MutexLock lock(&mu_);
+  --in_flight_;
+}
+
+VerifierService::Outcome VerifierService::VerifyEvidence(const v1::VerifyRequest& req) const {
+  Outcome out;
+  out.at = absl::Now();
+  out.evidence_sha256 = HexEncode(Sha256(req.evidence()));
+  if (req.verification_time_unix() != 0) {
+    if (!options_.replay_mode) {
+      out.rpc_error = RpcError(MakeError(
+          v1::REASON_BAD_REQUEST,
+          "verification_time_unix is honoured only by a sidecar started with "
+          "--replay-recorded-evidence"));
+      return out;
+    }
+    out.at = absl::FromUnixSeconds(req.verification_time_unix());
+  }
+  EvidenceRequest request;
+  request.evidence = req.evidence();
+  request.tee = TeeFromProto(req.tee_type());
+  request.now = out.at;
+  request.certificate = req.certificate();
+  if (req.has_tdx_collateral()) {
+    const v1::TdxCollateral& c = req.tdx_collateral();
+    request.tdx_collateral = tdx::TdxCollateral{c.tcb_info_response(),     c.qe_identity_response(),
+                                                c.pck_crl(),               c.root_ca_crl(),
+                                                c.tcb_info_issuer_chain(), c.qe_identity_issuer_chain(),
+                                                c.pck_crl_issuer_chain()};
+  }
+  request.tdx_collateral_provider = store_.get();
+  absl::StatusOr<TeeKind> tee = EvidenceVerifier::ResolveTee(request);
+  if (tee.ok()) out.tee = *tee;
+  out.claims = tee.ok() ? verifier_->Verify(request) : absl::StatusOr<VerifiedClaims>(tee.status());
+  if (!out.claims.ok() && IsInputError(out.claims.status())) out.rpc_error = RpcError(out.claims.status());
+  return out;
+}
+
+grpc::Status VerifierService::Verify(grpc::ServerContext* context, const v1::VerifyRequest* req,
+                                     v1::VerifyResponse* resp) {
+  if (!Acquire(context)) return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "sidecar busy");
+  const absl::Time start = absl::Now();
+  Outcome out = VerifyEvidence(*req);
+  Release();
+  nlohmann::ordered_json log = {{"evidence_sha256", out.evidence_sha256},
+                                {"duration_us", absl::ToInt64Microseconds(absl::Now() - start)}};
+  if (out.tee) log["tee"] = std::string(TeeKindName(*out.tee));
+  if (out.rpc_error) {
+    log["error"] = ErrorJson(out.claims.status());
+    log_->Write("warn", "verify_invalid_input", log);
+    return *out.rpc_error;
+  }
+  if (out.tee) resp->set_tee_type(TeeToProto(*out.tee));
+  resp->set_verified(out.claims.ok());
+  if (out.claims.ok()) {
+    resp->set_claims_json(ClaimsToJson(*out.claims).dump());
+    log["verified"] = true;
+  } else {
+    FillError(out.claims.status(), resp->mutable_error());
+    log["verified"] = false;
+    log["error"] = ErrorJson(out.claims.status());
+  }
+  log_->Write("info", "verify", log);
+  return context->IsCancelled() ? grpc::Status::CANCELLED : grpc::Status::OK;
+}
+
+grpc::Status VerifierService::Evaluate(grpc::ServerContext* context, const v1::EvaluateRequest* req,
+                                       v1::EvaluateResponse* resp) {
+  policy::PolicyValidation policy = policy::ValidatePolicy(req->policy());
+  if (!policy.errors.empty()) {
+    return RpcError(MakeError(v1::REASON_BAD_REQUEST,
+                              absl::StrCat("policy: ", absl::StrJoin(policy.errors, "; "))));
+  }
+  if (!Acquire(context)) return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "sidecar busy");
+  const absl::Time start = absl::Now();
+  Outcome out = VerifyEvidence(req->evidence());
+  std::optional<policy::Decision> decision;
+  if (out.claims.ok()) {
+    decision = policy::Evaluate(*out.claims, policy.normalized,
+                                {req->nonce(), req->client_public_key()}, out.at);
+  }
+  Release();
+
+  nlohmann::ordered_json log = {{"role", req->role()}, {"evidence_sha256", out.evidence_sha256}};
+  if (out.tee) log["tee"] = std::string(TeeKindName(*out.tee));
+  if (out.rpc_error) {
+    log["decision"] = "invalid_input";
+    log["error"] = ErrorJson(out.claims.status());
+    log["duration_us"] = absl::ToInt64Microseconds(absl::Now() - start);
+    log_->Write("warn", "evaluate", log);
+    return *out.rpc_error;
+  }
+  if (out.tee) resp->set_tee_type(TeeToProto(*out.tee));
+  if (!decision) {
+    resp->set_decision(v1::DECISION_DENY);
+    FillError(out.claims.status(), resp->mutable_error());
+    log["decision"] = "deny";
+    log["error"] = ErrorJson(out.claims.status());
+  } else {
+    resp->set_decision(decision->allow ? v1::DECISION_ALLOW : v1::DECISION_DENY);
+    resp->set_claims_json(ClaimsToJson(*out.claims).dump());
+    const absl::Time until = out.claims->claims().valid_until;
+    resp->set_valid_until_unix(until == absl::InfiniteFuture() ? 0 : absl::ToUnixSeconds(until));
+    resp->set_workload_identity(decision->workload_identity);
+    resp->set_client_public_key_sha256(decision->client_public_key_sha256);
+    nlohmann::ordered_json reasons = nlohmann::ordered_json::array();
+    for (const policy::Mismatch& m : decision->mismatches) {
+      v1::Mismatch* pm = resp->add_mismatches();
+      pm->set_field(m.field);
+      for (const std::string& e : m.expected) pm->add_expected(e);
+      pm->set_actual(m.actual);
+      reasons.push_back({{"field", m.field}, {"expected", m.expected}, {"actual", m.actual}});
+    }
+    for (const auto& [key, value] : decision->metadata) (*resp->mutable_metadata())[key] = value;
+    log["decision"] = decision->allow ? "allow" : "deny";
+    if (!decision->allow) log["reasons"] = reasons;
+    log["workload_identity"] = decision->workload_identity;
+    log["measurements"] = decision->metadata;
+  }
+  log["duration_us"] = absl::ToInt64Microseconds(absl::Now() - start);
+  log_->Write("info", "evaluate", log);
+  return context->IsCancelled() ? grpc::Status::CANCELLED : grpc::Status::OK;
+}
+
+grpc::Status VerifierService::ValidatePolicy(grpc::ServerContext*,
+                                             const v1::ValidatePolicyRequest* req,
+                                             v1::ValidatePolicyResponse* resp) {
+  policy::PolicyValidation v = policy::ValidatePolicy(req->policy());
+  for (const std::string& e : v.errors) resp->add_errors(e);
+  if (v.errors.empty()) *resp->mutable_normalized() = std::move(v.normalized);
+  return grpc::Status::OK;
+}
+
+grpc::Status VerifierService::Info(grpc::ServerContext*, const v1::InfoRequest*,
+                                   v1::InfoResponse* resp) {
+  resp->set_version(options_.version);
+  resp->set_test_roots(options_.test_roots);
+  resp->set_replay_mode(options_.replay_mode);
+  if (store_) {
+    for (const std::string& d : store_->Describe()) resp->add_tdx_collateral(d);
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace teeverify::server

@@ -1,0 +1,65 @@
+// The teeverify.v1.Verifier gRPC service: Verify (evidence -> claims), Evaluate (evidence +
+// nonce + policy -> decision with every mismatch), ValidatePolicy, Info.
+//
+// Errors: unusable input (malformed or unsupported evidence, a bad request or policy) is an RPC
+// error INVALID_ARGUMENT whose error_details carry a serialized teeverify.v1.Error with its stable
+// Reason; evidence that parses but does not verify, and a policy that does not match, are
+// successful RPCs (verified=false / DECISION_DENY) carrying the reasons.
+#ifndef TEE_VERIFIER_SERVER_VERIFIER_SERVICE_H_
+#define TEE_VERIFIER_SERVER_VERIFIER_SERVICE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "teeverify/v1/verifier.grpc.pb.h"
+#include "verifier/evidence.h"
+#include "verifier/server/collateral_store.h"
+#include "verifier/server/decision_log.h"
+
+namespace teeverify::server {
+
+struct ServiceOptions {
+  bool test_roots = false;
+  bool replay_mode = false;
+  int max_concurrent = 4;
+  absl::Duration max_call_time = absl::Seconds(10);
+  std::string version;
+};
+
+class VerifierService final : public v1::Verifier::Service {
+ public:
+  VerifierService(std::shared_ptr<const EvidenceVerifier> verifier,
+                  std::shared_ptr<const CollateralStore> store, ServiceOptions options,
+                  DecisionLog* log);
+
+  grpc::Status Verify(grpc::ServerContext* context, const v1::VerifyRequest* request,
+                      v1::VerifyResponse* response) override;
+  grpc::Status Evaluate(grpc::ServerContext* context, const v1::EvaluateRequest* request,
+                        v1::EvaluateResponse* response) override;
+  grpc::Status ValidatePolicy(grpc::ServerContext* context,
+                              const v1::ValidatePolicyRequest* request,
+                              v1::ValidatePolicyResponse* response) override;
+  grpc::Status Info(grpc::ServerContext* context, const v1::InfoRequest* request,
+                    v1::InfoResponse* response) override;
+
+ private:
+  struct Outcome;
+  // Waits for one of max_concurrent slots until the call's deadline; false when none freed.
+  bool Acquire(grpc::ServerContext* context);
+  void Release();
+  // Verifies the evidence of `request`; malformed input comes back as `rpc_error`.
+  Outcome VerifyEvidence(const v1::VerifyRequest& request) const;
+
+  std::shared_ptr<const EvidenceVerifier> verifier_;
+  std::shared_ptr<const CollateralStore> store_;
+  ServiceOptions options_;
+  DecisionLog* log_;
+  absl::Mutex mu_;
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace teeverify::server
+
+#endif  // TEE_VERIFIER_SERVER_VERIFIER_SERVICE_H_
