@@ -54,8 +54,6 @@ class VerifiedClaims {
   friend class TdxVerifier;
   friend class SnpVerifier;
   friend class NitroVerifier;
-class SnpVerifier;
-class NitroVerifier;
   explicit VerifiedClaims(Claims claims) : claims_(std::move(claims)) {}
 
   Claims claims_;

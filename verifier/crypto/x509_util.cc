@@ -83,12 +83,16 @@ absl::StatusOr<std::vector<std::string>> PemCertificatesToDer(absl::string_view 
   return ders;
 }
 
-absl::StatusOr<X509Ptr> ParseDerCertificate(absl::string_view der, absl::string_view what) {
+namespace {
+
+// `expected` says what the input may be, for the error ("DER", "DER or PEM").
+absl::StatusOr<X509Ptr> ParseDer(absl::string_view der, absl::string_view what,
+                                 absl::string_view expected) {
   const unsigned char* p = Uchar(der);
   X509* cert = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
   if (cert == nullptr) {
     return OpenSslError(v1::REASON_CERT_CHAIN_INVALID,
-                        absl::StrCat(what, ": not a DER certificate"));
+                        absl::StrCat(what, ": not a ", expected, " certificate"));
   }
   X509Ptr owned(cert);
   const size_t used = static_cast<size_t>(p - Uchar(der));
@@ -98,6 +102,12 @@ absl::StatusOr<X509Ptr> ParseDerCertificate(absl::string_view der, absl::string_
                                   " trailing bytes after the DER certificate"));
   }
   return owned;
+}
+
+}  // namespace
+
+absl::StatusOr<X509Ptr> ParseDerCertificate(absl::string_view der, absl::string_view what) {
+  return ParseDer(der, what, "DER");
 }
 
 absl::StatusOr<std::vector<X509Ptr>> ParsePemCertificates(absl::string_view pem,
@@ -125,7 +135,7 @@ absl::StatusOr<X509Ptr> ParseCertificate(absl::string_view der_or_pem, absl::str
     }
     return std::move(certs->front());
   }
-  return ParseDerCertificate(der_or_pem, what);
+  return ParseDer(der_or_pem, what, "DER or PEM");
 }
 
 absl::StatusOr<X509CrlPtr> ParseCrl(absl::string_view der_or_pem, absl::string_view what) {

@@ -140,12 +140,12 @@ const Bad kBad[] = {
     // trustee's synthetic VCEKs: VCEK-shaped, not signed by AMD.
     {"invalid_vcek_legacy", "trustee_test-report.bin", "trustee_test-vcek-invalid-legacy.der", "",
      kOakTime, v1::REASON_CERT_CHAIN_INVALID,
-     "sev-snp VCEK chain: certificate 'SEV-VCEK' (serial 00) does not chain to the pinned root "
-     "'ARK-Milan'"},
+     "sev-snp VCEK chain: certificate 'SEV-VCEK' (serial 00) signature does not verify under "
+     "'SEV-Milan'"},
     {"invalid_vcek_new", "trustee_test-report.bin", "trustee_test-vcek-invalid-new.der", "",
      kOakTime, v1::REASON_CERT_CHAIN_INVALID,
-     "sev-snp VCEK chain: certificate 'SEV-VCEK' (serial 00) does not chain to the pinned root "
-     "'ARK-Milan'"},
+     "sev-snp VCEK chain: certificate 'SEV-VCEK' (serial 00) signature does not verify under "
+     "'SEV-Milan'"},
     // Another chip's VCEK at the very same TCB (bl 3, tee 0, snp 8, ucode 115).
     {"other_chips_vcek", "trustee_test-report.bin", "virtee-sev_vcek_milan.der", "", kOakTime,
      v1::REASON_PLATFORM_MISMATCH,

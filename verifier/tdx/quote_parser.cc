@@ -264,8 +264,11 @@ bool LooksLikeTdxQuote(absl::string_view bytes) {
   auto version = r.U16("version");
   auto key_type = r.U16("key_type");
   auto tee_type = r.U32("tee_type");
+  // The key type keeps an SEV-SNP report apart: its bytes 2..3 are always zero, while a v5
+  // report whose guest SVN is 0x81 would otherwise look like a TDX quote.
   return version.ok() && key_type.ok() && tee_type.ok() &&
-         (*version == kQuoteVersion4 || *version == kQuoteVersion5) && *tee_type == kTeeTypeTdx;
+         (*version == kQuoteVersion4 || *version == kQuoteVersion5) &&
+         *key_type == kAttestationKeyEcdsaP256 && *tee_type == kTeeTypeTdx;
 }
 
 }  // namespace teeverify::tdx

@@ -287,6 +287,8 @@ TEST(QuoteParserTest, DetectionLooksAtVersionAndTeeType) {
   EXPECT_FALSE(LooksLikeTdxQuote(""));
   EXPECT_FALSE(LooksLikeTdxQuote(absl::string_view("\x04\x00\x02\x00\x00\x00\x00\x00", 8)));
   EXPECT_TRUE(LooksLikeTdxQuote(absl::string_view("\x05\x00\x02\x00\x81\x00\x00\x00", 8)));
+  // An SEV-SNP report v5 with guest SVN 0x81: version 5, then zero bytes where a quote's key type is.
+  EXPECT_FALSE(LooksLikeTdxQuote(absl::string_view("\x05\x00\x00\x00\x81\x00\x00\x00", 8)));
 }
 
 }  // namespace
