@@ -196,6 +196,7 @@ grpc::Status VerifierService::Evaluate(grpc::ServerContext* context, const v1::E
     const absl::Time until = out.claims->claims().valid_until;
     resp->set_valid_until_unix(until == absl::InfiniteFuture() ? 0 : absl::ToUnixSeconds(until));
     resp->set_workload_identity(decision->workload_identity);
+    resp->set_verified_at_unix(absl::ToUnixSeconds(out.at));
     resp->set_client_public_key_sha256(decision->client_public_key_sha256);
     nlohmann::ordered_json reasons = nlohmann::ordered_json::array();
     for (const policy::Mismatch& m : decision->mismatches) {

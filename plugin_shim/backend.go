@@ -1,0 +1,107 @@
+// Package teeauth is a Vault/OpenBao auth method for workloads in trusted execution environments
+// (Intel TDX, AMD SEV-SNP, AWS Nitro Enclaves). A workload asks for a nonce, binds it into
+// hardware attestation evidence, and logs in with the evidence; the tee-verifierd sidecar
+// verifies it and evaluates the role, and a token is issued only when it allows.
+package teeauth
+
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/vault/sdk/framework"
+	"github.com/hashicorp/vault/sdk/helper/locksutil"
+	"github.com/hashicorp/vault/sdk/logical"
+)
+
+const backendHelp = `
+The "tee" auth method issues tokens to workloads that prove, with hardware attestation evidence,
+that they run expected code in an Intel TDX, AMD SEV-SNP or AWS Nitro Enclaves TEE. Configure the
+verifier sidecar at "config", define roles at "role/<name>", then a workload writes "nonce", binds
+the nonce into its evidence and writes "login".
+`
+
+type backend struct {
+	*framework.Backend
+
+	newClient ClientFactory
+
+	// client is built on first use from the stored configuration and dropped when it changes.
+	clientMu sync.Mutex
+	client   VerifierClient
+
+	// nonceLocks serialize the consumption of a nonce, so that one nonce yields one login.
+	nonceLocks []*locksutil.LockEntry
+	nonces     nonceCounter
+}
+
+// Factory is the plugin's entry point. It neither dials the sidecar nor touches storage: the
+// server runs it with an empty configuration when the plugin is registered.
+func Factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend, error) {
+	b := newBackend(dialSidecar)
+	if err := b.Setup(ctx, conf); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func newBackend(newClient ClientFactory) *backend {
+	b := &backend{
+		newClient:  newClient,
+		nonceLocks: locksutil.CreateLocks(),
+	}
+	b.Backend = &framework.Backend{
+		Help:        strings.TrimSpace(backendHelp),
+		BackendType: logical.TypeCredential,
+		PathsSpecial: &logical.Paths{
+			Unauthenticated: []string{"login", "nonce"},
+			// The client private key for mutual TLS to the sidecar.
+			SealWrapStorage: []string{configStoragePath},
+		},
+		Paths: framework.PathAppend(
+			[]*framework.Path{pathConfig(b), pathNonce(b), pathLogin(b)},
+			pathRole(b),
+		),
+		AuthRenew:    b.pathLoginRenew,
+		Invalidate:   b.invalidate,
+		PeriodicFunc: b.removeExpiredNonces,
+		Clean:        b.resetClient,
+	}
+	return b
+}
+
+func (b *backend) invalidate(_ context.Context, key string) {
+	if key == configStoragePath {
+		b.resetClient(context.Background())
+	}
+}
+
+func (b *backend) resetClient(_ context.Context) {
+	b.clientMu.Lock()
+	defer b.clientMu.Unlock()
+	if b.client != nil {
+		_ = b.client.Close()
+		b.client = nil
+	}
+}
+
+// verifier returns the sidecar client, building it from the stored configuration if needed.
+func (b *backend) verifier(ctx context.Context, s logical.Storage) (VerifierClient, *pluginConfig, error) {
+	cfg, err := readConfig(ctx, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cfg == nil {
+		return nil, nil, errNotConfigured
+	}
+	b.clientMu.Lock()
+	defer b.clientMu.Unlock()
+	if b.client == nil {
+		c, err := b.newClient(cfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		b.client = c
+	}
+	return b.client, cfg, nil
+}

@@ -1,0 +1,105 @@
+// The shim's only view of verification: a gRPC client of tee-verifierd. No crypto and no claim
+// matching happen in Go; the sidecar verifies evidence, checks the nonce binding and evaluates
+// the role's policy, and the shim turns its decision into a token.
+package teeauth
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	pb "github.com/vault-plugin-auth-tee/plugin_shim/gen/teeverifyv1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+// VerifierClient is what the backend needs from the sidecar. Tests inject fakes.
+type VerifierClient interface {
+	Evaluate(ctx context.Context, req *pb.EvaluateRequest) (*pb.EvaluateResponse, error)
+	ValidatePolicy(ctx context.Context, req *pb.ValidatePolicyRequest) (*pb.ValidatePolicyResponse, error)
+	Close() error
+}
+
+// ClientFactory builds a client from the mount's configuration. It is called lazily, on the
+// first request that needs the sidecar, never by the plugin factory.
+type ClientFactory func(cfg *pluginConfig) (VerifierClient, error)
+
+type grpcClient struct {
+	conn *grpc.ClientConn
+	api  pb.VerifierClient
+}
+
+func (c *grpcClient) Evaluate(ctx context.Context, req *pb.EvaluateRequest) (*pb.EvaluateResponse, error) {
+	return c.api.Evaluate(ctx, req)
+}
+
+func (c *grpcClient) ValidatePolicy(ctx context.Context, req *pb.ValidatePolicyRequest) (*pb.ValidatePolicyResponse, error) {
+	return c.api.ValidatePolicy(ctx, req)
+}
+
+func (c *grpcClient) Close() error { return c.conn.Close() }
+
+// dialSidecar connects to a unix socket ("unix:///path") or, over TCP, with mutual TLS; plaintext
+// TCP only to a loopback address and only when the configuration says so explicitly.
+func dialSidecar(cfg *pluginConfig) (VerifierClient, error) {
+	var creds credentials.TransportCredentials
+	target := cfg.SidecarAddress
+	switch {
+	case strings.HasPrefix(target, "unix:"):
+		creds = insecure.NewCredentials() // protected by the socket's file mode
+	case cfg.SidecarInsecureLoopback:
+		if !isLoopback(target) {
+			return nil, fmt.Errorf("sidecar_insecure_loopback: %q is not a loopback address", target)
+		}
+		creds = insecure.NewCredentials()
+	default:
+		tlsConfig, err := clientTLS(cfg)
+		if err != nil {
+			return nil, err
+		}
+		creds = credentials.NewTLS(tlsConfig)
+	}
+	conn, err := grpc.NewClient(target, grpc.WithTransportCredentials(creds),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(4<<20)))
+	if err != nil {
+		return nil, fmt.Errorf("sidecar %s: %w", target, err)
+	}
+	return &grpcClient{conn: conn, api: pb.NewVerifierClient(conn)}, nil
+}
+
+func clientTLS(cfg *pluginConfig) (*tls.Config, error) {
+	if cfg.SidecarCAPEM == "" || cfg.SidecarClientCertPEM == "" || cfg.SidecarClientKeyPEM == "" {
+		return nil, errors.New("a TCP sidecar needs sidecar_ca_pem, sidecar_client_cert_pem and sidecar_client_key_pem (mutual TLS)")
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM([]byte(cfg.SidecarCAPEM)) {
+		return nil, errors.New("sidecar_ca_pem: no certificate")
+	}
+	pair, err := tls.X509KeyPair([]byte(cfg.SidecarClientCertPEM), []byte(cfg.SidecarClientKeyPEM))
+	if err != nil {
+		return nil, fmt.Errorf("sidecar client certificate: %w", err)
+	}
+	return &tls.Config{
+		RootCAs:      pool,
+		Certificates: []tls.Certificate{pair},
+		ServerName:   cfg.SidecarTLSServerName,
+		MinVersion:   tls.VersionTLS12,
+	}, nil
+}
+
+func isLoopback(hostPort string) bool {
+	host, _, err := net.SplitHostPort(hostPort)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,223 @@
+package teeauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/vault/sdk/framework"
+	"github.com/hashicorp/vault/sdk/logical"
+)
+
+const (
+	configStoragePath = "config"
+
+	defaultRequestTimeout       = 10 * time.Second
+	defaultNonceTTL             = 2 * time.Minute
+	maxNonceTTL                 = 10 * time.Minute
+	defaultMaxOutstandingNonces = 10000
+)
+
+var errNotConfigured = errors.New("the tee auth method is not configured: write auth/<mount>/config first")
+
+// pluginConfig is stored seal-wrapped: it holds the private key of the client certificate used
+// for mutual TLS to the sidecar.
+type pluginConfig struct {
+	SidecarAddress          string        `json:"sidecar_address"`
+	SidecarCAPEM            string        `json:"sidecar_ca_pem,omitempty"`
+	SidecarClientCertPEM    string        `json:"sidecar_client_cert_pem,omitempty"`
+	SidecarClientKeyPEM     string        `json:"sidecar_client_key_pem,omitempty"`
+	SidecarTLSServerName    string        `json:"sidecar_tls_server_name,omitempty"`
+	SidecarInsecureLoopback bool          `json:"sidecar_insecure_loopback,omitempty"`
+	RequestTimeout          time.Duration `json:"request_timeout"`
+	NonceTTL                time.Duration `json:"nonce_ttl"`
+	MaxOutstandingNonces    int           `json:"max_outstanding_nonces"`
+}
+
+func pathConfig(b *backend) *framework.Path {
+	return &framework.Path{
+		Pattern: "config",
+		DisplayAttrs: &framework.DisplayAttributes{
+			OperationPrefix: "tee",
+		},
+		Fields: map[string]*framework.FieldSchema{
+			"sidecar_address": {
+				Type: framework.TypeString,
+				Description: `Address of tee-verifierd: "unix:///path/to.sock" (recommended), or "host:port" ` +
+					`over TCP with mutual TLS.`,
+			},
+			"sidecar_ca_pem": {
+				Type:        framework.TypeString,
+				Description: "PEM CA certificate that issued the sidecar's TLS certificate (TCP only).",
+			},
+			"sidecar_client_cert_pem": {
+				Type:        framework.TypeString,
+				Description: "PEM client certificate presented to the sidecar (TCP only).",
+			},
+			"sidecar_client_key_pem": {
+				Type:        framework.TypeString,
+				Description: "PEM private key of the client certificate (TCP only). Stored seal-wrapped; never returned.",
+				DisplayAttrs: &framework.DisplayAttributes{
+					Sensitive: true,
+				},
+			},
+			"sidecar_tls_server_name": {
+				Type:        framework.TypeString,
+				Description: "Name expected in the sidecar's certificate, if it differs from the address's host.",
+			},
+			"sidecar_insecure_loopback": {
+				Type:        framework.TypeBool,
+				Description: "Plaintext TCP to a loopback address (127.0.0.1, [::1], localhost) only. For tests.",
+			},
+			"request_timeout": {
+				Type:        framework.TypeDurationSecond,
+				Default:     int(defaultRequestTimeout.Seconds()),
+				Description: "Deadline of each call to the sidecar. A login fails closed when it passes.",
+			},
+			"nonce_ttl": {
+				Type:        framework.TypeDurationSecond,
+				Default:     int(defaultNonceTTL.Seconds()),
+				Description: "How long an issued nonce can be used (at most 10 minutes).",
+			},
+			"max_outstanding_nonces": {
+				Type:        framework.TypeInt,
+				Default:     defaultMaxOutstandingNonces,
+				Description: "Upper bound on issued, unused, unexpired nonces (the nonce endpoint is unauthenticated).",
+			},
+		},
+		Operations: map[logical.Operation]framework.OperationHandler{
+			logical.ReadOperation:   &framework.PathOperation{Callback: b.pathConfigRead},
+			logical.UpdateOperation: &framework.PathOperation{Callback: b.pathConfigWrite},
+			logical.CreateOperation: &framework.PathOperation{Callback: b.pathConfigWrite},
+		},
+		ExistenceCheck:  b.pathConfigExists,
+		HelpSynopsis:    "Configure how the auth method reaches its verifier sidecar.",
+		HelpDescription: "The sidecar (tee-verifierd) verifies evidence and evaluates roles; this path says where it listens and how to authenticate to it.",
+	}
+}
+
+func readConfig(ctx context.Context, s logical.Storage) (*pluginConfig, error) {
+	entry, err := s.Get(ctx, configStoragePath)
+	if err != nil || entry == nil {
+		return nil, err
+	}
+	cfg := &pluginConfig{}
+	if err := entry.DecodeJSON(cfg); err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	return cfg, nil
+}
+
+func (b *backend) pathConfigExists(ctx context.Context, req *logical.Request, _ *framework.FieldData) (bool, error) {
+	cfg, err := readConfig(ctx, req.Storage)
+	return cfg != nil, err
+}
+
+func (b *backend) pathConfigRead(ctx context.Context, req *logical.Request, _ *framework.FieldData) (*logical.Response, error) {
+	cfg, err := readConfig(ctx, req.Storage)
+	if err != nil || cfg == nil {
+		return nil, err
+	}
+	return &logical.Response{Data: map[string]interface{}{
+		"sidecar_address":            cfg.SidecarAddress,
+		"sidecar_ca_pem":             cfg.SidecarCAPEM,
+		"sidecar_client_cert_pem":    cfg.SidecarClientCertPEM,
+		"sidecar_client_key_set":     cfg.SidecarClientKeyPEM != "",
+		"sidecar_tls_server_name":    cfg.SidecarTLSServerName,
+		"sidecar_insecure_loopback":  cfg.SidecarInsecureLoopback,
+		"request_timeout":            int64(cfg.RequestTimeout.Seconds()),
+		"nonce_ttl":                  int64(cfg.NonceTTL.Seconds()),
+		"max_outstanding_nonces":     cfg.MaxOutstandingNonces,
+	}}, nil
+}
+
+func (b *backend) pathConfigWrite(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
+	cfg, err := readConfig(ctx, req.Storage)
+	if err != nil {
+		return nil, err
+	}
+	if cfg == nil {
+		cfg = &pluginConfig{}
+	}
+	if v, ok := d.GetOk("sidecar_address"); ok {
+		cfg.SidecarAddress = strings.TrimSpace(v.(string))
+	}
+	for name, dst := range map[string]*string{
+		"sidecar_ca_pem":          &cfg.SidecarCAPEM,
+		"sidecar_client_cert_pem": &cfg.SidecarClientCertPEM,
+		"sidecar_client_key_pem":  &cfg.SidecarClientKeyPEM,
+		"sidecar_tls_server_name": &cfg.SidecarTLSServerName,
+	} {
+		if v, ok := d.GetOk(name); ok {
+			*dst = v.(string)
+		}
+	}
+	if v, ok := d.GetOk("sidecar_insecure_loopback"); ok {
+		cfg.SidecarInsecureLoopback = v.(bool)
+	}
+	// Unset fields keep their stored value on update, and take their default on create.
+	if v, ok := d.GetOk("request_timeout"); ok || cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = time.Duration(valueOrDefault(v, ok, d, "request_timeout")) * time.Second
+	}
+	if v, ok := d.GetOk("nonce_ttl"); ok || cfg.NonceTTL == 0 {
+		cfg.NonceTTL = time.Duration(valueOrDefault(v, ok, d, "nonce_ttl")) * time.Second
+	}
+	if v, ok := d.GetOk("max_outstanding_nonces"); ok || cfg.MaxOutstandingNonces == 0 {
+		cfg.MaxOutstandingNonces = valueOrDefault(v, ok, d, "max_outstanding_nonces")
+	}
+
+	if problem := validateConfig(cfg); problem != "" {
+		return logical.ErrorResponse(problem), nil
+	}
+	entry, err := logical.StorageEntryJSON(configStoragePath, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := req.Storage.Put(ctx, entry); err != nil {
+		return nil, err
+	}
+	b.resetClient(ctx)
+	return nil, nil
+}
+
+func valueOrDefault(v interface{}, ok bool, d *framework.FieldData, name string) int {
+	if ok {
+		return v.(int)
+	}
+	return d.Get(name).(int) // the schema default
+}
+
+// validateConfig returns a message naming the field at fault, or "".
+func validateConfig(cfg *pluginConfig) string {
+	switch {
+	case cfg.SidecarAddress == "":
+		return "sidecar_address: required (e.g. unix:///run/tee-verifierd/tee-verifierd.sock)"
+	case cfg.RequestTimeout <= 0:
+		return "request_timeout: must be positive"
+	case cfg.NonceTTL <= 0 || cfg.NonceTTL > maxNonceTTL:
+		return fmt.Sprintf("nonce_ttl: must be between 1s and %s", maxNonceTTL)
+	case cfg.MaxOutstandingNonces <= 0:
+		return "max_outstanding_nonces: must be positive"
+	}
+	if strings.HasPrefix(cfg.SidecarAddress, "unix:") {
+		if cfg.SidecarCAPEM != "" || cfg.SidecarClientCertPEM != "" || cfg.SidecarClientKeyPEM != "" {
+			return "sidecar_ca_pem, sidecar_client_cert_pem, sidecar_client_key_pem: apply to TCP only; a unix socket is protected by its file mode"
+		}
+		return ""
+	}
+	if cfg.SidecarInsecureLoopback {
+		if !isLoopback(cfg.SidecarAddress) {
+			return fmt.Sprintf("sidecar_insecure_loopback: %q is not a loopback address", cfg.SidecarAddress)
+		}
+		return ""
+	}
+	if cfg.SidecarCAPEM == "" || cfg.SidecarClientCertPEM == "" || cfg.SidecarClientKeyPEM == "" {
+		return "sidecar_address: a TCP sidecar needs mutual TLS: set sidecar_ca_pem, sidecar_client_cert_pem and sidecar_client_key_pem"
+	}
+	if _, err := clientTLS(cfg); err != nil {
+		return err.Error()
+	}
+	return ""
+}

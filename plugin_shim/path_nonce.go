@@ -1,0 +1,66 @@
+package teeauth
+
+import (
+	"context"
+	"encoding/hex"
+	"time"
+
+	"github.com/hashicorp/vault/sdk/framework"
+	"github.com/hashicorp/vault/sdk/logical"
+)
+
+func pathNonce(b *backend) *framework.Path {
+	return &framework.Path{
+		Pattern:      "nonce",
+		DisplayAttrs: &framework.DisplayAttributes{OperationPrefix: "tee", OperationVerb: "issue", OperationSuffix: "nonce"},
+		Fields: map[string]*framework.FieldSchema{
+			"role": {
+				Type:        framework.TypeLowerCaseString,
+				Description: "Optional: the nonce is then accepted only by a login to this role.",
+			},
+		},
+		Operations: map[logical.Operation]framework.OperationHandler{
+			logical.UpdateOperation: &framework.PathOperation{
+				Callback: b.pathNonceIssue,
+				// Nonces live in storage, which only the active node writes.
+				ForwardPerformanceStandby: true,
+			},
+		},
+		HelpSynopsis: "Issues a single-use nonce to bind into attestation evidence.",
+		HelpDescription: "A workload binds the nonce into its evidence (docs/policy.md, \"Nonce " +
+			"binding\") and logs in with both before the nonce expires. Each nonce is accepted once.",
+	}
+}
+
+func (b *backend) pathNonceIssue(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
+	cfg, err := readConfig(ctx, req.Storage)
+	if err != nil {
+		return nil, err
+	}
+	if cfg == nil {
+		return nil, errNotConfigured
+	}
+	role := d.Get("role").(string)
+	if role != "" {
+		entry, err := b.role(ctx, req.Storage, role)
+		if err != nil {
+			return nil, err
+		}
+		if entry == nil {
+			return logical.ErrorResponse("role %q could not be found", role), nil
+		}
+	}
+	nonce, expires, err := b.issueNonce(ctx, req.Storage, role, cfg.NonceTTL, cfg.MaxOutstandingNonces)
+	if err != nil {
+		return nil, err
+	}
+	data := map[string]interface{}{
+		"nonce":      hex.EncodeToString(nonce),
+		"expires_at": expires.Format(time.RFC3339),
+		"ttl":        int64(cfg.NonceTTL.Seconds()),
+	}
+	if role != "" {
+		data["role"] = role
+	}
+	return &logical.Response{Data: data}, nil
+}

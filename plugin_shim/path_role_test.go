@@ -1,0 +1,104 @@
+package teeauth
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/vault/sdk/logical"
+)
+
+func TestRoleFieldsComeFromTheProto(t *testing.T) {
+	names := map[string]bool{}
+	for _, n := range policyFieldNames() {
+		names[n] = true
+	}
+	for _, want := range []string{"tee_types", "allowed_tcb_statuses", "allow_debug", "max_evidence_age_seconds",
+		"allow_unbound_evidence", "tdx_mrtd", "tdx_rtmr0", "tdx_rtmr3", "tdx_mrseam", "sev_snp_measurement",
+		"sev_snp_host_data", "sev_snp_min_guest_svn", "sev_snp_min_reported_tcb_boot_loader",
+		"sev_snp_min_reported_tcb_fmc", "sev_snp_products", "sev_snp_signing_keys", "sev_snp_max_vmpl",
+		"nitro_pcr0", "nitro_pcr4", "nitro_pcr8"} {
+		if !names[want] {
+			t.Errorf("role field %s missing", want)
+		}
+	}
+}
+
+func TestRoleIsValidatedBySidecarAndStoredNormalized(t *testing.T) {
+	h := newHarness(t)
+	h.configure()
+	h.mustOK(logical.UpdateOperation, "role/mcp", map[string]interface{}{
+		"tee_types":                             "tdx,sev-snp",
+		"tdx_mrtd":                              strings.ToUpper(testMrtd),
+		"tdx_rtmr2":                             []string{"aa", "bb"},
+		"sev_snp_min_reported_tcb_microcode":    209,
+		"sev_snp_max_vmpl":                      0,
+		"allow_debug":                           false,
+		"token_policies":                        "mcp-secrets",
+		"token_ttl":                             "15m",
+	})
+	data := h.mustOK(logical.ReadOperation, "role/mcp", nil).Data
+	if got := data["tdx_mrtd"].([]string); len(got) != 1 || got[0] != testMrtd {
+		t.Fatalf("tdx_mrtd not normalized: %v", got)
+	}
+	if got := data["tee_types"].([]string); len(got) != 2 || got[1] != "sev-snp" {
+		t.Fatalf("tee_types: %v", got)
+	}
+	if data["sev_snp_min_reported_tcb_microcode"] != uint64(209) || data["sev_snp_max_vmpl"] != uint64(0) {
+		t.Fatalf("optional numbers: %v %v", data["sev_snp_min_reported_tcb_microcode"], data["sev_snp_max_vmpl"])
+	}
+	if _, set := data["sev_snp_min_guest_svn"]; set {
+		t.Fatal("an unset optional number was returned")
+	}
+	if got := data["allowed_tcb_statuses"].([]string); len(got) != 1 || got[0] != "UpToDate" {
+		t.Fatalf("default tcb statuses: %v", got)
+	}
+	if got := data["token_policies"].([]string); len(got) != 1 || got[0] != "mcp-secrets" {
+		t.Fatalf("token_policies: %v", data["token_policies"])
+	}
+	list := h.mustOK(logical.ListOperation, "role/", nil).Data["keys"].([]string)
+	if len(list) != 1 || list[0] != "mcp" {
+		t.Fatalf("list: %v", list)
+	}
+	h.mustOK(logical.DeleteOperation, "role/mcp", nil)
+	if resp := h.mustOK(logical.ReadOperation, "role/mcp", nil); resp != nil {
+		t.Fatalf("deleted role still readable: %v", resp)
+	}
+}
+
+func TestRoleTheSidecarRefusesIsNotStored(t *testing.T) {
+	h := newHarness(t)
+	h.configure()
+	resp, err := h.request(logical.UpdateOperation, "role/loose", map[string]interface{}{"tee_types": "tdx"})
+	if err != nil || resp == nil || !resp.IsError() || !strings.Contains(resp.Error().Error(), "constrains none of its measurements") {
+		t.Fatalf("want the sidecar's error, got err=%v resp=%v", err, resp)
+	}
+	if r, _ := h.b.role(t.Context(), h.storage, "loose"); r != nil {
+		t.Fatal("a refused role was stored")
+	}
+}
+
+func TestRoleWriteFailsClosedWithoutTheSidecar(t *testing.T) {
+	h := newHarness(t)
+	h.configure()
+	h.fake.validateErr = errors.New("connection refused")
+	_, err := h.request(logical.UpdateOperation, "role/r", map[string]interface{}{"tee_types": "tdx", "tdx_mrtd": testMrtd})
+	if err == nil || !strings.Contains(err.Error(), "cannot validate role") {
+		t.Fatalf("want an error, got %v", err)
+	}
+}
+
+func TestRoleRejectsBadTokenSettingsAndNumbers(t *testing.T) {
+	h := newHarness(t)
+	h.configure()
+	resp, _ := h.request(logical.UpdateOperation, "role/r", map[string]interface{}{
+		"tee_types": "tdx", "tdx_mrtd": testMrtd, "token_ttl": "2h", "token_max_ttl": "1h"})
+	if resp == nil || !resp.IsError() {
+		t.Fatal("token_ttl above token_max_ttl accepted")
+	}
+	resp, _ = h.request(logical.UpdateOperation, "role/r", map[string]interface{}{
+		"tee_types": "tdx", "tdx_mrtd": testMrtd, "sev_snp_min_guest_svn": -1})
+	if resp == nil || !resp.IsError() || !strings.Contains(resp.Error().Error(), "sev_snp_min_guest_svn") {
+		t.Fatalf("negative number accepted: %v", resp)
+	}
+}
