@@ -121,15 +121,15 @@ func (b *backend) pathConfigRead(ctx context.Context, req *logical.Request, _ *f
 		return nil, err
 	}
 	return &logical.Response{Data: map[string]interface{}{
-		"sidecar_address":            cfg.SidecarAddress,
-		"sidecar_ca_pem":             cfg.SidecarCAPEM,
-		"sidecar_client_cert_pem":    cfg.SidecarClientCertPEM,
-		"sidecar_client_key_set":     cfg.SidecarClientKeyPEM != "",
-		"sidecar_tls_server_name":    cfg.SidecarTLSServerName,
-		"sidecar_insecure_loopback":  cfg.SidecarInsecureLoopback,
-		"request_timeout":            int64(cfg.RequestTimeout.Seconds()),
-		"nonce_ttl":                  int64(cfg.NonceTTL.Seconds()),
-		"max_outstanding_nonces":     cfg.MaxOutstandingNonces,
+		"sidecar_address":           cfg.SidecarAddress,
+		"sidecar_ca_pem":            cfg.SidecarCAPEM,
+		"sidecar_client_cert_pem":   cfg.SidecarClientCertPEM,
+		"sidecar_client_key_set":    cfg.SidecarClientKeyPEM != "",
+		"sidecar_tls_server_name":   cfg.SidecarTLSServerName,
+		"sidecar_insecure_loopback": cfg.SidecarInsecureLoopback,
+		"request_timeout":           int64(cfg.RequestTimeout.Seconds()),
+		"nonce_ttl":                 int64(cfg.NonceTTL.Seconds()),
+		"max_outstanding_nonces":    cfg.MaxOutstandingNonces,
 	}}, nil
 }
 

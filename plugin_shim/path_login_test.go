@@ -132,14 +132,14 @@ func TestBadInputIsA400NamingTheField(t *testing.T) {
 		data map[string]interface{}
 		want string
 	}{
-		"unknown role":   {map[string]interface{}{"role": "nope", "evidence": "cXVvdGU=", "nonce": nonce}, `role "nope" could not be found`},
-		"no role":        {map[string]interface{}{"evidence": "cXVvdGU=", "nonce": nonce}, "role: required"},
-		"bad base64":     {map[string]interface{}{"role": "mcp", "evidence": "%%%", "nonce": nonce}, "evidence: not base64"},
-		"no evidence":    {map[string]interface{}{"role": "mcp", "nonce": nonce}, "evidence: required"},
-		"no nonce":       {map[string]interface{}{"role": "mcp", "evidence": "cXVvdGU="}, "nonce: required"},
-		"short nonce":    {map[string]interface{}{"role": "mcp", "evidence": "cXVvdGU=", "nonce": "abcd"}, "nonce: expected 32 bytes"},
-		"bad tee type":   {map[string]interface{}{"role": "mcp", "evidence": "cXVvdGU=", "nonce": nonce, "tee_type": "sgx"}, "tee_type: expected"},
-		"pinned time":    {map[string]interface{}{"role": "mcp", "evidence": "cXVvdGU=", "nonce": nonce, "verification_time": "2025-07-19T10:00:34Z"}, "verification_time: accepted only on roles"},
+		"unknown role":    {map[string]interface{}{"role": "nope", "evidence": "cXVvdGU=", "nonce": nonce}, `role "nope" could not be found`},
+		"no role":         {map[string]interface{}{"evidence": "cXVvdGU=", "nonce": nonce}, "role: required"},
+		"bad base64":      {map[string]interface{}{"role": "mcp", "evidence": "%%%", "nonce": nonce}, "evidence: not base64"},
+		"no evidence":     {map[string]interface{}{"role": "mcp", "nonce": nonce}, "evidence: required"},
+		"no nonce":        {map[string]interface{}{"role": "mcp", "evidence": "cXVvdGU="}, "nonce: required"},
+		"short nonce":     {map[string]interface{}{"role": "mcp", "evidence": "cXVvdGU=", "nonce": "abcd"}, "nonce: expected 32 bytes"},
+		"bad tee type":    {map[string]interface{}{"role": "mcp", "evidence": "cXVvdGU=", "nonce": nonce, "tee_type": "sgx"}, "tee_type: expected"},
+		"pinned time":     {map[string]interface{}{"role": "mcp", "evidence": "cXVvdGU=", "nonce": nonce, "verification_time": "2025-07-19T10:00:34Z"}, "verification_time: accepted only on roles"},
 		"bad pinned time": {map[string]interface{}{"role": "mcp", "evidence": "cXVvdGU=", "nonce": nonce, "verification_time": "yesterday"}, "verification_time: not RFC 3339"},
 	}
 	for name, c := range cases {

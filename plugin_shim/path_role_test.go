@@ -28,14 +28,14 @@ func TestRoleIsValidatedBySidecarAndStoredNormalized(t *testing.T) {
 	h := newHarness(t)
 	h.configure()
 	h.mustOK(logical.UpdateOperation, "role/mcp", map[string]interface{}{
-		"tee_types":                             "tdx,sev-snp",
-		"tdx_mrtd":                              strings.ToUpper(testMrtd),
-		"tdx_rtmr2":                             []string{"aa", "bb"},
-		"sev_snp_min_reported_tcb_microcode":    209,
-		"sev_snp_max_vmpl":                      0,
-		"allow_debug":                           false,
-		"token_policies":                        "mcp-secrets",
-		"token_ttl":                             "15m",
+		"tee_types":                          "tdx,sev-snp",
+		"tdx_mrtd":                           strings.ToUpper(testMrtd),
+		"tdx_rtmr2":                          []string{"aa", "bb"},
+		"sev_snp_min_reported_tcb_microcode": 209,
+		"sev_snp_max_vmpl":                   0,
+		"allow_debug":                        false,
+		"token_policies":                     "mcp-secrets",
+		"token_ttl":                          "15m",
 	})
 	data := h.mustOK(logical.ReadOperation, "role/mcp", nil).Data
 	if got := data["tdx_mrtd"].([]string); len(got) != 1 || got[0] != testMrtd {
