@@ -10,6 +10,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/sidecar/sidecar_process.h"
@@ -182,8 +183,12 @@ TEST_F(UnixSidecarTest, MalformedEvidenceIsAnRpcErrorWithAStableReason) {
     grpc::Status status;
     Evaluate(c.evidence, platform_.Role(platform_.mrtd_hex), kNonce, &status);
     ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    google::rpc::Status details;
+    ASSERT_TRUE(details.ParseFromString(status.error_details()));
+    ASSERT_EQ(details.code(), grpc::StatusCode::INVALID_ARGUMENT);
+    ASSERT_EQ(details.details_size(), 1);
     v1::Error error;
-    ASSERT_TRUE(error.ParseFromString(status.error_details()));
+    ASSERT_TRUE(details.details(0).UnpackTo(&error));
     EXPECT_EQ(error.reason(), c.reason) << error.message();
     EXPECT_TRUE(absl::StartsWith(status.error_message(), std::string(v1::Reason_Name(c.reason)).substr(7)));
   }

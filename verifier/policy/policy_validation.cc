@@ -76,9 +76,13 @@ PolicyValidation ValidatePolicy(const v1::Policy& policy) {
                                     TeeKindName(tee->tee), "\" is not in tee_types"));
     }
     bool binds = false;
-    for (const ValueField& field : tee->fields) {
-      NormalizeValues(field, p, &errors);
-      binds |= field.binds_workload && !field.allowed(*p).empty();
+    // Only a section the role has: touching the others would create empty ones, which a second
+    // validation would then read as constraints on a TEE the role does not admit.
+    if (tee->section_set(*p)) {
+      for (const ValueField& field : tee->fields) {
+        NormalizeValues(field, p, &errors);
+        binds |= field.binds_workload && !field.allowed(*p).empty();
+      }
     }
     if (allowed && !binds) {
       errors.push_back(absl::StrCat("tee_types admits \"", TeeKindName(tee->tee),

@@ -109,6 +109,18 @@ TEST(PolicyValidationTest, EveryProblemIsReportedAtOnce) {
   EXPECT_GE(v.errors.size(), 4u) << Errors(v);
 }
 
+TEST(PolicyValidationTest, NormalizedPolicyValidatesAgainUnchanged) {
+  // The plugin stores the normalized form and the sidecar validates it again at every login.
+  const PolicyValidation first =
+      ValidatePolicy(FromJson(R"({"tee_types":["tdx"],"tdx":{"mrtd":[")" + kMrtd + R"("]}})"));
+  ASSERT_TRUE(first.errors.empty()) << Errors(first);
+  EXPECT_FALSE(first.normalized.has_sev_snp());
+  EXPECT_FALSE(first.normalized.has_nitro());
+  const PolicyValidation second = ValidatePolicy(first.normalized);
+  EXPECT_TRUE(second.errors.empty()) << Errors(second);
+  EXPECT_EQ(second.normalized.SerializeAsString(), first.normalized.SerializeAsString());
+}
+
 TEST(PolicyValidationTest, DuplicateValuesCollapse) {
   const PolicyValidation v = ValidatePolicy(FromJson(R"({"tee_types":["tdx"],"tdx":{"mrtd":[")" +
                                                      kMrtd + R"(",")" + std::string(96, 'A') + R"("]}})"));

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "google/rpc/status.pb.h"
 #include "verifier/common/errors.h"
 #include "verifier/common/hex.h"
 #include "verifier/common/openssl_util.h"
@@ -44,13 +45,18 @@ bool IsInputError(const absl::Status& status) {
          r == v1::REASON_BAD_REQUEST;
 }
 
+// INVALID_ARGUMENT with the teeverify.v1.Error in the standard rich-error trailer (a
+// google.rpc.Status whose details hold it), which gRPC clients decode natively.
 grpc::Status RpcError(const absl::Status& status) {
   v1::Error error;
   error.set_reason(ReasonOf(status));
   error.set_message(std::string(status.message()));
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                      absl::StrCat(ReasonName(error.reason()), ": ", status.message()),
-                      error.SerializeAsString());
+  const std::string message = absl::StrCat(ReasonName(error.reason()), ": ", status.message());
+  google::rpc::Status details;
+  details.set_code(grpc::StatusCode::INVALID_ARGUMENT);
+  details.set_message(message);
+  details.add_details()->PackFrom(error);
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message, details.SerializeAsString());
 }
 
 void FillError(const absl::Status& status, v1::Error* error) {
