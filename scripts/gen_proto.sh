@@ -4,6 +4,7 @@
 # committed; scripts/test.sh regenerates it into a temporary directory and fails on any drift.
 #   gen_proto.sh [OUT_DIR]
 set -euo pipefail
+source "$(dirname "$0")/env.sh"
 cd "$(dirname "$0")/.."
 OUT="${1:-plugin_shim/gen/teeverifyv1}"
 TOOLS="${GOBIN_CACHE:-$HOME/.cache/vault-plugin-auth-tee/gobin}"

