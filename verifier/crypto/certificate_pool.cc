@@ -21,8 +21,9 @@ absl::StatusOr<X509*> CertificatePool::FromDer(absl::string_view der, absl::stri
 }
 
 absl::StatusOr<std::vector<X509*>> CertificatePool::FromPem(absl::string_view pem,
-                                                            absl::string_view what) {
-  ASSIGN_OR_RETURN(std::vector<std::string> ders, PemCertificatesToDer(pem, what));
+                                                            absl::string_view what,
+                                                            PemForm form) {
+  ASSIGN_OR_RETURN(std::vector<std::string> ders, PemCertificatesToDer(pem, what, form));
   std::vector<X509*> out;
   for (const std::string& der : ders) {
     ASSIGN_OR_RETURN(X509* cert, FromDer(der, what));

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "verifier/common/openssl_util.h"
+#include "verifier/crypto/x509_util.h"
 
 namespace teeverify {
 
@@ -26,8 +27,9 @@ class CertificatePool {
   // The certificate with this DER, parsed on first use; owned by the pool.
   absl::StatusOr<X509*> FromDer(absl::string_view der, absl::string_view what);
 
-  // Every certificate of a PEM bundle, in order (see ParsePemCertificates for the rules).
-  absl::StatusOr<std::vector<X509*>> FromPem(absl::string_view pem, absl::string_view what);
+  // Every certificate of a PEM bundle, in order (see PemCertificatesToDer for the forms).
+  absl::StatusOr<std::vector<X509*>> FromPem(absl::string_view pem, absl::string_view what,
+                                             PemForm form = PemForm::kLenient);
 
   // Chain links (child signed by issuer) already verified during this verification.
   bool IsLinkVerified(X509* child, X509* issuer) const {

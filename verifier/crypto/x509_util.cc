@@ -4,7 +4,10 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "verifier/common/hex.h"
 #include "verifier/common/status_macros.h"
 
@@ -20,61 +23,117 @@ bool LooksLikePem(absl::string_view data) {
 // Whether everything in `data` is padding.
 bool OnlyPadding(absl::string_view data) { return std::all_of(data.begin(), data.end(), IsPadding); }
 
+bool OnlyNuls(absl::string_view data) {
+  return std::all_of(data.begin(), data.end(), [](char c) { return c == '\0'; });
+}
+
+bool IsBase64Char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+         c == '/' || c == '=';
+}
+
+constexpr size_t kMaxBase64 = 1 << 20;
+
+// The base64 text between the armour lines, whitespace dropped (files written by hand or by
+// other tools).
+absl::StatusOr<std::string> LenientBase64Lines(absl::string_view body) {
+  std::string b64;
+  b64.reserve(body.size());
+  for (char c : body) {
+    if (c == '\n' || c == '\r' || c == ' ' || c == '\t') continue;
+    if (!IsBase64Char(c) || b64.size() >= kMaxBase64) {
+      return absl::InvalidArgumentError("is not base64");
+    }
+    b64.push_back(c);
+  }
+  return b64;
+}
+
+// RFC 7468's strict form, as every TEE's own PEM is written: "\n" after the BEGIN line, lines of
+// exactly 64 base64 characters but the last (1 to 64), each ended by "\n". With one encoding per
+// certificate, a changed byte in evidence is never an equivalent spelling.
+absl::StatusOr<std::string> StrictBase64Lines(absl::string_view body) {
+  if (body.size() > kMaxBase64 || !absl::ConsumePrefix(&body, "\n") ||
+      !absl::ConsumeSuffix(&body, "\n")) {
+    return absl::InvalidArgumentError("is not in strict PEM form (line breaks)");
+  }
+  std::string b64;
+  b64.reserve(body.size());
+  for (absl::string_view line : absl::StrSplit(body, '\n')) {
+    const bool last = line.data() + line.size() == body.data() + body.size();
+    if (line.empty() || line.size() > 64 || (!last && line.size() != 64) ||
+        !std::all_of(line.begin(), line.end(), IsBase64Char)) {
+      return absl::InvalidArgumentError("is not in strict PEM form (64-character base64 lines)");
+    }
+    absl::StrAppend(&b64, line);
+  }
+  return b64;
+}
+
+// Decodes base64 that is its own canonical encoding: '=' only as final padding and zero pad bits,
+// so that no two spellings decode to the same certificate.
+absl::StatusOr<std::string> DecodeCanonicalBase64(absl::string_view b64) {
+  if (b64.empty() || b64.size() % 4 != 0) return absl::InvalidArgumentError("is not base64");
+  std::string der(b64.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(der.data()),
+                                reinterpret_cast<const unsigned char*>(b64.data()),
+                                static_cast<int>(b64.size()));
+  const size_t padding = (b64.back() == '=') + (b64.size() > 1 && b64[b64.size() - 2] == '=');
+  if (n < 0 || static_cast<size_t>(n) < padding) return absl::InvalidArgumentError("is not base64");
+  der.resize(n - padding);  // EVP_DecodeBlock counts '=' padding as zero bytes
+  std::string again(der.size() / 3 * 4 + 5, '\0');
+  const int m = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(again.data()),
+                                reinterpret_cast<const unsigned char*>(der.data()),
+                                static_cast<int>(der.size()));
+  if (absl::string_view(again.data(), static_cast<size_t>(m)) != b64) {
+    return absl::InvalidArgumentError("is not canonical base64");
+  }
+  return der;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<std::string>> PemCertificatesToDer(absl::string_view pem,
-                                                              absl::string_view what) {
+                                                              absl::string_view what,
+                                                              PemForm form) {
   constexpr absl::string_view kBegin = "-----BEGIN CERTIFICATE-----";
   constexpr absl::string_view kEnd = "-----END CERTIFICATE-----";
+  const bool strict = form == PemForm::kStrict;
+  auto error = [&](size_t index, absl::string_view problem) {
+    return MakeError(v1::REASON_CERT_CHAIN_INVALID,
+                     absl::StrCat(what, ": certificate ", index, " ", problem));
+  };
   std::vector<std::string> ders;
   size_t pos = 0;
   while (true) {
     const size_t begin = pem.find(kBegin, pos);
+    const absl::string_view gap =
+        pem.substr(pos, begin == absl::string_view::npos ? absl::string_view::npos : begin - pos);
     if (begin == absl::string_view::npos) {
-      if (!OnlyPadding(pem.substr(pos))) {
+      // Strict: the final END line ends the input, or a line break and NUL terminators follow.
+      const absl::string_view nuls = strict && absl::StartsWith(gap, "\n") ? gap.substr(1) : gap;
+      if (strict ? !(gap.empty() || (absl::StartsWith(gap, "\n") && OnlyNuls(nuls)))
+                 : !OnlyPadding(gap)) {
         return MakeError(v1::REASON_CERT_CHAIN_INVALID,
                          absl::StrCat(what, ": unexpected bytes after certificate ", ders.size()));
       }
       break;
     }
-    if (!OnlyPadding(pem.substr(pos, begin - pos))) {
+    // Strict: blocks follow each other, each END line ended by exactly one line break.
+    if (strict ? gap != (ders.empty() ? "" : "\n") : !OnlyPadding(gap)) {
       return MakeError(v1::REASON_CERT_CHAIN_INVALID,
                        absl::StrCat(what, ": unexpected bytes before certificate ",
                                     ders.size() + 1));
     }
     const size_t end = pem.find(kEnd, begin);
-    if (end == absl::string_view::npos) {
-      return MakeError(v1::REASON_CERT_CHAIN_INVALID,
-                       absl::StrCat(what, ": certificate ", ders.size() + 1, " has no END line"));
-    }
-    // Base64 between the armour lines; whitespace is allowed, nothing else.
+    if (end == absl::string_view::npos) return error(ders.size() + 1, "has no END line");
     const absl::string_view body = pem.substr(begin + kBegin.size(), end - begin - kBegin.size());
-    std::string b64;
-    b64.reserve(body.size());
-    for (char c : body) {
-      if (c == '\n' || c == '\r' || c == ' ' || c == '\t') continue;
-      const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                      c == '+' || c == '/' || c == '=';
-      if (!ok || b64.size() >= (1 << 20)) {
-        return MakeError(v1::REASON_CERT_CHAIN_INVALID,
-                         absl::StrCat(what, ": certificate ", ders.size() + 1, " is not base64"));
-      }
-      b64.push_back(c);
-    }
-    if (b64.empty() || b64.size() % 4 != 0) {
-      return MakeError(v1::REASON_CERT_CHAIN_INVALID,
-                       absl::StrCat(what, ": certificate ", ders.size() + 1, " is not base64"));
-    }
-    std::string der(b64.size() / 4 * 3, '\0');
-    const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(der.data()), Uchar(b64),
-                                  static_cast<int>(b64.size()));
-    const size_t padding = (b64.back() == '=') + (b64.size() > 1 && b64[b64.size() - 2] == '=');
-    if (n < 0 || static_cast<size_t>(n) < padding) {
-      return MakeError(v1::REASON_CERT_CHAIN_INVALID,
-                       absl::StrCat(what, ": certificate ", ders.size() + 1, " is not base64"));
-    }
-    der.resize(n - padding);  // EVP_DecodeBlock counts '=' padding as zero bytes
-    ders.push_back(std::move(der));
+    absl::StatusOr<std::string> b64 =
+        strict ? StrictBase64Lines(body) : LenientBase64Lines(body);
+    if (!b64.ok()) return error(ders.size() + 1, b64.status().message());
+    absl::StatusOr<std::string> der = DecodeCanonicalBase64(*b64);
+    if (!der.ok()) return error(ders.size() + 1, der.status().message());
+    ders.push_back(*std::move(der));
     pos = end + kEnd.size();
   }
   if (ders.empty()) {

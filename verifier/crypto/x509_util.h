@@ -14,14 +14,25 @@
 
 namespace teeverify {
 
-// Parses every certificate of a PEM bundle, in order. Only whitespace and NUL padding may
-// surround the PEM blocks (Intel's quotes NUL-terminate the chain). Fails on an empty bundle.
+// How much freedom a PEM bundle has. Either way the base64 must be canonical and nothing but the
+// certificate blocks may appear (no explanatory text).
+enum class PemForm {
+  // Files: whitespace and NUL padding around the blocks and whitespace inside them.
+  kLenient,
+  // Evidence (a TDX quote's PCK chain): RFC 7468 strict form, "\n" line breaks, 64-character
+  // lines, blocks back to back, and after the last only "\n" and NUL terminators (Intel's quotes
+  // NUL-terminate the chain). Every byte is meaningful, so a flipped one never still verifies.
+  kStrict,
+};
+
+// Parses every certificate of a PEM bundle, in order. Fails on an empty bundle.
 absl::StatusOr<std::vector<X509Ptr>> ParsePemCertificates(absl::string_view pem,
                                                           absl::string_view what);
 
-// The DER of every certificate of a PEM bundle, without parsing them (same rules as above).
+// The DER of every certificate of a PEM bundle, without parsing them.
 absl::StatusOr<std::vector<std::string>> PemCertificatesToDer(absl::string_view pem,
-                                                              absl::string_view what);
+                                                              absl::string_view what,
+                                                              PemForm form = PemForm::kLenient);
 
 // Parses exactly one DER certificate; trailing bytes are rejected.
 absl::StatusOr<X509Ptr> ParseDerCertificate(absl::string_view der, absl::string_view what);

@@ -14,7 +14,7 @@ namespace {
 constexpr absl::string_view kWhat = "tdx quote pck chain";
 
 absl::StatusOr<std::vector<X509*>> ParseChain(absl::string_view pem, CertificatePool& pool) {
-  ASSIGN_OR_RETURN(std::vector<X509*> certs, pool.FromPem(pem, kWhat));
+  ASSIGN_OR_RETURN(std::vector<X509*> certs, pool.FromPem(pem, kWhat, PemForm::kStrict));
   if (certs.size() != 3) {
     return MakeError(v1::REASON_CERT_CHAIN_INVALID,
                      absl::StrCat(kWhat, ": expected 3 certificates (PCK, PCK CA, root), found ",

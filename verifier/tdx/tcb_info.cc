@@ -128,8 +128,14 @@ absl::StatusOr<SignedCollateral> ParseSignedCollateral(absl::string_view respons
       if (value.size() < 2 || value.front() != '"' || value.back() != '"') {
         return MakeError(kInvalid, absl::StrCat(what, ": signature: expected a string"));
       }
-      absl::StatusOr<ByteArray<64>> signature = HexDecodeArray<64>(
-          value.substr(1, value.size() - 2), absl::StrCat(what, ": signature"));
+      // Intel writes lowercase hex. The signature is the one member outside the signed body, so
+      // it gets exactly one spelling: changing a byte of the response never still verifies.
+      const absl::string_view hex = value.substr(1, value.size() - 2);
+      if (std::any_of(hex.begin(), hex.end(), [](char c) { return c >= 'A' && c <= 'F'; })) {
+        return MakeError(kInvalid, absl::StrCat(what, ": signature: expected lowercase hex"));
+      }
+      absl::StatusOr<ByteArray<64>> signature =
+          HexDecodeArray<64>(hex, absl::StrCat(what, ": signature"));
       if (!signature.ok()) return MakeError(kInvalid, signature.status().message());
       out.signature = *signature;
       have_signature = true;

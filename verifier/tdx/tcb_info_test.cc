@@ -150,6 +150,15 @@ TEST(TcbInfoTest, SignedCollateralNeedsBodyAndSignatureOnly) {
   EXPECT_TRUE(absl::StrContains(extra.status().message(), "expected exactly the members"));
 }
 
+TEST(TcbInfoTest, SignatureHasOneSpelling) {
+  // The signature is outside the signed body; uppercase hex would be a second spelling.
+  const std::string sig = std::string(127, 'a') + "A";
+  absl::StatusOr<SignedCollateral> upper = ParseSignedCollateral(
+      "{\"tcbInfo\":{},\"signature\":\"" + sig + "\"}", "tcbInfo", "t");
+  ASSERT_FALSE(upper.ok());
+  EXPECT_EQ(upper.status().message(), "t: signature: expected lowercase hex");
+}
+
 TEST(TcbInfoTest, EnclaveIdentityMustBeTdQeVersion2) {
   absl::StatusOr<SignedCollateral> s = ParseSignedCollateral(
       ReadTestData("tdx/collateral/dcap-qvl-2025-06/qe_identity_response.json"), "enclaveIdentity",

@@ -1,0 +1,435 @@
+// The mutation campaign: every positive real vector, mutated many thousand times (bit and byte
+// flips, truncations, extensions, insertions, deletions, swapped certificates, collateral of
+// another platform, times outside every validity window), must never verify. Each test first
+// checks that the unmutated vector verifies, so a refusal is the mutation's doing.
+//
+// Counts scale with TEE_MUTATION_SCALE (default 1: about 11,500 mutations over the three TEEs;
+// the sanitizer build runs a smaller share). The generator is seeded, so a failure names a
+// mutation that reproduces; TEE_MUTATION_SEED picks another sequence.
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gtest/gtest.h"
+#include "tests/test_util.h"
+#include "verifier/common/errors.h"
+#include "verifier/evidence.h"
+#include "verifier/io/files.h"
+#include "verifier/nitro/real_documents_testdata.h"
+
+namespace teeverify {
+namespace {
+
+using ::teeverify::testing::At;
+using ::teeverify::testing::ReadTestData;
+using ::teeverify::testing::TestDataPath;
+
+double Scale() {
+  const char* s = std::getenv("TEE_MUTATION_SCALE");
+  double v = s != nullptr ? std::atof(s) : 1.0;
+  return v > 0 ? v : 1.0;
+}
+
+uint64_t Seed() {
+  const char* s = std::getenv("TEE_MUTATION_SEED");
+  return s != nullptr ? std::strtoull(s, nullptr, 10) : 20261125;
+}
+
+int Scaled(int n) { return std::max(1, static_cast<int>(n * Scale())); }
+
+// One mutation of a byte string, described so that a failure can be reproduced by hand.
+struct Mutant {
+  std::string bytes;
+  std::string description;
+};
+
+class Mutator {
+ public:
+  explicit Mutator(uint64_t seed) : rng_(seed) {}
+
+  size_t Below(size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng_); }
+  uint8_t Byte() { return static_cast<uint8_t>(Below(256)); }
+
+  Mutant Mutate(const std::string& original) {
+    Mutant m{original, ""};
+    const size_t n = original.size();
+    switch (Below(10)) {
+      case 0:
+      case 1:
+      case 2: {  // one bit: the most common mutation, anywhere (all of it is signed or structure)
+        size_t at = Below(n);
+        int bit = static_cast<int>(Below(8));
+        m.bytes[at] = static_cast<char>(m.bytes[at] ^ (1 << bit));
+        m.description = absl::StrCat("flip bit ", bit, " of byte ", at);
+        break;
+      }
+      case 3: {  // one byte to another value
+        size_t at = Below(n);
+        uint8_t v = Byte();
+        if (v == static_cast<uint8_t>(m.bytes[at])) v ^= 0xff;
+        m.bytes[at] = static_cast<char>(v);
+        m.description = absl::StrCat("byte ", at, " := ", static_cast<int>(v));
+        break;
+      }
+      case 4: {  // boundary values over 1, 2 or 4 bytes (lengths, counts, versions)
+        static constexpr uint8_t kValues[] = {0x00, 0xff, 0x7f, 0x80, 0x01};
+        size_t width = size_t{1} << Below(3);
+        size_t at = Below(n > width ? n - width + 1 : 1);
+        uint8_t v = kValues[Below(5)];
+        std::string before = m.bytes.substr(at, width);
+        for (size_t i = at; i < at + width && i < n; ++i) m.bytes[i] = static_cast<char>(v);
+        if (m.bytes == original) m.bytes[at] = static_cast<char>(v ^ 0x01);
+        m.description = absl::StrCat(width, " bytes at ", at, " := ", static_cast<int>(v));
+        break;
+      }
+      case 5: {  // truncation
+        size_t keep = Below(n);
+        m.bytes.resize(keep);
+        m.description = absl::StrCat("truncate to ", keep, " of ", n, " bytes");
+        break;
+      }
+      case 6: {  // extension: trailing bytes
+        size_t extra = 1 + Below(64);
+        for (size_t i = 0; i < extra; ++i) m.bytes.push_back(static_cast<char>(Byte()));
+        m.description = absl::StrCat("append ", extra, " bytes");
+        break;
+      }
+      case 7: {  // insertion inside
+        size_t at = Below(n);
+        size_t extra = 1 + Below(8);
+        std::string ins;
+        for (size_t i = 0; i < extra; ++i) ins.push_back(static_cast<char>(Byte()));
+        m.bytes.insert(at, ins);
+        m.description = absl::StrCat("insert ", extra, " bytes at ", at);
+        break;
+      }
+      case 8: {  // deletion inside
+        size_t at = Below(n);
+        size_t len = 1 + Below(std::min<size_t>(32, n - at));
+        m.bytes.erase(at, len);
+        m.description = absl::StrCat("delete ", len, " bytes at ", at);
+        break;
+      }
+      default: {  // a chunk copied over another place (duplicated fields, swapped halves)
+        size_t len = 1 + Below(std::min<size_t>(64, n));
+        size_t from = Below(n - len + 1);
+        size_t to = Below(n - len + 1);
+        m.bytes.replace(to, len, original.substr(from, len));
+        if (m.bytes == original) {
+          m.bytes[to] = static_cast<char>(m.bytes[to] ^ 0x01);
+        }
+        m.description = absl::StrCat("copy ", len, " bytes from ", from, " to ", to);
+        break;
+      }
+    }
+    if (m.bytes == original) {  // an insertion of a byte equal to its neighbour, and the like
+      m.bytes.push_back('\0');
+      m.description += " + append 1 byte";
+    }
+    return m;
+  }
+
+ private:
+  std::mt19937_64 rng_;
+};
+
+// A TDX quote may be followed by zero padding (dcap-qvl's real quote carries 70 bytes of it, and
+// verifiers accept it); a mutant that only adds or removes such zeros is the same quote.
+bool SameQuoteUpToZeroPadding(absl::string_view a, absl::string_view b) {
+  auto strip = [](absl::string_view s) {
+    while (!s.empty() && s.back() == '\0') s.remove_suffix(1);
+    return s;
+  };
+  return strip(a) == strip(b);
+}
+
+// Tally of one TEE's campaign.
+struct Tally {
+  int tried = 0;
+  int equivalent = 0;  // verified, but the same evidence (SameQuoteUpToZeroPadding)
+  std::vector<std::string> accepted;
+  std::map<std::string, int> refused_by_reason;
+
+  // `bytes`: the mutated input, written to $TEE_MUTATION_DUMP/<n>.bin when it verified.
+  void Record(const absl::StatusOr<VerifiedClaims>& result, absl::string_view what,
+              absl::string_view bytes = "") {
+    ++tried;
+    if (result.ok()) {
+      accepted.push_back(std::string(what));
+      if (const char* dir = std::getenv("TEE_MUTATION_DUMP"); dir != nullptr && !bytes.empty()) {
+        std::string path = absl::StrCat(dir, "/", accepted.size(), ".bin");
+        if (FILE* f = std::fopen(path.c_str(), "wb"); f != nullptr) {
+          std::fwrite(bytes.data(), 1, bytes.size(), f);
+          std::fclose(f);
+        }
+      }
+    } else {
+      ++refused_by_reason[std::string(ReasonName(ReasonOf(result.status())))];
+    }
+  }
+
+  void Report(absl::string_view tee) const {
+    std::vector<std::string> parts;
+    for (const auto& [reason, count] : refused_by_reason) {
+      parts.push_back(absl::StrCat(reason, "=", count));
+    }
+    std::printf("mutation campaign %s: %d mutations, %zu accepted, %d equivalent; refused: %s\n",
+                std::string(tee).c_str(), tried, accepted.size(), equivalent,
+                absl::StrJoin(parts, " ").c_str());
+    ::testing::Test::RecordProperty(absl::StrCat(tee, "_mutations"), tried);
+    EXPECT_TRUE(accepted.empty()) << accepted.size() << " mutants verified; first: "
+                                  << absl::StrJoin(accepted, "\n");
+  }
+};
+
+std::shared_ptr<const TrustRoots> BuiltInRoots() {
+  absl::StatusOr<std::shared_ptr<const TrustRoots>> roots = TrustRoots::BuiltIn();
+  EXPECT_TRUE(roots.ok()) << roots.status();
+  return *roots;
+}
+
+// A verifier as the sidecar runs it: with caches, so that a mutant must not slip through on an
+// entry cached by the original.
+EvidenceVerifier CachingVerifier() {
+  return EvidenceVerifier(BuiltInRoots(), std::make_shared<TdxCaches>(64));  // MERGE: VerificationCaches
+}
+
+tdx::TdxCollateral TdxCollateralNamed(absl::string_view name) {
+  absl::StatusOr<tdx::TdxCollateral> c =
+      LoadTdxCollateralDir(TestDataPath(absl::StrCat("tdx/collateral/", name)));
+  EXPECT_TRUE(c.ok()) << c.status();
+  return c.ok() ? *c : tdx::TdxCollateral{};
+}
+
+// ---- TDX ----
+
+struct TdxVector {
+  const char* quote;
+  const char* collateral;
+  const char* other_platform_collateral;  // valid collateral of another FMSPC, or of another time
+  const char* at;
+  const char* before_every_window;  // a time before some item of the chain or collateral is valid
+  const char* after_every_window;   // a time after some item expired
+};
+
+// The three real quotes that verify (MANIFEST), with their collateral and times.
+const TdxVector kTdxVectors[] = {
+    {"dcap-qvl_tdx_quote.bin", "dcap-qvl-2025-06", "go-tdx-guest-2023-06",
+     "2025-07-19T10:00:34Z", "2025-06-19T10:16:02Z", "2025-07-19T10:16:04Z"},
+    {"go-tdx-guest_quote_v5_sample.bin", "dcap-qvl-2026-02", "dcap-qvl-2025-06",
+     "2026-03-20T10:41:14Z", "2018-01-01T00:00:00Z", "2049-12-31T00:00:00Z"},
+    {"trustee_tdx_quote_4_debug.bin", "go-tdx-guest-2023-06", "dcap-qvl-2026-02",
+     "2023-07-01T01:00:00Z", "2018-01-01T00:00:00Z", "2023-07-08T07:25:00Z"},
+};
+
+absl::StatusOr<VerifiedClaims> VerifyTdx(const EvidenceVerifier& verifier, absl::string_view quote,
+                                         const tdx::TdxCollateral& collateral, absl::Time now) {
+  EvidenceRequest request;
+  request.evidence = quote;
+  request.tee = TeeKind::kTdx;
+  request.now = now;
+  request.tdx_collateral = collateral;
+  return verifier.Verify(request);
+}
+
+std::string* CollateralItem(tdx::TdxCollateral& c, size_t index, const char** name) {
+  struct Item {
+    const char* name;
+    std::string tdx::TdxCollateral::*field;
+  };
+  static constexpr Item kItems[] = {
+      {"tcb_info_response", &tdx::TdxCollateral::tcb_info_response},
+      {"qe_identity_response", &tdx::TdxCollateral::qe_identity_response},
+      {"pck_crl", &tdx::TdxCollateral::pck_crl},
+      {"root_ca_crl", &tdx::TdxCollateral::root_ca_crl},
+      {"tcb_info_issuer_chain", &tdx::TdxCollateral::tcb_info_issuer_chain},
+      {"qe_identity_issuer_chain", &tdx::TdxCollateral::qe_identity_issuer_chain},
+      {"pck_crl_issuer_chain", &tdx::TdxCollateral::pck_crl_issuer_chain},
+  };
+  const Item& item = kItems[index % 7];
+  *name = item.name;
+  return &(c.*item.field);
+}
+
+TEST(MutationCampaignTest, TdxQuotesAndCollateral) {
+  EvidenceVerifier verifier = CachingVerifier();
+  Mutator mutator(Seed());
+  Tally tally;
+  const int per_quote = Scaled(1200);
+  const int per_collateral = Scaled(300);
+  for (const TdxVector& v : kTdxVectors) {
+    const std::string quote = ReadTestData(absl::StrCat("tdx/quotes/", v.quote));
+    const tdx::TdxCollateral collateral = TdxCollateralNamed(v.collateral);
+    const absl::Time at = At(v.at);
+    absl::StatusOr<VerifiedClaims> original = VerifyTdx(verifier, quote, collateral, at);
+    ASSERT_TRUE(original.ok()) << v.quote << ": " << original.status();
+
+    for (int i = 0; i < per_quote; ++i) {
+      Mutant m = mutator.Mutate(quote);
+      absl::StatusOr<VerifiedClaims> result = VerifyTdx(verifier, m.bytes, collateral, at);
+      if (result.ok() && SameQuoteUpToZeroPadding(m.bytes, quote)) {
+        ++tally.equivalent;
+        continue;
+      }
+      tally.Record(result, absl::StrCat(v.quote, ": ", m.description), m.bytes);
+    }
+    for (int i = 0; i < per_collateral; ++i) {
+      tdx::TdxCollateral mutated = collateral;
+      const char* item = nullptr;
+      std::string* bytes = CollateralItem(mutated, static_cast<size_t>(i), &item);
+      Mutant m = mutator.Mutate(*bytes);
+      *bytes = m.bytes;
+      tally.Record(VerifyTdx(verifier, quote, mutated, at),
+                   absl::StrCat(v.quote, " with ", item, ": ", m.description));
+    }
+    // Collateral of another platform or time, whole and item by item.
+    const tdx::TdxCollateral other = TdxCollateralNamed(v.other_platform_collateral);
+    tally.Record(VerifyTdx(verifier, quote, other, at), absl::StrCat(v.quote, " other collateral"));
+    for (size_t item = 0; item < 7; ++item) {
+      tdx::TdxCollateral mixed = collateral;
+      tdx::TdxCollateral donor = other;
+      const char* name = nullptr;
+      std::string* target = CollateralItem(mixed, item, &name);
+      std::string* source = CollateralItem(donor, item, &name);
+      if (*target == *source) continue;  // the same issuer chain serves both
+      *target = *source;
+      tally.Record(VerifyTdx(verifier, quote, mixed, at),
+                   absl::StrCat(v.quote, " with another ", name));
+    }
+    // Times outside the windows.
+    for (const char* t : {v.before_every_window, v.after_every_window}) {
+      tally.Record(VerifyTdx(verifier, quote, collateral, At(t)), absl::StrCat(v.quote, " at ", t));
+    }
+  }
+  tally.Report("tdx");
+}
+
+// ---- SEV-SNP ----
+
+struct SnpVector {
+  const char* report;
+  const char* cert;
+  const char* at;
+  const char* after_cert;  // after the VCEK/VLEK (or the ASK) expired
+};
+
+// Every real report that verifies (MANIFEST), with its VCEK/VLEK.
+const SnpVector kSnpVectors[] = {
+    {"go-sev-guest_attestation.bin", "go-sev-guest_vcek.der", "2022-09-24T01:00:00Z",
+     "2029-09-24T00:55:29Z"},
+    {"virtee-sev_report_milan.bin", "virtee-sev_vcek_milan.der", "2025-10-01T08:00:00Z",
+     "2030-04-03T19:23:44Z"},
+    {"trustee_test-report.bin", "trustee_test-vcek.der", "2025-10-01T08:00:00Z",
+     "2030-01-24T17:58:27Z"},
+    {"trustee_test-vlek-report.bin", "trustee_test-vlek.der", "2025-10-01T08:00:00Z",
+     "2025-12-10T22:14:22Z"},
+    {"trustee_e2e-report.bin", "trustee_e2e-vcek.der", "2025-10-01T08:00:00Z",
+     "2032-05-27T17:57:04Z"},
+    {"oak_genoa_oc_report.bin", "oak_genoa_oc_vcek.der", "2025-10-01T08:00:00Z",
+     "2032-08-07T17:21:42Z"},
+    {"oak_milan_oc_release_report.bin", "oak_milan_oc_release_vcek.der", "2025-10-01T08:00:00Z",
+     "2032-01-15T21:21:55Z"},
+    {"oak_milan_rk_release_report.bin", "oak_milan_rk_release_vcek.der", "2025-10-01T08:00:00Z",
+     "2032-01-15T23:04:20Z"},
+    {"azure_milan_hcl_snp_report.bin", "azure_milan_vcek_ask_ark.pem", "2025-10-01T08:00:00Z",
+     "2030-05-02T21:22:20Z"},
+    {"azure_genoa_hcl_snp_report.bin", "azure_genoa_vcek.pem", "2025-10-01T08:00:00Z",
+     "2032-01-24T02:21:49Z"},
+};
+
+absl::StatusOr<VerifiedClaims> VerifySnp(const EvidenceVerifier& verifier, absl::string_view report,
+                                         absl::string_view cert, absl::Time now) {
+  EvidenceRequest request;
+  request.evidence = report;
+  request.tee = TeeKind::kSevSnp;
+  request.now = now;
+  request.certificate = cert;
+  return verifier.Verify(request);
+}
+
+TEST(MutationCampaignTest, SnpReportsAndCertificates) {
+  EvidenceVerifier verifier = CachingVerifier();
+  Mutator mutator(Seed() + 1);
+  Tally tally;
+  const int per_report = Scaled(350);
+  const int per_cert = Scaled(100);
+  std::vector<std::string> certs;
+  for (const SnpVector& v : kSnpVectors) {
+    certs.push_back(ReadTestData(absl::StrCat("sevsnp/certs/", v.cert)));
+  }
+  for (size_t k = 0; k < std::size(kSnpVectors); ++k) {
+    const SnpVector& v = kSnpVectors[k];
+    const std::string report = ReadTestData(absl::StrCat("sevsnp/reports/", v.report));
+    const std::string& cert = certs[k];
+    const absl::Time at = At(v.at);
+    absl::StatusOr<VerifiedClaims> original = VerifySnp(verifier, report, cert, at);
+    ASSERT_TRUE(original.ok()) << v.report << ": " << original.status();
+
+    for (int i = 0; i < per_report; ++i) {
+      Mutant m = mutator.Mutate(report);
+      tally.Record(VerifySnp(verifier, m.bytes, cert, at),
+                   absl::StrCat(v.report, ": ", m.description));
+    }
+    for (int i = 0; i < per_cert; ++i) {
+      Mutant m = mutator.Mutate(cert);
+      tally.Record(VerifySnp(verifier, report, m.bytes, at),
+                   absl::StrCat(v.report, " with ", v.cert, ": ", m.description));
+    }
+    // Every other vector's certificate in place of this one's.
+    for (size_t j = 0; j < certs.size(); ++j) {
+      if (j == k || certs[j] == cert) continue;
+      tally.Record(VerifySnp(verifier, report, certs[j], at),
+                   absl::StrCat(v.report, " with ", kSnpVectors[j].cert));
+    }
+    tally.Record(VerifySnp(verifier, report, "", at), absl::StrCat(v.report, " without cert"));
+    // Before AMD's chain existed, and after the signing key expired.
+    for (const char* t : {"2010-01-01T00:00:00Z", v.after_cert}) {
+      tally.Record(VerifySnp(verifier, report, cert, At(t)), absl::StrCat(v.report, " at ", t));
+    }
+  }
+  tally.Report("sev_snp");
+}
+
+// ---- Nitro ----
+
+absl::StatusOr<VerifiedClaims> VerifyNitro(const EvidenceVerifier& verifier,
+                                           absl::string_view document, absl::Time now) {
+  EvidenceRequest request;
+  request.evidence = document;
+  request.tee = TeeKind::kNitro;
+  request.now = now;
+  return verifier.Verify(request);
+}
+
+TEST(MutationCampaignTest, NitroDocuments) {
+  EvidenceVerifier verifier = CachingVerifier();
+  Mutator mutator(Seed() + 2);
+  Tally tally;
+  const int per_document = Scaled(500);
+  for (const nitro::testdata::RealDocument& d : nitro::testdata::kRealDocuments) {
+    const std::string document = ReadTestData(absl::StrCat("nitro/docs/", d.file));
+    const absl::Time at = At(d.at);
+    absl::StatusOr<VerifiedClaims> original = VerifyNitro(verifier, document, at);
+    ASSERT_TRUE(original.ok()) << d.name << ": " << original.status();
+
+    for (int i = 0; i < per_document; ++i) {
+      Mutant m = mutator.Mutate(document);
+      tally.Record(VerifyNitro(verifier, m.bytes, at), absl::StrCat(d.name, ": ", m.description));
+    }
+    // An hour after the leaf expired, and a day before the document's chain was issued.
+    tally.Record(VerifyNitro(verifier, document, At(d.one_hour_after_leaf)),
+                 absl::StrCat(d.name, " after the leaf expired"));
+    tally.Record(VerifyNitro(verifier, document, At(d.at) - absl::Hours(24)),
+                 absl::StrCat(d.name, " a day before"));
+  }
+  tally.Report("nitro");
+}
+
+}  // namespace
+}  // namespace teeverify
