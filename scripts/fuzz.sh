@@ -2,12 +2,17 @@
 # Builds every libFuzzer target (tests/fuzz/*_fuzzer.cc; clang, ASan+UBSan), replays the
 # checked-in regression inputs (tests/fuzz/regressions/<target>/), then fuzzes each target for a
 # bounded time on a corpus seeded by tests/fuzz/<target>.seed.sh from the real vectors.
+#   scripts/fuzz.sh [TARGET...]   (default: every target)
 #   FUZZ_SECONDS  seconds per target (default 30)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET="${FUZZ_SECONDS:-30}"
 BUILD_DIR="${FUZZ_BUILD_DIR:-build-fuzz}"
-mapfile -t TARGETS < <(ls tests/fuzz/*_fuzzer.cc | xargs -n1 basename | sed 's/\.cc$//')
+if [ $# -gt 0 ]; then
+  TARGETS=("$@")
+else
+  mapfile -t TARGETS < <(ls tests/fuzz/*_fuzzer.cc | xargs -n1 basename | sed 's/\.cc$//')
+fi
 
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   CC=clang CXX=clang++ cmake -S . -B "$BUILD_DIR" -G Ninja -DTEE_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

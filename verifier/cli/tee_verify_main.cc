@@ -2,11 +2,11 @@
 // tests and benchmarks use it too. Contract (other tools depend on it):
 //
 //   tee-verify [--tee auto|tdx|sev-snp|nitro] [--at RFC3339] [--collateral DIR] [--cert FILE]
-//              [--roots DIR] [--inspect] [--nonce HEX [--client-key FILE]] [--policy FILE]
-//              EVIDENCE
+//              [--roots DIR] [--inspect] [--nonce HEX [--client-key FILE]]
+//              [--policy FILE | --role FILE] EVIDENCE
 //
-// Exit status: 0 verified (or, with --inspect, parsed; with --policy, allowed); 1 rejected or
-// denied, with "error" or "reasons" in the JSON; 2 usage error or unreadable file.
+// Exit status: 0 verified (or, with --inspect, parsed; with --policy or --role, allowed); 1
+// rejected or denied, with "error" or "reasons" in the JSON; 2 usage error or unreadable file.
 #include <iostream>
 #include <optional>
 #include <string>
@@ -23,6 +23,7 @@
 #include "verifier/policy/nonce_binding.h"
 #include "verifier/policy/policy_engine.h"
 #include "verifier/policy/policy_validation.h"
+#include "verifier/policy/role_json.h"
 
 namespace teeverify {
 namespace {
@@ -34,7 +35,7 @@ constexpr int kExitUsage = 2;
 constexpr absl::string_view kUsage =
     "usage: tee-verify [--tee auto|tdx|sev-snp|nitro] [--at RFC3339] [--collateral DIR]\n"
     "                  [--cert FILE] [--roots DIR] [--inspect] [--nonce HEX [--client-key FILE]]\n"
-    "                  [--policy FILE] EVIDENCE\n"
+    "                  [--policy FILE | --role FILE] EVIDENCE\n"
     "\n"
     "Verifies TEE evidence and prints its claims as JSON.\n"
     "  --tee         evidence format (default: auto, detected from the bytes)\n"
@@ -48,7 +49,9 @@ constexpr absl::string_view kUsage =
     "  --nonce       the login nonce the evidence must bind (docs/policy.md)\n"
     "  --client-key  a public key bound together with the nonce\n"
     "  --policy      a role's policy (JSON); prints the decision and every reason\n"
-    "Exit status: 0 verified (parsed with --inspect, allowed with --policy), 1 rejected or denied,\n"
+    "  --role        the same from a role file as written to Vault (tdx_mrtd, ...; token_* ignored)\n"
+    "Exit status: 0 verified (parsed with --inspect, allowed with --policy or --role), 1 rejected\n"
+    "or denied,\n"
     "2 usage error.\n";
 
 struct Options {
@@ -60,6 +63,7 @@ struct Options {
   std::optional<std::string> nonce_hex;
   std::optional<std::string> client_key_file;
   std::optional<std::string> policy_file;
+  bool policy_is_role = false;  // --role: the file is a Vault role (role_json.h)
   bool inspect = false;
   std::string evidence_path;
 };
@@ -112,8 +116,10 @@ std::optional<int> ParseArgs(int argc, char** argv, Options* out) {
       out->nonce_hex = value;
     } else if (name == "--client-key") {
       out->client_key_file = value;
-    } else if (name == "--policy") {
+    } else if (name == "--policy" || name == "--role") {
+      if (out->policy_file) return Usage("give one of --policy and --role, once");
       out->policy_file = value;
+      out->policy_is_role = name == "--role";
     } else {
       return Usage(absl::StrCat("unknown option ", name));
     }
@@ -121,7 +127,7 @@ std::optional<int> ParseArgs(int argc, char** argv, Options* out) {
   if (positional.size() != 1) return Usage("expected exactly one EVIDENCE file");
   if (out->client_key_file && !out->nonce_hex) return Usage("--client-key needs --nonce");
   if (out->inspect && (out->nonce_hex || out->policy_file)) {
-    return Usage("--inspect does not verify, so it takes neither --nonce nor --policy");
+    return Usage("--inspect does not verify, so it takes neither --nonce nor --policy/--role");
   }
   out->evidence_path = positional[0];
   return std::nullopt;
@@ -167,7 +173,8 @@ int Run(int argc, char** argv) {
   if (opts.policy_file) {
     absl::StatusOr<std::string> text = ReadFileBytes(*opts.policy_file);
     if (!text.ok()) return Usage(text.status().message());
-    absl::StatusOr<v1::Policy> parsed = policy::PolicyFromJson(*text);
+    absl::StatusOr<v1::Policy> parsed = opts.policy_is_role ? policy::PolicyFromRoleJson(*text)
+                                                            : policy::PolicyFromJson(*text);
     policy::PolicyValidation validation;
     if (parsed.ok()) validation = policy::ValidatePolicy(*parsed);
     if (!parsed.ok() || !validation.errors.empty()) {

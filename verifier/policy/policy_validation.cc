@@ -80,8 +80,9 @@ PolicyValidation ValidatePolicy(const v1::Policy& policy) {
     // validation would then read as constraints on a TEE the role does not admit.
     if (tee->section_set(*p)) {
       for (const ValueField& field : tee->fields) {
-        NormalizeValues(field, p, &errors);
+        // Counted before normalization: a malformed value already has its own error.
         binds |= field.binds_workload && !field.allowed(*p).empty();
+        NormalizeValues(field, p, &errors);
       }
     }
     if (allowed && !binds) {

@@ -1,0 +1,22 @@
+// A Vault role as an admin writes it (`vault write auth/tee/role/NAME @role.json`), read as a
+// policy, so that `tee-verify --role role.json` dry-runs exactly the file that will be written.
+// The role's policy fields are the Policy message's fields flattened with "_" ("tdx.mrtd" is
+// "tdx_mrtd", "sev_snp.min_reported_tcb.tee" is "sev_snp_min_reported_tcb_tee"), the rule the
+// plugin derives its role fields by (plugin_shim/role_policy.go).
+#ifndef TEE_VERIFIER_POLICY_ROLE_JSON_H_
+#define TEE_VERIFIER_POLICY_ROLE_JSON_H_
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "teeverify/v1/verifier.pb.h"
+
+namespace teeverify::policy {
+
+// The policy of a role JSON object. Token settings (`token_*`) are the plugin's and skipped; any
+// other unknown field is an error naming it. Lists are JSON arrays or comma-separated strings,
+// booleans and numbers may be given as strings, as Vault accepts them.
+absl::StatusOr<v1::Policy> PolicyFromRoleJson(absl::string_view json);
+
+}  // namespace teeverify::policy
+
+#endif  // TEE_VERIFIER_POLICY_ROLE_JSON_H_
