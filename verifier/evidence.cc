@@ -17,9 +17,17 @@ absl::StatusOr<TeeKind> DetectTee(absl::string_view evidence) {
       "attestation document); pass --tee to force one");
 }
 
+VerificationCaches VerificationCaches::WithCapacity(size_t capacity) {
+  return {std::make_shared<TdxCaches>(capacity), std::make_shared<SnpCaches>(capacity),
+          std::make_shared<NitroCaches>(capacity)};
+}
+
 EvidenceVerifier::EvidenceVerifier(std::shared_ptr<const TrustRoots> roots,
-                                   std::shared_ptr<TdxCaches> tdx_caches)
-    : roots_(std::move(roots)), tdx_(roots_, std::move(tdx_caches)), snp_(roots_), nitro_(roots_) {}
+                                   VerificationCaches caches)
+    : roots_(std::move(roots)),
+      tdx_(roots_, std::move(caches.tdx)),
+      snp_(roots_, std::move(caches.snp)),
+      nitro_(roots_, std::move(caches.nitro)) {}
 
 absl::StatusOr<TeeKind> EvidenceVerifier::ResolveTee(const EvidenceRequest& request) {
   if (request.evidence.empty()) return MakeError(v1::REASON_BAD_REQUEST, "evidence is empty");

@@ -35,11 +35,23 @@ struct EvidenceRequest {
 // Recognizes the format from the first bytes; fails when no supported format matches.
 absl::StatusOr<TeeKind> DetectTee(absl::string_view evidence);
 
+// What a server keeps between verifications, per TEE (each optional: null caches nothing). Every
+// entry is a verified object valid only inside its own window; the per-evidence signatures and
+// cross-checks run on every call. See TdxVerifier, SnpVerifier and NitroVerifier.
+struct VerificationCaches {
+  std::shared_ptr<TdxCaches> tdx;
+  std::shared_ptr<SnpCaches> snp;
+  std::shared_ptr<NitroCaches> nitro;
+
+  // All three, each bounded to `capacity` entries per kind.
+  static VerificationCaches WithCapacity(size_t capacity);
+};
+
 class EvidenceVerifier {
  public:
-  // `tdx_caches` is optional (servers pass one; see TdxVerifier).
+  // `caches` are optional (servers pass them; the CLI verifies once and passes none).
   explicit EvidenceVerifier(std::shared_ptr<const TrustRoots> roots,
-                            std::shared_ptr<TdxCaches> tdx_caches = nullptr);
+                            VerificationCaches caches = {});
 
   const TrustRoots& roots() const { return *roots_; }
 

@@ -6,6 +6,7 @@
 #include "verifier/common/errors.h"
 #include "verifier/common/hex.h"
 #include "verifier/common/status_macros.h"
+#include "verifier/crypto/certificate_pool.h"
 #include "verifier/crypto/chain.h"
 
 namespace teeverify::nitro {
@@ -21,21 +22,66 @@ absl::StatusOr<X509Ptr> ParseDer(absl::string_view der, absl::string_view field)
   return ParseCertificate(der, what);
 }
 
-// `issuer` issued `cert` (names, key identifiers, key usage) and signed it.
-absl::Status CheckIssued(X509* cert, absl::string_view cert_field, X509* issuer,
-                         absl::string_view issuer_field) {
+absl::Status NotIssued(X509* cert, absl::string_view cert_field, X509* issuer,
+                       absl::string_view issuer_field, absl::string_view why) {
+  return MakeError(v1::REASON_CERT_CHAIN_INVALID,
+                   absl::StrCat(kChainWhat, ": ", cert_field, " ", DescribeCertificate(cert),
+                                " is not issued by ", issuer_field, " ",
+                                DescribeCertificate(issuer), " (", why, ")"));
+}
+
+// `issuer` issued `cert` by name, key identifiers and key usage. The signature is checked with
+// the rest of the path (VerifyChainToRoot), so that each signature is verified once.
+absl::Status CheckIssuedByName(X509* cert, absl::string_view cert_field, X509* issuer,
+                               absl::string_view issuer_field) {
   const int rc = X509_check_issued(issuer, cert);
-  EVP_PKEY* key = X509_get0_pubkey(issuer);
-  if (rc != X509_V_OK || key == nullptr || X509_verify(cert, key) != 1) {
-    ClearOpenSslErrors();
-    return MakeError(
-        v1::REASON_CERT_CHAIN_INVALID,
-        absl::StrCat(kChainWhat, ": ", cert_field, " ", DescribeCertificate(cert),
-                     " is not issued by ", issuer_field, " ", DescribeCertificate(issuer),
-                     rc != X509_V_OK ? absl::StrCat(" (", X509_verify_cert_error_string(rc), ")")
-                                     : " (signature does not verify)"));
+  if (rc != X509_V_OK) {
+    return NotIssued(cert, cert_field, issuer, issuer_field, X509_verify_cert_error_string(rc));
   }
   return absl::OkStatus();
+}
+
+// One link of the documented order, by position: cabundle[i] by cabundle[i-1], the leaf
+// ("certificate", i == n) by cabundle[n-1].
+struct Link {
+  X509* child;
+  X509* issuer;
+  size_t index;
+};
+
+std::string Field(size_t index, size_t bundle_size) {
+  return index == bundle_size ? "certificate" : absl::StrCat("cabundle[", index, "]");
+}
+
+// The cabundle's certificates: cabundle[0] is recognized as the pinned root by its bytes (and then
+// not parsed again), every other entry is parsed.
+absl::StatusOr<std::shared_ptr<VerifiedNitroBundle>> ParseBundle(const AttestationPayload& payload,
+                                                                 X509* root) {
+  auto bundle = std::make_shared<VerifiedNitroBundle>();
+  const std::string root_der = CertificateDer(root);
+  for (size_t i = 0; i < payload.cabundle.size(); ++i) {
+    if (i == 0 && payload.cabundle[0] == root_der) {
+      bundle->certificates.push_back(Share(root));
+      continue;
+    }
+    ASSIGN_OR_RETURN(X509Ptr cert, ParseDer(payload.cabundle[i], absl::StrCat("cabundle[", i, "]")));
+    bundle->certificates.push_back(std::move(cert));
+  }
+  if (bundle->certificates.empty()) {
+    return MakeError(v1::REASON_CERT_CHAIN_INVALID, absl::StrCat(kChainWhat, ": cabundle is empty"));
+  }
+
+  // The bundle starts at the pinned root, byte for byte: a look-alike root is not the root.
+  X509* first = bundle->certificates[0].get();
+  if (payload.cabundle[0] != root_der) {
+    return MakeError(
+        v1::REASON_CERT_CHAIN_INVALID,
+        absl::StrCat(kChainWhat, ": cabundle[0] ", DescribeCertificate(first), " (sha256 ",
+                     HexEncode(CertificateFingerprint(first)), ") is not the pinned root ",
+                     DescribeCertificate(root), " (sha256 ",
+                     HexEncode(CertificateFingerprint(root)), ")"));
+  }
+  return bundle;
 }
 
 }  // namespace
@@ -51,43 +97,66 @@ absl::StatusOr<std::vector<X509Ptr>> ParseNitroCertificates(const AttestationPay
   return certs;
 }
 
-absl::StatusOr<VerifiedNitroChain> VerifyNitroChain(const AttestationPayload& payload, X509* root,
-                                                    absl::Time now) {
+absl::StatusOr<VerifiedNitroChain> VerifyNitroChain(
+    const AttestationPayload& payload, X509* root, absl::Time now,
+    std::shared_ptr<const VerifiedNitroBundle> verified_bundle) {
   VerifiedNitroChain out;
   ASSIGN_OR_RETURN(out.leaf, ParseDer(payload.certificate, "certificate"));
-  std::vector<X509Ptr> bundle;
-  for (size_t i = 0; i < payload.cabundle.size(); ++i) {
-    ASSIGN_OR_RETURN(X509Ptr cert, ParseDer(payload.cabundle[i], absl::StrCat("cabundle[", i, "]")));
-    bundle.push_back(std::move(cert));
+
+  // 1. The bundle starts at the pinned root (ParseBundle), unless it verified before.
+  std::shared_ptr<const VerifiedNitroBundle> bundle = verified_bundle;
+  std::shared_ptr<VerifiedNitroBundle> parsed;
+  if (bundle == nullptr) {
+    ASSIGN_OR_RETURN(parsed, ParseBundle(payload, root));
+    bundle = parsed;
   }
-  if (bundle.empty()) {
-    return MakeError(v1::REASON_CERT_CHAIN_INVALID, absl::StrCat(kChainWhat, ": cabundle is empty"));
+  const std::vector<X509Ptr>& certs = bundle->certificates;
+  std::vector<Link> links;  // the documented order, root first
+  for (size_t i = 1; i < certs.size(); ++i) links.push_back({certs[i].get(), certs[i - 1].get(), i});
+  links.push_back({out.leaf.get(), certs.back().get(), certs.size()});
+
+  // 2. The order AWS documents: each entry issued by the one before, the leaf by the last. The
+  //    links of a bundle that verified before are taken as verified (names, path and signature).
+  CertificatePool pool;
+  for (const Link& link : links) {
+    const bool leaf_link = link.index == certs.size();
+    if (verified_bundle != nullptr && !leaf_link) {
+      pool.MarkLinkVerified(link.child, link.issuer);
+      continue;
+    }
+    RETURN_IF_ERROR(CheckIssuedByName(link.child, Field(link.index, certs.size()), link.issuer,
+                                      Field(link.index - 1, certs.size())));
   }
 
-  // 1. The bundle starts at the pinned root, byte for byte: a look-alike root is not the root.
-  if (CertificateDer(bundle[0].get()) != CertificateDer(root)) {
-    return MakeError(
-        v1::REASON_CERT_CHAIN_INVALID,
-        absl::StrCat(kChainWhat, ": cabundle[0] ", DescribeCertificate(bundle[0].get()),
-                     " (sha256 ", HexEncode(CertificateFingerprint(bundle[0].get())),
-                     ") is not the pinned root ", DescribeCertificate(root), " (sha256 ",
-                     HexEncode(CertificateFingerprint(root)), ")"));
-  }
-
-  // 2. The order AWS documents: each entry issued by the one before, the leaf by the last.
-  for (size_t i = 1; i < bundle.size(); ++i) {
-    RETURN_IF_ERROR(CheckIssued(bundle[i].get(), absl::StrCat("cabundle[", i, "]"),
-                                bundle[i - 1].get(), absl::StrCat("cabundle[", i - 1, "]")));
-  }
-  RETURN_IF_ERROR(CheckIssued(out.leaf.get(), "certificate", bundle.back().get(),
-                              absl::StrCat("cabundle[", bundle.size() - 1, "]")));
-
-  // 3. Windows (each certificate named when expired) and path validation at `now`.
+  // 3. Windows (each certificate named when expired), path validation and signatures at `now`.
   std::vector<X509*> intermediates;
-  for (size_t i = 1; i < bundle.size(); ++i) intermediates.push_back(bundle[i].get());
+  for (size_t i = 1; i < certs.size(); ++i) intermediates.push_back(certs[i].get());
   ASSIGN_OR_RETURN(out.window,
-                   VerifyChainToRoot(out.leaf.get(), intermediates, root, now, kChainWhat));
+                   VerifyChainToRoot(out.leaf.get(), intermediates, root, now, kChainWhat, &pool));
   ASSIGN_OR_RETURN(out.leaf_window, CertificateValidity(out.leaf.get()));
+
+  // 4. The path that verified is the documented order; a link it did not take (only possible
+  //    with look-alike names in the bundle) must still carry a valid signature.
+  bool path_is_documented_order = true;
+  for (const Link& link : links) {
+    if (pool.IsLinkVerified(link.child, link.issuer)) continue;
+    path_is_documented_order = false;
+    EVP_PKEY* key = X509_get0_pubkey(link.issuer);
+    if (key == nullptr || X509_verify(link.child, key) != 1) {
+      ClearOpenSslErrors();
+      return NotIssued(link.child, Field(link.index, certs.size()), link.issuer,
+                       Field(link.index - 1, certs.size()), "signature does not verify");
+    }
+  }
+  if (path_is_documented_order) {
+    if (parsed != nullptr) {
+      for (const X509Ptr& cert : certs) {
+        ASSIGN_OR_RETURN(const ValidityWindow w, CertificateValidity(cert.get()));
+        parsed->window.Intersect(w);
+      }
+    }
+    out.bundle = std::move(bundle);
+  }
   return out;
 }
 

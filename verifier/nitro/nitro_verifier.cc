@@ -70,36 +70,60 @@ void AddInspectionWarnings(const AttestationDocument& doc, absl::Time now, Claim
 
 }  // namespace
 
-NitroVerifier::NitroVerifier(std::shared_ptr<const TrustRoots> roots) : roots_(std::move(roots)) {}
+NitroVerifier::NitroVerifier(std::shared_ptr<const TrustRoots> roots,
+                             std::shared_ptr<NitroCaches> caches)
+    : roots_(std::move(roots)), caches_(std::move(caches)) {}
+
+absl::StatusOr<std::shared_ptr<const nitro::VerifiedNitroChain>> NitroVerifier::Chain(
+    const nitro::AttestationPayload& payload, absl::Time now) const {
+  std::string chain_key, bundle_key;
+  std::shared_ptr<const nitro::VerifiedNitroBundle> bundle;
+  if (caches_) {
+    chain_key = nitro::ChainCacheKey(payload);
+    if (auto hit = caches_->chains.Get(chain_key, now)) return hit;
+    bundle_key = nitro::BundleCacheKey(payload);
+    bundle = caches_->bundles.Get(bundle_key, now);
+  }
+  ASSIGN_OR_RETURN(X509* root, roots_->Get(RootId::kAwsNitroEnclavesRootG1));
+  ASSIGN_OR_RETURN(nitro::VerifiedNitroChain verified,
+                   nitro::VerifyNitroChain(payload, root, now, bundle));
+  auto chain = std::make_shared<const nitro::VerifiedNitroChain>(std::move(verified));
+  if (caches_) {
+    caches_->chains.Put(chain_key, chain, chain->window);
+    if (bundle == nullptr && chain->bundle != nullptr) {
+      caches_->bundles.Put(bundle_key, chain->bundle, chain->bundle->window);
+    }
+  }
+  return chain;
+}
 
 absl::StatusOr<VerifiedClaims> NitroVerifier::Verify(absl::string_view document,
                                                      absl::Time now) const {
   ASSIGN_OR_RETURN(const AttestationDocument doc, Parse(document));
-  ASSIGN_OR_RETURN(X509* root, roots_->Get(RootId::kAwsNitroEnclavesRootG1));
 
   // 1. The signing certificate chains through the cabundle to the pinned AWS root, every
-  //    certificate valid at `now`.
-  ASSIGN_OR_RETURN(const nitro::VerifiedNitroChain chain,
-                   nitro::VerifyNitroChain(doc.payload, root, now));
+  //    certificate valid at `now` (verified once per chain when cached).
+  ASSIGN_OR_RETURN(const std::shared_ptr<const nitro::VerifiedNitroChain> chain,
+                   Chain(doc.payload, now));
 
   // 2. That certificate's key signed the protected header and the payload (COSE_Sign1, ES384).
-  RETURN_IF_ERROR(nitro::VerifyEs384(doc, X509_get0_pubkey(chain.leaf.get()),
-                                     DescribeCertificate(chain.leaf.get())));
+  RETURN_IF_ERROR(nitro::VerifyEs384(doc, X509_get0_pubkey(chain->leaf.get()),
+                                     DescribeCertificate(chain->leaf.get())));
 
   // 3. The document was made while its signing certificate was valid: the NSM issues a fresh
   //    certificate per document, so a timestamp outside it means the two do not belong together.
-  if (!chain.leaf_window.Contains(DocumentTime(doc))) {
+  if (!chain->leaf_window.Contains(DocumentTime(doc))) {
     return MakeError(v1::REASON_EXPIRED,
                      absl::StrCat("nitro document: timestamp ", doc.payload.timestamp_ms, " ms (",
                                   FormatRfc3339(DocumentTime(doc)),
                                   ") lies outside the validity of its signing certificate ",
-                                  DescribeCertificate(chain.leaf.get()), " (",
-                                  DescribeWindow(chain.leaf_window), ")"));
+                                  DescribeCertificate(chain->leaf.get()), " (",
+                                  DescribeWindow(chain->leaf_window), ")"));
   }
 
   Claims claims = ParsedClaims(doc, now);
   claims.tcb_status = std::string(kTcbStatusNotApplicable);
-  claims.valid_until = chain.window.not_after;
+  claims.valid_until = chain->window.not_after;
   return VerifiedClaims(std::move(claims));
 }
 

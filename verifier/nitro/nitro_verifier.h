@@ -11,14 +11,20 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "verifier/claims/claims.h"
+#include "verifier/nitro/document.h"
+#include "verifier/nitro/nitro_caches.h"
 #include "verifier/roots/trust_roots.h"
 
 namespace teeverify {
 
-// Immutable and thread-safe.
+// Immutable and thread-safe (the optional cache is internally synchronized).
 class NitroVerifier {
  public:
-  explicit NitroVerifier(std::shared_ptr<const TrustRoots> roots);
+  // With `caches`, a certificate chain (and its cabundle) verified once is reused while every
+  // certificate of it is valid; the COSE signature and the document timestamp's place in the
+  // leaf's validity are checked on every call.
+  explicit NitroVerifier(std::shared_ptr<const TrustRoots> roots,
+                         std::shared_ptr<NitroCaches> caches = nullptr);
 
   // `document` is the COSE_Sign1 bytes, or their base64 text.
   absl::StatusOr<VerifiedClaims> Verify(absl::string_view document, absl::Time now) const;
@@ -27,7 +33,12 @@ class NitroVerifier {
   static absl::StatusOr<Claims> Inspect(absl::string_view document, absl::Time now);
 
  private:
+  // The document's chain to the pinned root, verified at `now` (or taken from the cache).
+  absl::StatusOr<std::shared_ptr<const nitro::VerifiedNitroChain>> Chain(
+      const nitro::AttestationPayload& payload, absl::Time now) const;
+
   std::shared_ptr<const TrustRoots> roots_;
+  std::shared_ptr<NitroCaches> caches_;
 };
 
 // Whether `bytes` looks like a Nitro attestation document, raw or base64 (for --tee auto).

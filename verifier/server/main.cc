@@ -117,7 +117,8 @@ int Run(int argc, char** argv) {
     log.Write("info", "collateral_loaded", {{"bundles", store->Describe()}});
   }
 
-  auto verifier = std::make_shared<EvidenceVerifier>(*roots, std::make_shared<TdxCaches>(4096));
+  auto verifier =
+      std::make_shared<EvidenceVerifier>(*roots, VerificationCaches::WithCapacity(4096));
   VerifierService service(verifier, store,
                           {!config->test_roots_dir.empty(), config->replay_recorded_evidence,
                            config->max_concurrent, config->max_call_time, kVersion},

@@ -5,11 +5,13 @@
 #include <openssl/x509.h>
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "verifier/common/errors.h"
 #include "verifier/common/hex.h"
 #include "verifier/common/status_macros.h"
+#include "verifier/crypto/certificate_pool.h"
 #include "verifier/crypto/chain.h"
 #include "verifier/roots/builtin_roots.h"
 #include "verifier/snp/amd_certs.h"
@@ -93,18 +95,41 @@ bool IsAmdArk(X509* cert, Product product) {
   return false;
 }
 
+namespace {
+
+// The compiled-in ASKs and ASVKs, parsed and checked against their pins once per process: in
+// OpenSSL 3 parsing a certificate with an RSA-4096 key costs more than verifying a signature
+// with it. Shared read-only; callers take their own reference.
+const std::vector<absl::StatusOr<X509Ptr>>& ParsedBuiltInIntermediates() {
+  static const auto* parsed = [] {
+    auto* out = new std::vector<absl::StatusOr<X509Ptr>>();
+    for (size_t i = 0; i < kBuiltInAmdIntermediateCount; ++i) {
+      const BuiltInAmdIntermediate& b = kBuiltInAmdIntermediates[i];
+      absl::StatusOr<X509Ptr> cert = ParseCertificate(b.pem, b.common_name);
+      if (cert.ok()) {
+        const std::string fingerprint = HexEncode(CertificateFingerprint(cert->get()));
+        if (fingerprint != b.sha256_of_der) {
+          cert = MakeError(v1::REASON_INTERNAL,
+                           absl::StrCat(b.common_name, ": built-in certificate has SHA-256 ",
+                                        fingerprint, ", pinned ", b.sha256_of_der));
+        }
+      }
+      out->push_back(std::move(cert));
+    }
+    return out;
+  }();
+  return *parsed;
+}
+
+}  // namespace
+
 absl::StatusOr<X509Ptr> BuiltInIntermediate(Product product, bool vlek) {
+  const std::vector<absl::StatusOr<X509Ptr>>& parsed = ParsedBuiltInIntermediates();
   for (size_t i = 0; i < kBuiltInAmdIntermediateCount; ++i) {
     const BuiltInAmdIntermediate& b = kBuiltInAmdIntermediates[i];
     if (b.product != product || b.vlek != vlek) continue;
-    ASSIGN_OR_RETURN(X509Ptr cert, ParseCertificate(b.pem, b.common_name));
-    const std::string fingerprint = HexEncode(CertificateFingerprint(cert.get()));
-    if (fingerprint != b.sha256_of_der) {
-      return MakeError(v1::REASON_INTERNAL,
-                       absl::StrCat(b.common_name, ": built-in certificate has SHA-256 ",
-                                    fingerprint, ", pinned ", b.sha256_of_der));
-    }
-    return cert;
+    if (!parsed[i].ok()) return parsed[i].status();
+    return Share(parsed[i]->get());
   }
   return MakeError(v1::REASON_INTERNAL, "no built-in AMD intermediate for this product");
 }

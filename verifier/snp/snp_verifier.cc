@@ -145,7 +145,37 @@ Claims ParsedClaims(const Report& report, Product product, absl::Time now) {
 
 }  // namespace
 
-SnpVerifier::SnpVerifier(std::shared_ptr<const TrustRoots> roots) : roots_(std::move(roots)) {}
+SnpVerifier::SnpVerifier(std::shared_ptr<const TrustRoots> roots,
+                         std::shared_ptr<SnpCaches> caches)
+    : roots_(std::move(roots)), caches_(std::move(caches)) {}
+
+// 3-5, once per certificate when cached: collect it, read its extensions, check the report's
+// product against it, and verify its chain to the trusted ARK at `now`. Only a chain that verified
+// is cached, and only for the window in which all of its certificates are valid.
+absl::StatusOr<std::shared_ptr<const snp::VerifiedVek>> SnpVerifier::VerifiedCertificate(
+    const snp::SnpEvidence& evidence, absl::string_view certificate, bool vlek,
+    absl::Time now) const {
+  std::string key;
+  if (caches_) {
+    key = snp::VekCacheKey(evidence, certificate, vlek);
+    if (auto hit = caches_->veks.Get(key, now)) return hit;
+  }
+  const absl::string_view leaf = snp::LeafRole(vlek);
+  ASSIGN_OR_RETURN(snp::SnpCertificates certs,
+                   snp::CollectCertificates(evidence, certificate, vlek));
+  auto vek = std::make_shared<snp::VerifiedVek>();
+  ASSIGN_OR_RETURN(vek->extensions, snp::ParseVekExtensions(certs.vek.get()));
+  // The product comes from the certificate; a report from another product's CPU is named as
+  // such before the chain (which would fail under the other product's ARK) is looked at.
+  ASSIGN_OR_RETURN(vek->product, DetermineProduct(evidence.report, vek->extensions, leaf));
+  ASSIGN_OR_RETURN(vek->window,
+                   snp::VerifyAmdChain(*roots_, vek->product, vlek,
+                                       {certs.vek.get(), certs.intermediate.get(), certs.ark.get()},
+                                       now));
+  vek->certificate = std::move(certs.vek);
+  if (caches_) caches_->veks.Put(key, vek, vek->window);
+  return std::shared_ptr<const snp::VerifiedVek>(std::move(vek));
+}
 
 absl::StatusOr<VerifiedClaims> SnpVerifier::Verify(absl::string_view evidence,
                                                    absl::string_view certificate,
@@ -157,28 +187,23 @@ absl::StatusOr<VerifiedClaims> SnpVerifier::Verify(absl::string_view evidence,
   const bool vlek = report.signing_key() == SigningKey::kVlek;
   const absl::string_view leaf = snp::LeafRole(vlek);
 
-  // 3-4. The signing key's certificate and what it says about the platform.
-  ASSIGN_OR_RETURN(snp::SnpCertificates certs,
-                   snp::CollectCertificates(parsed, certificate, vlek));
-  ASSIGN_OR_RETURN(const VekExtensions ext, snp::ParseVekExtensions(certs.vek.get()));
+  // 3-5. The signing key's certificate, its chain to the trusted ARK of its product.
+  ASSIGN_OR_RETURN(const std::shared_ptr<const snp::VerifiedVek> vek,
+                   VerifiedCertificate(parsed, certificate, vlek, now));
+  const VekExtensions& ext = vek->extensions;
+  // Every call: the report's CPU is the certificate's product (cached chains included).
   ASSIGN_OR_RETURN(const Product product, DetermineProduct(report, ext, leaf));
-
-  // 5. The certificate chains to the trusted ARK of that product.
-  ASSIGN_OR_RETURN(const ValidityWindow window,
-                   snp::VerifyAmdChain(*roots_, product, vlek,
-                                       {certs.vek.get(), certs.intermediate.get(), certs.ark.get()},
-                                       now));
 
   // 6. The certificate is this platform's, at this TCB.
   if (!vlek) RETURN_IF_ERROR(CheckChipId(report, ext, product));
   RETURN_IF_ERROR(CheckTcb(report, ext, product, leaf));
 
   // 7. The report is what the key signed.
-  RETURN_IF_ERROR(CheckSignature(report, certs.vek.get(), leaf));
+  RETURN_IF_ERROR(CheckSignature(report, vek->certificate.get(), leaf));
 
   Claims claims = ParsedClaims(report, product, now);
   claims.tcb_status = std::string(kTcbStatusNotApplicable);
-  claims.valid_until = window.not_after;
+  claims.valid_until = vek->window.not_after;
   if (vlek) claims.sev_snp->csp_id = ext.csp_id;
   return VerifiedClaims(std::move(claims));
 }

@@ -13,13 +13,18 @@
 #include "absl/time/time.h"
 #include "verifier/claims/claims.h"
 #include "verifier/roots/trust_roots.h"
+#include "verifier/snp/extended_evidence.h"
+#include "verifier/snp/snp_caches.h"
 
 namespace teeverify {
 
-// Immutable and thread-safe.
+// Immutable and thread-safe (the optional cache is internally synchronized).
 class SnpVerifier {
  public:
-  explicit SnpVerifier(std::shared_ptr<const TrustRoots> roots);
+  // With `caches`, a VCEK/VLEK chain verified once is reused while every certificate of it is
+  // valid; the report's cross-checks with the certificate and its signature run on every call.
+  explicit SnpVerifier(std::shared_ptr<const TrustRoots> roots,
+                       std::shared_ptr<SnpCaches> caches = nullptr);
 
   // `evidence` is a raw attestation report, or a report that carries its own certificates (see
   // docs/sev-snp.md). `certificate` is the VCEK or VLEK (DER or PEM); it may be empty when the
@@ -31,7 +36,13 @@ class SnpVerifier {
   static absl::StatusOr<Claims> Inspect(absl::string_view evidence, absl::Time now);
 
  private:
+  // The signing key's certificate, verified up to the trusted ARK (or taken from the cache).
+  absl::StatusOr<std::shared_ptr<const snp::VerifiedVek>> VerifiedCertificate(
+      const snp::SnpEvidence& evidence, absl::string_view certificate, bool vlek,
+      absl::Time now) const;
+
   std::shared_ptr<const TrustRoots> roots_;
+  std::shared_ptr<SnpCaches> caches_;
 };
 
 // Whether `bytes` looks like SNP evidence (for tee-verify --tee auto).
