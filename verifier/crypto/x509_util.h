@@ -19,7 +19,7 @@ namespace teeverify {
 enum class PemForm {
   // Files: whitespace and NUL padding around the blocks and whitespace inside them.
   kLenient,
-  // Evidence (a TDX quote's PCK chain): RFC 7468 strict form, "\n" line breaks, 64-character
+  // Evidence (a TDX quote's PCK chain) and Intel PCS issuer chains: RFC 7468 strict form, "\n" line breaks, 64-character
   // lines, blocks back to back, and after the last only "\n" and NUL terminators (Intel's quotes
   // NUL-terminate the chain). Every byte is meaningful, so a flipped one never still verifies.
   kStrict,

@@ -26,7 +26,7 @@ absl::StatusOr<X509Ptr> VerifyIssuerChain(absl::string_view pem, absl::string_vi
                                           absl::string_view expected_cn, X509* intel_root,
                                           X509_CRL* root_ca_crl, absl::Time now,
                                           CertificatePool& pool, ValidityWindow* window) {
-  ASSIGN_OR_RETURN(std::vector<X509*> certs, pool.FromPem(pem, name));
+  ASSIGN_OR_RETURN(std::vector<X509*> certs, pool.FromPem(pem, name, PemForm::kStrict));
   if (certs.size() != 2) {
     return MakeError(v1::REASON_COLLATERAL_INVALID,
                      absl::StrCat(name, ": expected 2 certificates (issuer, root), found ",

@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "verifier/common/json_util.h"
 #include "verifier/common/status_macros.h"
 
@@ -147,6 +148,15 @@ absl::StatusOr<SignedCollateral> ParseSignedCollateral(absl::string_view respons
   if (!have_body || !have_signature || members.size() != 2) {
     return MakeError(kInvalid, absl::StrCat(what, ": expected exactly the members \"", body_key,
                                             "\" and \"signature\""));
+  }
+  // Intel PCS answers in compact form; the envelope is outside the signature, so it is held to
+  // that one spelling (a final line break allowed, as files often have one).
+  absl::string_view compact = response;
+  absl::ConsumeSuffix(&compact, "\n");
+  if (compact != absl::StrCat("{\"", members[0].first, "\":", members[0].second, ",\"",
+                              members[1].first, "\":", members[1].second, "}")) {
+    return MakeError(kInvalid, absl::StrCat(what, ": expected Intel PCS's compact JSON (no spaces "
+                                            "or escapes outside the signed body)"));
   }
   return out;
 }

@@ -150,6 +150,21 @@ TEST(TcbInfoTest, SignedCollateralNeedsBodyAndSignatureOnly) {
   EXPECT_TRUE(absl::StrContains(extra.status().message(), "expected exactly the members"));
 }
 
+TEST(TcbInfoTest, EnvelopeHasOneSpelling) {
+  const std::string sig(128, 'a');
+  const std::string compact = "{\"tcbInfo\":{\"a\": 1},\"signature\":\"" + sig + "\"}";
+  EXPECT_TRUE(ParseSignedCollateral(compact, "tcbInfo", "t").ok());
+  EXPECT_TRUE(ParseSignedCollateral(compact + "\n", "tcbInfo", "t").ok());
+  for (const std::string& other :
+       {"{ \"tcbInfo\":{\"a\": 1},\"signature\":\"" + sig + "\"}",
+        "{\"tcbInfo\":{\"a\": 1},\n\"signature\":\"" + sig + "\"}",
+        "{\"tcb\\u0049nfo\":{\"a\": 1},\"signature\":\"" + sig + "\"}", compact + "\n\n",
+        compact + " "}) {
+    absl::StatusOr<SignedCollateral> s = ParseSignedCollateral(other, "tcbInfo", "t");
+    ASSERT_FALSE(s.ok()) << other;
+  }
+}
+
 TEST(TcbInfoTest, SignatureHasOneSpelling) {
   // The signature is outside the signed body; uppercase hex would be a second spelling.
   const std::string sig = std::string(127, 'a') + "A";
