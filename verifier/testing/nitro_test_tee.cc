@@ -1,6 +1,7 @@
 #include "verifier/testing/nitro_test_tee.h"
 
 #include "absl/strings/str_cat.h"
+#include "verifier/common/errors.h"
 #include "verifier/common/status_macros.h"
 #include "verifier/nitro/cbor_writer.h"
 #include "verifier/nitro/cose.h"
@@ -42,9 +43,16 @@ absl::Status NitroTestTee::Init(const NitroTestOptions& o) {
   ASSIGN_OR_RETURN(leaf_key_, LoadPrivateKey(o.leaf_key_pem ? o.leaf_key_pem : kNitroLeafKeyPem));
   const absl::Time t = o.issued_at;
   const absl::Duration day = absl::Hours(24);
-  ASSIGN_OR_RETURN(root_, MakeCertificate(Spec("test.nitro-enclaves", 1, t - 365 * day,
-                                               t + 30 * 365 * day, true),
-                                          root_key_.get(), nullptr, root_key_.get()));
+  if (!o.root_pem.empty()) {
+    ASSIGN_OR_RETURN(root_, ParseCertificate(o.root_pem, "root_pem"));
+    if (EVP_PKEY_eq(X509_get0_pubkey(root_.get()), root_key_.get()) != 1) {
+      return MakeError(v1::REASON_INTERNAL, "root_pem does not hold the test Nitro root key");
+    }
+  } else {
+    ASSIGN_OR_RETURN(root_, MakeCertificate(Spec("test.nitro-enclaves", 1, t - 365 * day,
+                                                 t + 30 * 365 * day, true),
+                                            root_key_.get(), nullptr, root_key_.get()));
+  }
   ASSIGN_OR_RETURN(regional_,
                    MakeCertificate(Spec("0123456789abcdef.us-east-1.test.nitro-enclaves", 2,
                                         t - 2 * day, t + 18 * day, true),

@@ -30,6 +30,10 @@ struct NitroTestOptions {
   // PEM private key of the leaf; nullptr: kNitroLeafKeyPem (P-384). Another curve makes
   // documents that ES384 must refuse.
   const char* leaf_key_pem = nullptr;
+  // A pre-made root certificate (PEM) holding kNitroRootKeyPem's key, used instead of one dated
+  // from issued_at; empty: made afresh. Verifiers pin the root byte for byte, and ECDSA
+  // signatures (so freshly made certificates) differ from run to run.
+  std::string root_pem;
 };
 
 // What a test chooses of a document. DefaultSpec() fills every field; an empty map or string

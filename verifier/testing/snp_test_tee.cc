@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "verifier/common/errors.h"
 #include "verifier/common/status_macros.h"
 #include "verifier/snp/extended_evidence.h"
 #include "verifier/snp/product.h"
@@ -117,7 +118,14 @@ absl::Status SnpTestTee::Init(const SnpTestOptions& o) {
   CertSpec ark{absl::StrCat("ARK-", product), 1, o.ark.not_before, o.ark.not_after, true, {}};
   ark.digest = EVP_sha384();
   ark.rsa_pss = true;
-  ASSIGN_OR_RETURN(ark_, MakeCertificate(ark, ark_key_.get(), nullptr, ark_key_.get()));
+  if (!o.ark_pem.empty()) {
+    ASSIGN_OR_RETURN(ark_, ParseCertificate(o.ark_pem, "ark_pem"));
+    if (EVP_PKEY_eq(X509_get0_pubkey(ark_.get()), ark_key_.get()) != 1) {
+      return MakeError(v1::REASON_INTERNAL, "ark_pem does not hold the test ARK key of " + product);
+    }
+  } else {
+    ASSIGN_OR_RETURN(ark_, MakeCertificate(ark, ark_key_.get(), nullptr, ark_key_.get()));
+  }
   CertSpec ask{absl::StrCat(o.vlek ? "SEV-VLEK-" : "SEV-", product), o.vlek ? 3 : 2,
                o.intermediate.not_before, o.intermediate.not_after, true, {}};
   ask.digest = EVP_sha384();

@@ -40,6 +40,10 @@ struct SnpTestOptions {
   // Deviations for negative tests.
   bool vek_signed_with_pss = true;  // false: the ASK signs the VCEK with PKCS#1 v1.5 SHA-384
   bool der_wrapped_hw_id = false;   // hwID as a DER OCTET STRING rather than raw bytes
+  // A pre-made ARK certificate (PEM) holding this product's test ARK key; empty: made afresh.
+  // Processes that must agree on the root's bytes use the same one (RSASSA-PSS signatures, so
+  // freshly made certificates, differ from run to run).
+  std::string ark_pem;
 };
 
 // What the generator puts in the certificate table of MakeEvidence.

@@ -34,6 +34,12 @@ struct TdxTestOptions {
   // Revocation entries to put on the CRLs.
   bool revoke_pck = false;
   bool revoke_pck_ca = false;
+  // Pre-made certificates (PEM) for the root and the PCK Platform CA, each holding its test key;
+  // empty: made afresh. Processes that must agree on these bytes use the same ones: a verifier
+  // pins the root byte for byte and compares the PCK CA of a quote with the PCK CRL's issuer,
+  // and ECDSA signatures (so freshly made certificates) differ from run to run.
+  std::string root_pem;
+  std::string pck_ca_pem;
 };
 
 class TdxTestTee {
@@ -63,6 +69,7 @@ class TdxTestTee {
   absl::StatusOr<std::string> SignTcbInfo(absl::string_view body) const;
 
   X509* pck_certificate() const { return pck_.get(); }
+  X509* pck_ca_certificate() const { return pck_ca_.get(); }
   const TdxTestOptions& options() const { return options_; }
 
  private:
