@@ -210,7 +210,7 @@ func (b *backend) pathLogin(ctx context.Context, req *logical.Request, d *framew
 			return logical.ErrorResponse("evidence rejected: %s", s.Message()), logical.ErrInvalidRequest
 		}
 		b.Logger().Error("verifier sidecar call failed; login refused", "role", in.roleName, "error", err)
-		return nil, fmt.Errorf("verifier sidecar unavailable, login refused: %w", err)
+		return nil, fmt.Errorf("verifier sidecar unavailable, login refused (the nonce is spent: request a new one to retry): %w", err)
 	}
 	if resp.GetDecision() != pb.Decision_DECISION_ALLOW {
 		return b.denied(in.roleName, resp)

@@ -20,7 +20,7 @@ CMD="${1:?usage: stack.sh start|stop|stop-sidecar|start-sidecar WORK}"
 WORK="${2:?usage: stack.sh $CMD WORK}"
 BUILD="${BUILD_DIR:-$ROOT/build}"
 VERIFIERD="$BUILD/verifier/server/tee-verifierd"
-TESTGEN="$BUILD/verifier/testing/testgen/tee-testgen"
+TESTGEN="$BUILD/verifier/tee-testgen"
 PLUGIN="$BUILD/go/vault-plugin-auth-tee"
 
 server_bin() {

@@ -14,7 +14,7 @@ absl::StatusOr<TeeKind> DetectTee(absl::string_view evidence) {
   if (LooksLikeNitroDocument(evidence)) return TeeKind::kNitro;
   return Unsupported(
       "evidence format not recognized (expected a TDX quote, an SEV-SNP report or a Nitro "
-      "attestation document); pass --tee to force one");
+      "attestation document); name the TEE type to force one");
 }
 
 VerificationCaches VerificationCaches::WithCapacity(size_t capacity) {

@@ -59,6 +59,7 @@ func run(m *testing.M) int {
 	s.server = os.Getenv("SERVER_BIN")
 	cfg := api.DefaultConfig()
 	cfg.Address = os.Getenv("VAULT_ADDR")
+	cfg.MaxRetries = 0 // a retried login would only meet its spent nonce
 	s.client, err = api.NewClient(cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -108,7 +109,7 @@ func (s *stack) bin(name string) string {
 	case "tee-login":
 		return filepath.Join(s.build, "go", "tee-login")
 	case "tee-testgen":
-		return filepath.Join(s.build, "verifier", "testing", "testgen", "tee-testgen")
+		return filepath.Join(s.build, "verifier", "tee-testgen")
 	}
 	return name
 }

@@ -123,6 +123,9 @@ func apiClient(address string) (*api.Client, error) {
 	if address != "" {
 		cfg.Address = address
 	}
+	// A login spends its nonce: a retry (the client retries 5xx answers by default) can only be
+	// refused for the spent nonce, hiding the first answer's real error.
+	cfg.MaxRetries = 0
 	client, err := api.NewClient(cfg)
 	if err != nil {
 		return nil, err
