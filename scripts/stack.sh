@@ -6,17 +6,18 @@
 #                               pinned time); loud REPLAY MODE warning in its log
 #   - an OpenBao dev server (or HashiCorp Vault: TEE_SERVER=vault and `vault` on PATH) with the
 #     plugin registered in its catalog and mounted twice: auth/tee -> "test" sidecar,
-#     auth/tee-recorded -> "recorded" sidecar
+#     auth/tee-recorded -> "recorded" sidecar; a file audit device at WORK/audit.log
 #
 #   stack.sh start WORK         start everything; writes WORK/env (sourceable)
 #   stack.sh stop WORK          stop everything started in WORK
 #   stack.sh stop-sidecar WORK  stop the "test" sidecar (fault tests)
+#   stack.sh kill-sidecar WORK  kill it (SIGKILL: no clean shutdown, its socket file stays)
 #   stack.sh start-sidecar WORK start it again
 #
 # Binaries come from build/ (scripts/build.sh) and build/go (scripts/build_go.sh).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-CMD="${1:?usage: stack.sh start|stop|stop-sidecar|start-sidecar WORK}"
+CMD="${1:?usage: stack.sh start|stop|stop-sidecar|kill-sidecar|start-sidecar WORK}"
 WORK="${2:?usage: stack.sh $CMD WORK}"
 BUILD="${BUILD_DIR:-$ROOT/build}"
 VERIFIERD="$BUILD/verifier/server/tee-verifierd"
@@ -58,11 +59,16 @@ wait_for() {  # wait_for DESCRIPTION COMMAND...: retries for 15 s
   exit 1
 }
 
+# can_connect SOCKET: something accepts connections on the unix socket (a stale file does not).
+can_connect() {
+  python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$1"
+}
+
 start_test_sidecar() {
   start_bg sidecar-test "$VERIFIERD" --listen "unix:$WORK/sidecar-test.sock" \
     --test-roots "$WORK/test-roots" --collateral-dir "$WORK/test-collateral" \
     --log-file "$WORK/sidecar-test.log"
-  wait_for "the test sidecar" test -S "$WORK/sidecar-test.sock"
+  wait_for "the test sidecar" can_connect "$WORK/sidecar-test.sock"
 }
 
 case "$CMD" in
@@ -78,12 +84,25 @@ start)
   start_bg sidecar-recorded "$VERIFIERD" --listen "unix:$WORK/sidecar-recorded.sock" \
     --replay-recorded-evidence --collateral-dir "$ROOT/tests/data/tdx/collateral" \
     --log-file "$WORK/sidecar-recorded.log"
-  wait_for "the recorded-evidence sidecar" test -S "$WORK/sidecar-recorded.sock"
+  wait_for "the recorded-evidence sidecar" can_connect "$WORK/sidecar-recorded.sock"
 
   cp "$PLUGIN" "$WORK/plugins/vault-plugin-auth-tee"
   PORT=$(free_port)
   ADDR="http://127.0.0.1:$PORT"
-  start_bg server "$SERVER" server -dev -dev-root-token-id=root \
+  # An audit device, as a real deployment has one (the tests check what reaches it); OpenBao only
+  # takes audit devices from its configuration file.
+  if [ "${TEE_SERVER:-bao}" = "vault" ]; then
+    : >"$WORK/server.hcl"  # HashiCorp Vault enables audit devices through its API (below)
+  else
+    cat >"$WORK/server.hcl" <<HCL
+audit "file" "audit" {
+  options {
+    file_path = "$WORK/audit.log"
+  }
+}
+HCL
+  fi
+  start_bg server "$SERVER" server -dev -dev-root-token-id=root -config="$WORK/server.hcl" \
     -dev-listen-address="127.0.0.1:$PORT" -dev-plugin-dir="$WORK/plugins"
   wait_for "the server" curl -sf "$ADDR/v1/sys/health"
   cat >"$WORK/env" <<ENV
@@ -92,6 +111,9 @@ export SERVER_BIN=$SERVER
 export STACK_WORK=$WORK
 ENV
   export VAULT_ADDR=$ADDR BAO_ADDR=$ADDR VAULT_TOKEN=root BAO_TOKEN=root
+  if [ "${TEE_SERVER:-bao}" = "vault" ]; then
+    "$SERVER" audit enable file file_path="$WORK/audit.log" >/dev/null
+  fi
   SHA=$(sha256sum "$WORK/plugins/vault-plugin-auth-tee" | cut -d' ' -f1)
   "$SERVER" plugin register -sha256="$SHA" -command=vault-plugin-auth-tee auth vault-plugin-auth-tee >/dev/null
   "$SERVER" auth enable -path=tee vault-plugin-auth-tee >/dev/null
@@ -105,6 +127,14 @@ stop)
   ;;
 stop-sidecar)
   stop_bg sidecar-test
+  ;;
+kill-sidecar)
+  if [ -f "$WORK/sidecar-test.pid" ]; then
+    pid=$(cat "$WORK/sidecar-test.pid")
+    kill -9 "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    rm -f "$WORK/sidecar-test.pid"
+  fi
   ;;
 start-sidecar)
   start_test_sidecar

@@ -119,9 +119,9 @@ func (s *stack) bin(name string) string {
 func (s *stack) provision() error {
 	logical := s.client.Logical()
 	for path, value := range map[string]string{
-		"secret/data/mcp/tdx/api-key":     "tdx-api-key-7f3c",
-		"secret/data/mcp/snp/jwt-key":     "snp-jwt-signing-key-91ab",
-		"secret/data/mcp/nitro/db-pass":   "nitro-db-password-55e0",
+		"secret/data/mcp/tdx/api-key":      "tdx-api-key-7f3c",
+		"secret/data/mcp/snp/jwt-key":      "snp-jwt-signing-key-91ab",
+		"secret/data/mcp/nitro/db-pass":    "nitro-db-password-55e0",
 		"secret/data/payments/db-password": "payments-secret-not-for-mcp",
 	} {
 		if _, err := logical.Write(path, map[string]interface{}{"data": map[string]interface{}{"value": value}}); err != nil {
