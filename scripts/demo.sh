@@ -1,27 +1,130 @@
 #!/usr/bin/env bash
-# The main job, on a fresh Debian machine: installs what is missing, builds, and verifies the real
-# vendor-signed evidence checked into tests/data, as of the time each vector's MANIFEST entry
-# gives (the evidence itself is long expired), printing the claims a Vault role would match.
+# The main job, on a fresh Debian machine: installs what is missing (scripts/setup.sh), builds,
+# and runs the whole system on loopback: an OpenBao server with the plugin in its catalog, the
+# tee-verifierd sidecar, and MCP servers in a TDX VM, an SEV-SNP VM and a Nitro enclave that log in
+# with tee-login and read the one credential their role releases.
+#
+# This machine has no TEE, so the TEE is the test TEE (tee-testgen, TEST ONLY): it answers
+# configfs-tsm and NSM requests with evidence signed by test CAs that only a sidecar started with
+# --test-roots accepts. Then real vendor-signed evidence from tests/data is replayed through a
+# second, replay-mode sidecar at the time its MANIFEST entry gives (it is long expired).
+#   TEE_SERVER=vault   use HashiCorp Vault (`vault` on PATH) instead of OpenBao
+#   DEMO_KEEP=1        leave the stack running (prints how to stop it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+B=$ROOT/build
+
+step() { printf '\n\033[1m── %s\033[0m\n' "$*"; }
+run() { local shown="$*"; printf '$ %s\n' "${shown//$BAO/bao}" >&2; "$@"; }
+as_token() { local t=$1; shift; VAULT_TOKEN=$t BAO_TOKEN=$t "$@"; }  # BAO_TOKEN wins over VAULT_TOKEN
+
+step "Installing what is missing and building (scripts/setup.sh, build.sh, build_go.sh)"
 bash scripts/setup.sh >/dev/null
 scripts/build.sh >/dev/null
-TV=build/verifier/tee-verify
-D=tests/data/tdx
+scripts/build_go.sh >/dev/null
 
-show() {  # show LABEL AT COLLATERAL QUOTE
-  echo
-  echo "── $1 (verified as of $2)"
-  if "$TV" --at "$2" --collateral "$D/collateral/$3" "$D/quotes/$4" > build/demo-claims.json; then
-    jq '{tee, verified, tcb_status, debug, valid_until, mrtd: .tdx.mrtd, rtmr0: .tdx.rtmr0,
-         rtmr1: .tdx.rtmr1, rtmr2: .tdx.rtmr2, fmspc: .tdx.fmspc}' build/demo-claims.json
-  else
-    jq '{verified, reason, error}' build/demo-claims.json
+WORK=$(mktemp -d /tmp/tee-demo-XXXXXX)
+stop_stack() { scripts/stack.sh stop "$WORK" >/dev/null 2>&1 || true; }
+if [ "${DEMO_KEEP:-0}" != "1" ]; then trap 'stop_stack; rm -rf "$WORK"' EXIT; fi
+step "Starting OpenBao (dev server), two sidecars, and registering the plugin (scripts/stack.sh)"
+scripts/stack.sh start "$WORK"
+source "$WORK/env"
+export VAULT_TOKEN=root BAO_TOKEN=root
+BAO=$SERVER_BIN
+
+step "The Vault admin: secrets, policies and roles (policy_examples/)"
+run "$BAO" kv put -mount=secret mcp/tdx/api-key value=tdx-api-key-7f3c >/dev/null
+run "$BAO" kv put -mount=secret mcp/snp/jwt-key value=snp-jwt-signing-key-91ab >/dev/null
+run "$BAO" kv put -mount=secret mcp/nitro/db-pass value=nitro-db-password-55e0 >/dev/null
+run "$BAO" kv put -mount=secret payments/db-password value=not-for-mcp-servers >/dev/null
+for tee in tdx snp nitro; do
+  run "$BAO" policy write "mcp-server-$tee" "policy_examples/mcp-server-$tee.policy.hcl" >/dev/null
+  run "$BAO" write "auth/tee/role/mcp-server-$tee" "@policy_examples/mcp-server-$tee.role.json" >/dev/null
+  "$BAO" write "auth/tee-recorded/role/mcp-server-$tee" "@policy_examples/mcp-server-$tee.role.json" \
+    allow_unbound_evidence=true >/dev/null
+done
+"$BAO" read -format=json auth/tee/role/mcp-server-tdx | jq '.data | {tee_types, tdx_mrtd, tdx_rtmr0, allowed_tcb_statuses, token_policies, token_ttl}'
+
+# The test TEE: configfs-tsm (TDX, SEV-SNP) and the NSM (Nitro) stand-ins, measuring what the
+# example roles expect (policy_examples/test-tee-profile.json).
+PROFILE=policy_examples/test-tee-profile.json
+"$B/verifier/tee-testgen" serve-tsm "$WORK/tsm-tdx" --provider tdx_guest --profile "$PROFILE" 2>/dev/null &
+TSM_TDX=$!
+"$B/verifier/tee-testgen" serve-tsm "$WORK/tsm-snp" --provider sev_guest --profile "$PROFILE" 2>/dev/null &
+TSM_SNP=$!
+"$B/verifier/tee-testgen" serve-nsm "$WORK/nsm.sock" --profile "$PROFILE" 2>/dev/null &
+NSM=$!
+trap 'kill $TSM_TDX $TSM_SNP $NSM 2>/dev/null || true; [ "${DEMO_KEEP:-0}" = 1 ] || { stop_stack; rm -rf "$WORK"; }' EXIT
+sleep 0.3
+
+login_and_read() {  # login_and_read LABEL ROLE SECRET TEE-LOGIN-ARGS...
+  local label=$1 role=$2 secret=$3; shift 3
+  step "$label logs in (nonce → evidence from the TEE → sidecar verifies → token)"
+  printf '$ tee-login -role=%s %s\n' "$role" "$*"
+  local token
+  token=$(HOME="$WORK" "$B/go/tee-login" -token-only -role="$role" "$@")
+  echo "token: ${token:0:8}…  (policies: $(as_token "$token" "$BAO" token lookup -format=json | jq -c .data.policies))"
+  echo "\$ bao kv get secret/$secret   (with that token)"
+  as_token "$token" "$BAO" kv get -format=json -mount=secret "$secret" | jq -c '.data.data'
+  echo "\$ bao kv get secret/payments/db-password   (with that token)"
+  if as_token "$token" "$BAO" kv get -mount=secret payments/db-password >/dev/null 2>&1; then
+    echo "!!! another secret was readable"; exit 1
   fi
+  echo "refused: permission denied (the role releases only its own credential)"
 }
 
-show "Intel TDX quote v4 (Phala dcap-qvl sample)" 2025-07-19T10:00:34Z dcap-qvl-2025-06 dcap-qvl_tdx_quote.bin
-show "Intel TDX quote v5, TDX 1.5 body (go-tdx-guest sample)" 2026-03-20T10:41:14Z dcap-qvl-2026-02 go-tdx-guest_quote_v5_sample.bin
-show "Intel TDX debug TD (trustee sample)" 2023-07-01T01:00:00Z go-tdx-guest-2023-06 trustee_tdx_quote_4_debug.bin
-show "A TDX platform below every TCB level (refused)" 2026-03-20T10:41:14Z dcap-qvl-2026-02 dcap-qvl_tdx_quote_outdated_v5.bin
-show "The same good quote one second after its PCK CRL expired (refused)" 2025-07-19T10:00:36Z dcap-qvl-2025-06 dcap-qvl_tdx_quote.bin
+login_and_read "An MCP server in an Intel TDX VM" mcp-server-tdx mcp/tdx/api-key -tee=tdx -tsm-path="$WORK/tsm-tdx"
+login_and_read "An MCP server in an AMD SEV-SNP VM" mcp-server-snp mcp/snp/jwt-key -tee=sev-snp -tsm-path="$WORK/tsm-snp"
+login_and_read "An MCP server in an AWS Nitro enclave" mcp-server-nitro mcp/nitro/db-pass -tee=nitro -nsm-device="$WORK/nsm.sock"
+
+step "A replayed login is refused (single-use nonce)"
+NONCE=$("$BAO" write -field=nonce auth/tee/nonce role=mcp-server-tdx)
+"$B/verifier/tee-testgen" evidence --tee tdx --nonce "$NONCE" --profile "$PROFILE" --out "$WORK/quote.bin" 2>/dev/null
+EVIDENCE=$(base64 -w0 "$WORK/quote.bin")
+"$BAO" write -field=token_policies auth/tee/login role=mcp-server-tdx nonce="$NONCE" evidence="$EVIDENCE" >/dev/null
+echo "first login with nonce ${NONCE:0:12}…: token issued"
+if "$BAO" write auth/tee/login role=mcp-server-tdx nonce="$NONCE" evidence="$EVIDENCE" 2>"$WORK/err"; then
+  echo "!!! a replay got a token"; exit 1
+fi
+echo "replay: $(grep -m1 '^\*' "$WORK/err")"
+
+step "Another workload (a different MRTD) is refused, with every reason"
+cat >"$WORK/other.json" <<'EOF'
+{"tdx": {"mrtd": "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"}}
+EOF
+NONCE=$("$BAO" write -field=nonce auth/tee/nonce role=mcp-server-tdx)
+"$B/verifier/tee-testgen" evidence --tee tdx --nonce "$NONCE" --profile "$WORK/other.json" --out "$WORK/other.bin" 2>/dev/null
+if "$BAO" write auth/tee/login role=mcp-server-tdx nonce="$NONCE" evidence="$(base64 -w0 "$WORK/other.bin")" 2>"$WORK/err"; then
+  echo "!!! the wrong workload got a token"; exit 1
+fi
+grep '^\*' "$WORK/err" | cut -c1-160
+
+step "Real vendor-signed evidence (tests/data), replayed at its MANIFEST time on auth/tee-recorded"
+echo "(a replay-mode sidecar; these roles admit unbound evidence: recorded evidence carries no nonce)"
+recorded() {  # recorded LABEL ROLE SECRET EVIDENCE AT [ARGS...]
+  local label=$1 role=$2 secret=$3 evidence=$4 at=$5; shift 5
+  local token
+  token=$(HOME="$WORK" "$B/go/tee-login" -token-only -path=tee-recorded -role="$role" \
+    -evidence-file="$evidence" -verification-time="$at" "$@")
+  printf '%-52s verified as of %s → token, reads %s: %s\n' "$label" "$at" "$secret" \
+    "$(as_token "$token" "$BAO" kv get -field=value -mount=secret "$secret")"
+}
+recorded "Intel TDX quote v4 (Phala dcap-qvl, real Intel PCS)" mcp-server-tdx mcp/tdx/api-key \
+  tests/data/tdx/quotes/dcap-qvl_tdx_quote.bin 2025-07-19T09:00:00Z -tee=tdx
+recorded "AMD SEV-SNP Genoa report v5 (Oak, real AMD KDS VCEK)" mcp-server-snp mcp/snp/jwt-key \
+  tests/data/sevsnp/reports/oak_genoa_oc_report.bin 2025-10-01T08:00:00Z -tee=sev-snp \
+  -certificate=tests/data/sevsnp/certs/oak_genoa_oc_vcek.der
+recorded "AWS Nitro attestation document (real AWS chain)" mcp-server-nitro mcp/nitro/db-pass \
+  tests/data/nitro/docs/beta_nondebug.bin 2022-10-13T09:00:00Z -tee=nitro
+if HOME="$WORK" "$B/go/tee-login" -token-only -path=tee-recorded -role=mcp-server-tdx \
+     -evidence-file=tests/data/tdx/quotes/dcap-qvl_tdx_quote.bin 2>"$WORK/err" >/dev/null; then
+  echo "!!! expired evidence verified as of now"; exit 1
+fi
+echo "The same TDX quote as of now: refused — $(grep -m1 -oE '(EXPIRED|expired)[^"]*' "$WORK/err" | head -1 | cut -c1-110)"
+
+step "Done"
+echo "Sidecar decisions logged (JSON lines, evidence by digest only): $(grep -c '"event":"evaluate"' "$WORK/sidecar-test.log") on the test sidecar, $(grep -c '"event":"evaluate"' "$WORK/sidecar-recorded.log") on the replay sidecar"
+if [ "${DEMO_KEEP:-0}" = "1" ]; then
+  echo "The stack is still running: source $WORK/env; stop it with scripts/stack.sh stop $WORK"
+fi

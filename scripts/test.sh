@@ -1,60 +1,118 @@
 #!/usr/bin/env bash
-# All tests: C++ unit and CLI tests (ctest), the same C++ tests under ASan+UBSan, and a bounded
-# fuzzing run of every parser. Ends with "N passed, N failed" and writes it to
+# All tests, on a fresh Debian machine (installs what is missing through scripts/setup.sh):
+#   1. C++ unit, CLI and sidecar tests (ctest) on the release build
+#   2. the generated Go API code matches proto/ (no drift)
+#   3. Go unit tests with the race detector, and go vet
+#   4. Go integration tests on the real stack: OpenBao + plugin + sidecars + tee-login + test TEE,
+#      a three-node raft cluster, faults, logs
+#   5. the C++ tests again under ASan+UBSan (LeakSanitizer on, the sidecar included), on a clang
+#      build that also carries the fuzzers' coverage instrumentation
+#   6. a bounded fuzzing run of every parser on that build
+# Ends with "N passed, N failed" (ctest cases, Go tests, fuzz targets, checks) and writes it to
 # build/test-summary.txt for .ci/run.
-#   TEE_SKIP_SANITIZE=1   skip the sanitizer build (faster local runs)
-#   FUZZ_SECONDS          seconds per fuzz target (default 15; 0 skips fuzzing)
+#   TEE_SKIP_SANITIZE=1    skip 5 and 6 (faster local runs)
+#   TEE_SKIP_INTEGRATION=1 skip 4
+#   FUZZ_SECONDS           seconds per fuzz target (default 15; 0 skips fuzzing)
 set -uo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$(pwd)
+source scripts/env.sh
 mkdir -p build
 SUMMARY=build/test-summary.txt
 rm -f "$SUMMARY"
 passed=0
 failed=0
+started=$SECONDS
 
-note() { printf '\n=== %s\n' "$*"; }
+note() { printf '\n=== %s (%ds)\n' "$*" $((SECONDS - started)); }
+pass() { passed=$((passed + ${1:-1})); }
+fail() { failed=$((failed + ${1:-1})); echo "FAILED: ${2:-}"; }
+
 count_ctest() {  # count_ctest LOG: adds ctest's totals
   local line total nfail
   line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$1" | tail -1)
-  if [ -z "$line" ]; then failed=$((failed + 1)); return; fi
+  if [ -z "$line" ]; then fail 1 "no ctest summary in $1"; return; fi
   total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
   nfail=$(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<<"$line")
   passed=$((passed + total - nfail)); failed=$((failed + nfail))
+}
+
+count_go() {  # count_go JSONLOG: adds the Go tests' (and subtests') results from go test -json
+  local p f
+  p=$(jq -r 'select(.Test != null and .Action == "pass") | .Test' "$1" 2>/dev/null | wc -l)
+  f=$(jq -r 'select(.Test != null and .Action == "fail") | .Test' "$1" 2>/dev/null | wc -l)
+  passed=$((passed + p)); failed=$((failed + f))
+  jq -r 'select(.Test != null and .Action == "fail") | "FAILED: go " + .Package + " " + .Test' "$1" 2>/dev/null
+  # A package that does not build has no test results: count it.
+  if jq -e -s 'map(select(.Test == null and .Action == "fail")) | length > 0' "$1" >/dev/null 2>&1 && [ "$f" = 0 ]; then
+    fail 1 "a Go package failed to build or run"
+  fi
+}
+
+go_test() {  # go_test LOG ARGS...: go test -json, human-readable output on failure
+  (cd plugin_shim && go test -json "$@") >"$1.json" 2>"$1.err"
+  local rc=$?
+  jq -r 'select(.Action == "output") | .Output' "$1.json" 2>/dev/null >"$1"
+  count_go "$1.json"
+  if [ $rc -ne 0 ]; then tail -60 "$1" "$1.err"; fi
+  grep -hE '^\s*(HA|sidecar killed)' "$1" | sed 's/^\s*//' || true
 }
 
 note "setup"
 bash scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed" | tee "$SUMMARY"; exit 1; }
 
 note "build"
-if scripts/build.sh; then
+built=1
+scripts/build.sh || { built=0; fail 1 "C++ build"; }
+scripts/build_go.sh || { built=0; fail 1 "Go build"; }
+
+if [ $built = 1 ]; then
   note "ctest"
-  (cd build && ctest -j2 --output-on-failure --timeout 600) 2>&1 | tee build/ctest.log
+  (cd build && ctest -j2 --output-on-failure --timeout 600) 2>&1 | tee build/ctest.log | grep -vE '^\s*[0-9]+/[0-9]+ Test' | tail -30
   count_ctest build/ctest.log
+fi
+
+note "generated Go API code matches proto/"
+gen=$(mktemp -d)
+if bash scripts/gen_proto.sh "$gen" && diff -r "$gen" plugin_shim/gen/teeverifyv1; then
+  pass
 else
-  echo "build failed"; failed=$((failed + 1))
+  fail 1 "plugin_shim/gen/teeverifyv1 differs from what proto/ generates: run scripts/gen_proto.sh"
+fi
+rm -rf "$gen"
+
+note "go vet and Go unit tests (race detector)"
+if (cd plugin_shim && go vet ./... && go vet -tags integration ./integration/); then pass; else fail 1 "go vet"; fi
+go_test build/go-unit.log -race -count=1 ./...
+
+if [ $built = 1 ] && [ "${TEE_SKIP_INTEGRATION:-0}" != "1" ]; then
+  note "Go integration tests (OpenBao, plugin, sidecars, tee-login, test TEE; HA cluster)"
+  go_test build/go-integration.log -tags integration -count=1 -timeout 15m ./integration/
 fi
 
 if [ "${TEE_SKIP_SANITIZE:-0}" != "1" ]; then
-  note "C++ tests under ASan+UBSan"
-  if BUILD_DIR=build-asan CMAKE_ARGS="-DTEE_SANITIZE=ON -DTEE_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug" \
-       scripts/build.sh --target verifier_tests tee-verify; then
-    (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-       ctest -j2 --output-on-failure --timeout 900) 2>&1 | tee build/ctest-asan.log
+  note "sanitizer build (clang, ASan+UBSan, fuzzer instrumentation)"
+  if BUILD_DIR=build-san CC=clang CXX=clang++ \
+       CMAKE_ARGS="-DTEE_SANITIZE=ON -DTEE_FUZZ=ON -DTEE_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo" \
+       scripts/build.sh; then
+    note "C++ tests under ASan+UBSan+LSan"
+    # The mutation campaign runs a fifth of its mutations here (the release run does them all).
+    (cd build-san && TEE_MUTATION_SCALE=0.2 ASAN_OPTIONS=detect_leaks=1 \
+       UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest -j2 --output-on-failure --timeout 900) \
+       2>&1 | tee build/ctest-asan.log | grep -vE '^\s*[0-9]+/[0-9]+ Test' | tail -30
     count_ctest build/ctest-asan.log
+    if [ "${FUZZ_SECONDS:-15}" != "0" ]; then
+      note "fuzzing (${FUZZ_SECONDS:-15}s per target)"
+      FUZZ_BUILD_DIR=build-san FUZZ_SECONDS="${FUZZ_SECONDS:-15}" scripts/fuzz.sh 2>&1 | tee build/fuzz.log
+      fuzz_rc=${PIPESTATUS[0]}
+      n_ok=$(grep -c '^== .*: fuzzing for' build/fuzz.log)
+      n_bad=$(grep -cE '^(==[0-9]+==ERROR|SUMMARY: (Address|Undefined)|.*deadly signal)' build/fuzz.log)
+      if [ "$fuzz_rc" = 0 ] && [ "$n_bad" = 0 ]; then pass "$n_ok"; else fail 1 "fuzzing found a crash (build/fuzz.log)"; fi
+    fi
   else
-    echo "sanitizer build failed"; failed=$((failed + 1))
+    fail 1 "sanitizer build"
   fi
 fi
 
-if [ "${FUZZ_SECONDS:-15}" != "0" ]; then
-  note "fuzzing (${FUZZ_SECONDS:-15}s per target)"
-  if FUZZ_SECONDS="${FUZZ_SECONDS:-15}" scripts/fuzz.sh 2>&1 | tee build/fuzz.log; then
-    n=$(grep -c '^== .*: fuzzing for' build/fuzz.log); passed=$((passed + n))
-  else
-    failed=$((failed + 1))
-  fi
-fi
-
+echo "test.sh took $((SECONDS - started)) s"
 echo "$passed passed, $failed failed" | tee "$SUMMARY"
 [ "$failed" -eq 0 ]
