@@ -49,12 +49,13 @@ count_go() {  # count_go JSONLOG: adds the Go tests' (and subtests') results fro
 }
 
 go_test() {  # go_test LOG ARGS...: go test -json, human-readable output on failure
-  (cd plugin_shim && go test -json "$@") >"$1.json" 2>"$1.err"
+  local log=$1; shift
+  (cd plugin_shim && go test -json "$@") >"$log.json" 2>"$log.err"
   local rc=$?
-  jq -r 'select(.Action == "output") | .Output' "$1.json" 2>/dev/null >"$1"
-  count_go "$1.json"
-  if [ $rc -ne 0 ]; then tail -60 "$1" "$1.err"; fi
-  grep -hE '^\s*(HA|sidecar killed)' "$1" | sed 's/^\s*//' || true
+  jq -r 'select(.Action == "output") | .Output' "$log.json" 2>/dev/null >"$log"
+  count_go "$log.json"
+  if [ $rc -ne 0 ]; then tail -60 "$log" "$log.err"; fi
+  grep -hE '^\s*(HA:|sidecar killed|.*faults_test.go.*sidecar killed)' "$log" | sed 's/^\s*//' | sort -u || true
 }
 
 note "setup"
