@@ -2,6 +2,7 @@
 #ifndef TEE_TESTS_TEST_UTIL_H_
 #define TEE_TESTS_TEST_UTIL_H_
 
+#include <memory>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -9,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "verifier/common/time_util.h"
 #include "verifier/io/files.h"
+#include "verifier/roots/trust_roots.h"
 
 namespace teeverify::testing {
 
@@ -21,6 +23,13 @@ inline std::string ReadTestData(absl::string_view relative) {
   absl::StatusOr<std::string> bytes = ReadFileBytes(TestDataPath(relative));
   EXPECT_TRUE(bytes.ok()) << bytes.status();
   return bytes.ok() ? *bytes : std::string();
+}
+
+// The pinned vendor roots, as production uses them.
+inline std::shared_ptr<const TrustRoots> BuiltInRoots() {
+  absl::StatusOr<std::shared_ptr<const TrustRoots>> roots = TrustRoots::BuiltIn();
+  EXPECT_TRUE(roots.ok()) << roots.status();
+  return roots.ok() ? *roots : nullptr;
 }
 
 inline absl::Time At(absl::string_view rfc3339) {

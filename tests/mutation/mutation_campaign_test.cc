@@ -26,6 +26,7 @@
 namespace teeverify {
 namespace {
 
+using ::teeverify::testing::BuiltInRoots;
 using ::teeverify::testing::At;
 using ::teeverify::testing::ReadTestData;
 using ::teeverify::testing::TestDataPath;
@@ -190,12 +191,6 @@ struct Tally {
   }
 };
 
-std::shared_ptr<const TrustRoots> BuiltInRoots() {
-  absl::StatusOr<std::shared_ptr<const TrustRoots>> roots = TrustRoots::BuiltIn();
-  EXPECT_TRUE(roots.ok()) << roots.status();
-  return *roots;
-}
-
 // A verifier as the sidecar runs it: with caches, so that a mutant must not slip through on an
 // entry cached by the original.
 EvidenceVerifier CachingVerifier() {
@@ -240,23 +235,10 @@ absl::StatusOr<VerifiedClaims> VerifyTdx(const EvidenceVerifier& verifier, absl:
   return verifier.Verify(request);
 }
 
-std::string* CollateralItem(tdx::TdxCollateral& c, size_t index, const char** name) {
-  struct Item {
-    const char* name;
-    std::string tdx::TdxCollateral::*field;
-  };
-  static constexpr Item kItems[] = {
-      {"tcb_info_response", &tdx::TdxCollateral::tcb_info_response},
-      {"qe_identity_response", &tdx::TdxCollateral::qe_identity_response},
-      {"pck_crl", &tdx::TdxCollateral::pck_crl},
-      {"root_ca_crl", &tdx::TdxCollateral::root_ca_crl},
-      {"tcb_info_issuer_chain", &tdx::TdxCollateral::tcb_info_issuer_chain},
-      {"qe_identity_issuer_chain", &tdx::TdxCollateral::qe_identity_issuer_chain},
-      {"pck_crl_issuer_chain", &tdx::TdxCollateral::pck_crl_issuer_chain},
-  };
-  const Item& item = kItems[index % 7];
-  *name = item.name;
-  return &(c.*item.field);
+std::string* CollateralItem(tdx::TdxCollateral& c, size_t index, absl::string_view* name) {
+  const tdx::TdxCollateralItem& item = tdx::kTdxCollateralItems[index % std::size(tdx::kTdxCollateralItems)];
+  *name = item.file;
+  return &(c.*item.bytes);
 }
 
 TEST(MutationCampaignTest, TdxQuotesAndCollateral) {
@@ -283,7 +265,7 @@ TEST(MutationCampaignTest, TdxQuotesAndCollateral) {
     }
     for (int i = 0; i < per_collateral; ++i) {
       tdx::TdxCollateral mutated = collateral;
-      const char* item = nullptr;
+      absl::string_view item;
       std::string* bytes = CollateralItem(mutated, static_cast<size_t>(i), &item);
       Mutant m = mutator.Mutate(*bytes);
       const std::string original_item = *bytes;
@@ -298,10 +280,10 @@ TEST(MutationCampaignTest, TdxQuotesAndCollateral) {
     // Collateral of another platform or time, whole and item by item.
     const tdx::TdxCollateral other = TdxCollateralNamed(v.other_platform_collateral);
     tally.Record(VerifyTdx(verifier, quote, other, at), absl::StrCat(v.quote, " other collateral"));
-    for (size_t item = 0; item < 7; ++item) {
+    for (size_t item = 0; item < std::size(tdx::kTdxCollateralItems); ++item) {
       tdx::TdxCollateral mixed = collateral;
       tdx::TdxCollateral donor = other;
-      const char* name = nullptr;
+      absl::string_view name;
       std::string* target = CollateralItem(mixed, item, &name);
       std::string* source = CollateralItem(donor, item, &name);
       if (*target == *source) continue;  // the same issuer chain serves both

@@ -30,16 +30,9 @@ absl::StatusOr<std::string> ReadFileBytes(const std::string& path, size_t max_by
 
 absl::StatusOr<tdx::TdxCollateral> LoadTdxCollateralDir(const std::string& dir) {
   tdx::TdxCollateral c;
-  const std::pair<absl::string_view, std::string*> items[] = {
-      {tdx::kTcbInfoFile, &c.tcb_info_response},
-      {tdx::kQeIdentityFile, &c.qe_identity_response},
-      {tdx::kPckCrlFile, &c.pck_crl},
-      {tdx::kRootCaCrlFile, &c.root_ca_crl},
-      {tdx::kTcbInfoIssuerChainFile, &c.tcb_info_issuer_chain},
-      {tdx::kQeIdentityIssuerChainFile, &c.qe_identity_issuer_chain},
-      {tdx::kPckCrlIssuerChainFile, &c.pck_crl_issuer_chain},
-  };
-  for (const auto& [name, out] : items) {
+  for (const tdx::TdxCollateralItem& item : tdx::kTdxCollateralItems) {
+    const absl::string_view name = item.file;
+    std::string* out = &(c.*item.bytes);
     const std::string path = (std::filesystem::path(dir) / std::string(name)).string();
     absl::StatusOr<std::string> bytes = ReadFileBytes(path);
     if (!bytes.ok()) {

@@ -23,14 +23,9 @@ namespace {
 using ::teeverify::nitro::testdata::kListedPcrs;
 using ::teeverify::nitro::testdata::kRealDocuments;
 using ::teeverify::nitro::testdata::RealDocument;
+using ::teeverify::testing::BuiltInRoots;
 using ::teeverify::testing::At;
 using ::teeverify::testing::ReadTestData;
-
-std::shared_ptr<const TrustRoots> BuiltInRoots() {
-  absl::StatusOr<std::shared_ptr<const TrustRoots>> roots = TrustRoots::BuiltIn();
-  EXPECT_TRUE(roots.ok()) << roots.status();
-  return *roots;
-}
 
 std::string Doc(const RealDocument& d) { return ReadTestData(absl::StrCat("nitro/docs/", d.file)); }
 

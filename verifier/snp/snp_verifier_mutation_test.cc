@@ -18,16 +18,11 @@
 namespace teeverify {
 namespace {
 
+using ::teeverify::testing::BuiltInRoots;
 using ::teeverify::testing::At;
 using ::teeverify::testing::ReadTestData;
 
 constexpr char kOakTime[] = "2025-10-01T08:00:00Z";
-
-std::shared_ptr<const TrustRoots> BuiltInRoots() {
-  absl::StatusOr<std::shared_ptr<const TrustRoots>> roots = TrustRoots::BuiltIn();
-  EXPECT_TRUE(roots.ok()) << roots.status();
-  return *roots;
-}
 
 std::string ReportFile(absl::string_view name) {
   return ReadTestData(absl::StrCat("sevsnp/reports/", name));

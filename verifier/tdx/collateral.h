@@ -37,6 +37,21 @@ struct TdxCollateral {
   std::string pck_crl_issuer_chain;
 };
 
+// Every item with its file name, for code that handles the bundle item by item (files, tests).
+struct TdxCollateralItem {
+  absl::string_view file;
+  std::string TdxCollateral::*bytes;
+};
+inline constexpr TdxCollateralItem kTdxCollateralItems[] = {
+    {kTcbInfoFile, &TdxCollateral::tcb_info_response},
+    {kQeIdentityFile, &TdxCollateral::qe_identity_response},
+    {kPckCrlFile, &TdxCollateral::pck_crl},
+    {kRootCaCrlFile, &TdxCollateral::root_ca_crl},
+    {kTcbInfoIssuerChainFile, &TdxCollateral::tcb_info_issuer_chain},
+    {kQeIdentityIssuerChainFile, &TdxCollateral::qe_identity_issuer_chain},
+    {kPckCrlIssuerChainFile, &TdxCollateral::pck_crl_issuer_chain},
+};
+
 struct VerifiedTdxCollateral {
   TcbInfo tcb_info;
   EnclaveIdentity qe_identity;

@@ -15,15 +15,10 @@
 namespace teeverify {
 namespace {
 
+using ::teeverify::testing::BuiltInRoots;
 using ::teeverify::testing::At;
 using ::teeverify::testing::ReadTestData;
 using ::teeverify::testing::TestDataPath;
-
-std::shared_ptr<const TrustRoots> BuiltInRoots() {
-  absl::StatusOr<std::shared_ptr<const TrustRoots>> roots = TrustRoots::BuiltIn();
-  EXPECT_TRUE(roots.ok()) << roots.status();
-  return *roots;
-}
 
 tdx::TdxCollateral Collateral(absl::string_view name) {
   absl::StatusOr<tdx::TdxCollateral> c =

@@ -94,16 +94,9 @@ absl::Status RunCollateral(int argc, char** argv) {
   ASSIGN_OR_RETURN(auto tee, NewTdxTee(absl::Now()));
   ASSIGN_OR_RETURN(const tdx::TdxCollateral c, tee->MakeCollateral());
   RETURN_IF_ERROR(MakeDirectories(dir));
-  const std::pair<absl::string_view, const std::string*> items[] = {
-      {tdx::kTcbInfoFile, &c.tcb_info_response},
-      {tdx::kQeIdentityFile, &c.qe_identity_response},
-      {tdx::kPckCrlFile, &c.pck_crl},
-      {tdx::kRootCaCrlFile, &c.root_ca_crl},
-      {tdx::kTcbInfoIssuerChainFile, &c.tcb_info_issuer_chain},
-      {tdx::kQeIdentityIssuerChainFile, &c.qe_identity_issuer_chain},
-      {tdx::kPckCrlIssuerChainFile, &c.pck_crl_issuer_chain},
-  };
-  for (const auto& [file, bytes] : items) {
+  for (const tdx::TdxCollateralItem& item : tdx::kTdxCollateralItems) {
+    const absl::string_view file = item.file;
+    const std::string* bytes = &(c.*item.bytes);
     RETURN_IF_ERROR(WriteFileAtomically(Join(dir, file), *bytes));
   }
   return absl::OkStatus();
