@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -14,10 +13,10 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/sidecar/sidecar_process.h"
+#include "tests/sidecar/test_platform.h"
 #include "tests/test_util.h"
 #include "verifier/common/hex.h"
 #include "verifier/io/files.h"
-#include "verifier/policy/nonce_binding.h"
 #include "verifier/tdx/quote_parser.h"
 #include "verifier/testing/tdx_test_tee.h"
 #include "verifier/testing/test_keys.h"
@@ -27,52 +26,6 @@ namespace teeverify::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-void WriteFile(const std::string& path, absl::string_view data) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(data.data(), data.size());
-}
-
-// A test TDX platform laid out as the sidecar reads it: test roots and a collateral bundle.
-struct TestPlatform {
-  std::unique_ptr<TdxTestTee> tee;
-  std::string roots_dir;
-  std::string collateral_dir;
-  std::string mrtd_hex;
-
-  TestPlatform() {
-    tee = *TdxTestTee::Create();
-    roots_dir = MakeTempDir();
-    WriteFile(roots_dir + "/intel_sgx_root_ca.pem", tee->RootPem());
-    collateral_dir = MakeTempDir();
-    const std::string bundle = collateral_dir + "/test-platform";
-    fs::create_directory(bundle);
-    tdx::TdxCollateral c = *tee->MakeCollateral();
-    WriteFile(bundle + "/tcb_info_response.json", c.tcb_info_response);
-    WriteFile(bundle + "/qe_identity_response.json", c.qe_identity_response);
-    WriteFile(bundle + "/pck_crl.der", c.pck_crl);
-    WriteFile(bundle + "/root_ca_crl.der", c.root_ca_crl);
-    WriteFile(bundle + "/tcb_info_issuer_chain.pem", c.tcb_info_issuer_chain);
-    WriteFile(bundle + "/qe_identity_issuer_chain.pem", c.qe_identity_issuer_chain);
-    WriteFile(bundle + "/pck_crl_issuer_chain.pem", c.pck_crl_issuer_chain);
-    mrtd_hex = HexEncode(tee->DefaultReport().mr_td);
-  }
-
-  // A quote whose REPORT_DATA binds `nonce`.
-  std::string Quote(absl::string_view nonce) const {
-    tdx::TdReport report = tee->DefaultReport();
-    const std::string bound = *policy::ExpectedReportData(nonce, "");
-    std::copy(bound.begin(), bound.end(), report.report_data.begin());
-    return *tee->MakeQuote(report);
-  }
-
-  v1::Policy Role(const std::string& mrtd) const {
-    v1::Policy p;
-    p.add_tee_types("tdx");
-    p.mutable_tdx()->add_mrtd(mrtd);
-    return p;
-  }
-};
 
 const std::string kNonce(32, '\x5a');
 
@@ -89,18 +42,16 @@ class UnixSidecarTest : public ::testing::Test {
     stub_ = sidecar_->Stub();
   }
 
+  // A SIGTERM shutdown must exit 0: under LeakSanitizer a leak makes it non-zero. The channel
+  // goes first: an open one would hold the shutdown for its whole grace period.
+  void TearDown() override {
+    stub_.reset();
+    if (sidecar_) EXPECT_EQ(sidecar_->Stop(), 0) << sidecar_->Stderr();
+  }
+
   v1::EvaluateResponse Evaluate(const std::string& evidence, const v1::Policy& policy,
                                 const std::string& nonce, grpc::Status* status) {
-    v1::EvaluateRequest req;
-    req.mutable_evidence()->set_evidence(evidence);
-    req.set_nonce(nonce);
-    *req.mutable_policy() = policy;
-    req.set_role("test-role");
-    v1::EvaluateResponse resp;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    *status = stub_->Evaluate(&ctx, req, &resp);
-    return resp;
+    return CallEvaluate(*stub_, evidence, policy, nonce, status);
   }
 
   TestPlatform platform_;

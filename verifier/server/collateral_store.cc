@@ -14,21 +14,42 @@
 
 namespace teeverify::server {
 namespace fs = std::filesystem;
+namespace {
+
+// A directory is a bundle when it holds any collateral file: one with a file missing is reported
+// (naming the file), not ignored.
+bool LooksLikeBundle(const fs::path& dir) {
+  std::error_code ec;
+  for (absl::string_view name : {tdx::kTcbInfoFile, tdx::kQeIdentityFile, tdx::kPckCrlFile,
+                                 tdx::kRootCaCrlFile, tdx::kTcbInfoIssuerChainFile,
+                                 tdx::kQeIdentityIssuerChainFile, tdx::kPckCrlIssuerChainFile}) {
+    if (fs::exists(dir / std::string(name), ec)) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 absl::Status CollateralStore::Reload() {
   std::error_code ec;
   if (!fs::is_directory(dir_, ec)) {
     return MakeError(v1::REASON_COLLATERAL_MISSING,
-                     absl::StrCat("collateral directory ", dir_, " does not exist"));
+                     absl::StrCat("collateral directory ", dir_,
+                                  fs::exists(dir_, ec) ? " is not a directory" : " does not exist"));
   }
   std::vector<fs::path> candidates = {fs::path(dir_)};
-  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
-    if (entry.is_directory()) candidates.push_back(entry.path());
+  fs::directory_iterator it(dir_, ec);
+  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    if (it->is_directory(ec)) candidates.push_back(it->path());
+  }
+  if (ec) {
+    return MakeError(v1::REASON_COLLATERAL_MISSING,
+                     absl::StrCat("cannot read collateral directory ", dir_, ": ", ec.message()));
   }
   std::map<std::string, std::vector<std::shared_ptr<Bundle>>> loaded;
   std::vector<std::string> problems;
   for (const fs::path& path : candidates) {
-    if (!fs::exists(path / std::string(tdx::kTcbInfoFile))) continue;
+    if (!LooksLikeBundle(path)) continue;
     const std::string name = path == fs::path(dir_) ? "." : path.filename().string();
     absl::StatusOr<tdx::TdxCollateral> raw = LoadTdxCollateralDir(path.string());
     absl::StatusOr<tdx::SignedCollateral> signed_info =
@@ -69,15 +90,19 @@ absl::StatusOr<std::shared_ptr<const tdx::VerifiedTdxCollateral>> CollateralStor
     }
   }
   if (candidates.empty()) {
-    std::vector<std::string> known;
+    std::vector<std::string> known, skipped;
     {
       absl::MutexLock lock(&mu_);
       for (const auto& [f, list] : bundles_) known.push_back(f);
+      skipped = problems_;
     }
-    return MakeError(v1::REASON_COLLATERAL_MISSING,
-                     absl::StrCat("no TDX collateral for FMSPC ", key, " in ", dir_,
-                                  known.empty() ? " (it holds none)"
-                                                : absl::StrCat(" (it holds: ", absl::StrJoin(known, ", "), ")")));
+    std::string message = absl::StrCat("no TDX collateral for FMSPC ", key, " in ", dir_,
+                                       known.empty() ? " (it holds none" : " (it holds: ",
+                                       absl::StrJoin(known, ", "), ")");
+    if (!skipped.empty()) {
+      absl::StrAppend(&message, "; bundles skipped as unreadable: ", absl::StrJoin(skipped, "; "));
+    }
+    return MakeError(v1::REASON_COLLATERAL_MISSING, message);
   }
   ASSIGN_OR_RETURN(X509* root, roots_->Get(RootId::kIntelSgxRootCa));
   absl::Status first_error;
@@ -90,7 +115,9 @@ absl::StatusOr<std::shared_ptr<const tdx::VerifiedTdxCollateral>> CollateralStor
       return *verified;
     }
     if (first_error.ok()) {
-      first_error = WithContext(verified.status(), absl::StrCat("collateral bundle ", bundle->name));
+      first_error = WithContext(verified.status(), absl::StrCat("TDX collateral for FMSPC ", key,
+                                                                " (bundle ", bundle->name, " in ",
+                                                                dir_, ")"));
     }
   }
   return first_error;

@@ -22,8 +22,10 @@ class CollateralStore : public TdxCollateralProvider {
   CollateralStore(std::string dir, std::shared_ptr<const TrustRoots> roots)
       : dir_(std::move(dir)), roots_(std::move(roots)) {}
 
-  // (Re)reads the directory. Unreadable bundles are reported and skipped; a missing directory is
-  // an error.
+  // (Re)reads the directory. A bundle that cannot be read is skipped and reported by
+  // LoadProblems (one bad download must not take every other platform down; nothing of it is
+  // used). A missing or unreadable directory is an error that leaves the bundles loaded before
+  // unchanged.
   absl::Status Reload();
 
   absl::StatusOr<std::shared_ptr<const tdx::VerifiedTdxCollateral>> ForPlatform(

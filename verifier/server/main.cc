@@ -1,9 +1,14 @@
 // tee-verifierd: the sidecar that verifies TEE evidence and evaluates roles for the Vault/OpenBao
 // plugin, over gRPC (teeverify.v1.Verifier and grpc.health.v1). docs/sidecar.md.
+#include <errno.h>
 #include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -43,9 +48,30 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const Serve
   return grpc::SslServerCredentials(ssl);
 }
 
+// Whether a server answers on the socket file `path`. Taking over a live socket would cut its
+// server off silently (and its shutdown would later remove ours); a socket that refuses
+// connections is left over from a killed run.
+absl::StatusOr<bool> SocketInUse(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": socket path too long"));
+  }
+  memcpy(addr.sun_path, path.data(), path.size());
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", strerror(errno)));
+  const int rc = connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
+  const int err = errno;
+  close(fd);
+  if (rc == 0 || err == EAGAIN || err == EINPROGRESS) return true;  // EAGAIN: backlog full
+  if (err == ECONNREFUSED) return false;
+  return absl::FailedPreconditionError(
+      absl::StrCat(path, ": cannot tell whether the existing socket is in use: ", strerror(err)));
+}
+
 // The socket must be reachable by its owner only: created under a 0177 umask (so there is no
 // moment when others could connect), then checked.
-absl::Status PrepareUnixSocket(const std::string& path) {
+absl::Status PrepareUnixSocket(const std::string& path, DecisionLog& log) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::path parent = fs::path(path).parent_path();
@@ -59,7 +85,14 @@ absl::Status PrepareUnixSocket(const std::string& path) {
     if (!S_ISSOCK(st.st_mode)) {
       return absl::FailedPreconditionError(absl::StrCat(path, " exists and is not a socket"));
     }
-    unlink(path.c_str());  // a stale socket from a previous run
+    absl::StatusOr<bool> in_use = SocketInUse(path);
+    if (!in_use.ok()) return in_use.status();
+    if (*in_use) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          path, " is in use by a running server (another tee-verifierd?); stop it first"));
+    }
+    unlink(path.c_str());
+    log.Write("warn", "stale_socket_replaced", {{"socket", path}});
   }
   return absl::OkStatus();
 }
@@ -74,7 +107,39 @@ absl::Status CheckSocketMode(const std::string& path) {
   return absl::OkStatus();
 }
 
+// Startup failures also go to stderr when the log is a file, where an operator looks first.
+int StartupFailed(DecisionLog& log, const ServerConfig& config, absl::string_view error) {
+  log.Write("error", "startup_failed", {{"error", std::string(error)}});
+  if (!config.log_file.empty()) std::cerr << "tee-verifierd: " << error << "\n";
+  return 1;
+}
+
+// What the collateral store holds after a (re)load: each skipped bundle, and a warning when there
+// is none, so that TDX requests answered COLLATERAL_MISSING are explained in the log.
+void LogCollateral(DecisionLog& log, const CollateralStore& store, const std::string& dir,
+                   absl::string_view event) {
+  for (const std::string& p : store.LoadProblems()) {
+    log.Write("warn", "collateral_skipped", {{"bundle", p}});
+  }
+  const std::vector<std::string> bundles = store.Describe();
+  if (bundles.empty()) {
+    log.Write("warn", "collateral_empty",
+              {{"collateral_dir", dir},
+               {"message", "no TDX collateral bundle loaded: TDX evidence is denied with "
+                           "COLLATERAL_MISSING until bundles are added and SIGHUP is sent"}});
+  }
+  log.Write("info", event, {{"collateral_dir", dir}, {"bundles", bundles}});
+}
+
 int Run(int argc, char** argv) {
+  // Signals are handled by this thread alone (sigwait below). Blocked first thing: gRPC starts
+  // threads as soon as credentials are built, and a thread without the mask would take SIGTERM's
+  // default action (exit 143, socket file left behind) instead of the clean shutdown.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--help") {
       std::cout << ServerUsage();
@@ -91,8 +156,7 @@ int Run(int argc, char** argv) {
   absl::StatusOr<std::shared_ptr<const TrustRoots>> roots =
       config->test_roots_dir.empty() ? TrustRoots::BuiltIn() : LoadRootsDir(config->test_roots_dir);
   if (!roots.ok()) {
-    log.Write("error", "startup_failed", {{"error", std::string(roots.status().message())}});
-    return 1;
+    return StartupFailed(log, *config, roots.status().message());
   }
   if (!config->test_roots_dir.empty()) {
     log.Write("warn", "TEST_ROOTS_IN_USE",
@@ -110,11 +174,9 @@ int Run(int argc, char** argv) {
   if (!config->collateral_dir.empty()) {
     store = std::make_shared<CollateralStore>(config->collateral_dir, *roots);
     if (absl::Status s = store->Reload(); !s.ok()) {
-      log.Write("error", "startup_failed", {{"error", std::string(s.message())}});
-      return 1;
+      return StartupFailed(log, *config, absl::StrCat("--collateral-dir: ", s.message()));
     }
-    for (const std::string& p : store->LoadProblems()) log.Write("warn", "collateral_skipped", {{"bundle", p}});
-    log.Write("info", "collateral_loaded", {{"bundles", store->Describe()}});
+    LogCollateral(log, *store, config->collateral_dir, "collateral_loaded");
   }
 
   auto verifier =
@@ -126,24 +188,15 @@ int Run(int argc, char** argv) {
 
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds = Credentials(*config);
   if (!creds.ok()) {
-    log.Write("error", "startup_failed", {{"error", std::string(creds.status().message())}});
-    return 1;
+    return StartupFailed(log, *config, creds.status().message());
   }
   const bool unix_socket = absl::StartsWith(config->listen, "unix:");
   const std::string socket_path = unix_socket ? config->listen.substr(5) : "";
   if (unix_socket) {
-    if (absl::Status s = PrepareUnixSocket(socket_path); !s.ok()) {
-      log.Write("error", "startup_failed", {{"error", std::string(s.message())}});
-      return 1;
+    if (absl::Status s = PrepareUnixSocket(socket_path, log); !s.ok()) {
+      return StartupFailed(log, *config, s.message());
     }
   }
-
-  // Signals are handled by this thread alone (sigwait below); block them before gRPC starts its
-  // threads so they inherit the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
@@ -151,22 +204,25 @@ int Run(int argc, char** argv) {
   builder.AddListeningPort(config->listen, *creds, unix_socket ? nullptr : &port);
   builder.RegisterService(&service);
   builder.SetMaxReceiveMessageSize(static_cast<int>(config->max_request_bytes));
+  // gRPC's sync server answers RESOURCE_EXHAUSTED at once when it has no thread for a call, so
+  // the thread cap is what bounds the calls waiting for a verification slot (each waits in
+  // VerifierService::Acquire until its deadline): room for max(16, 2 x N) of them, plus pollers
+  // and the cheap RPCs.
+  const int waiting_room = std::max(16, 2 * config->max_concurrent);
   grpc::ResourceQuota quota("tee-verifierd");
-  quota.SetMaxThreads(config->max_concurrent + 4);
+  quota.SetMaxThreads(config->max_concurrent + waiting_room + 4);
   builder.SetResourceQuota(quota);
 
   const mode_t old_umask = umask(0177);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   umask(old_umask);
   if (!server) {
-    log.Write("error", "startup_failed", {{"error", absl::StrCat("cannot listen on ", config->listen)}});
-    return 1;
+    return StartupFailed(log, *config, absl::StrCat("cannot listen on ", config->listen));
   }
   if (unix_socket) {
     if (absl::Status s = CheckSocketMode(socket_path); !s.ok()) {
-      log.Write("error", "startup_failed", {{"error", std::string(s.message())}});
       server->Shutdown();
-      return 1;
+      return StartupFailed(log, *config, s.message());
     }
   }
   server->GetHealthCheckService()->SetServingStatus(kServiceName, true);
@@ -174,15 +230,19 @@ int Run(int argc, char** argv) {
             {{"listen", config->listen}, {"port", port}, {"version", kVersion},
              {"test_roots", !config->test_roots_dir.empty()},
              {"replay_mode", config->replay_recorded_evidence},
-             {"max_concurrent", config->max_concurrent}});
+             {"max_concurrent", config->max_concurrent}, {"max_waiting", waiting_room}});
 
   while (true) {
     int sig = 0;
     sigwait(&signals, &sig);
     if (sig == SIGHUP && store) {
-      absl::Status s = store->Reload();
-      log.Write(s.ok() ? "info" : "error", "collateral_reloaded",
-                {{"ok", s.ok()}, {"bundles", store->Describe()}, {"error", std::string(s.message())}});
+      // A failed reload keeps what was loaded: each bundle still verifies against its own window.
+      if (absl::Status s = store->Reload(); s.ok()) {
+        LogCollateral(log, *store, config->collateral_dir, "collateral_reloaded");
+      } else {
+        log.Write("error", "collateral_reload_failed",
+                  {{"error", std::string(s.message())}, {"kept_bundles", store->Describe()}});
+      }
       continue;
     }
     if (sig == SIGHUP) continue;
