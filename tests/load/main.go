@@ -1,0 +1,347 @@
+// Command load times logins through OpenBao (or Vault): AppRole logins against TEE logins on the
+// same server, alternated in rounds so that machine noise hits both. Run by scripts/load.sh
+// against the stack of scripts/stack.sh (plugin on auth/tee, test sidecar trusting tee-testgen).
+//
+// Per round and concurrency: a batch of nonce requests (timed), the TDX evidence binding each
+// nonce made by tee-testgen (not timed: on a real TEE the hardware makes it), then, in an order
+// that rotates from round to round, a batch of each kind of login (each login timed):
+//
+//	approle        AppRole login (role_id + secret_id), built into the server
+//	noop           login to the control plugin (noopplugin/): an external plugin that only issues
+//	               a token, i.e. what the server charges any external auth plugin per login
+//	tee            TEE login with a nonce from the nonce batch (login request only)
+//	tee_unbound    TEE login without a nonce on a role that allows unbound evidence (breakdown:
+//	               the login without the nonce's storage reads and writes)
+//	tee_bad_nonce  TEE login with an unknown nonce: an intended 403 before the sidecar is called
+//	               (breakdown: request dispatch to the plugin, role and config reads)
+//
+// "nonce+tee" pairs each nonce request with the login that used it. Every batch also records
+// the CPU time of the server, its plugin processes, the sidecar and this program.
+package main
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/vault/api"
+)
+
+type options struct {
+	addr, token, testgen, profile, roleFile, policyFile, sidecarLog, out, tmp, kinds string
+	serverPid, sidecarPid, rounds, batch, warmup                                     int
+	duration                                                                         time.Duration
+	concs                                                                            []int
+}
+
+const (
+	teeRole     = "mcp-server-tdx"
+	unboundRole = "load-unbound"
+	appRole     = "load"
+)
+
+func main() {
+	o := options{}
+	var concs string
+	flag.StringVar(&o.addr, "addr", os.Getenv("VAULT_ADDR"), "server address")
+	flag.StringVar(&o.token, "token", "root", "root token (for provisioning)")
+	flag.StringVar(&o.testgen, "testgen", "", "tee-testgen binary")
+	flag.StringVar(&o.profile, "profile", "", "tee-testgen profile (policy_examples/test-tee-profile.json)")
+	flag.StringVar(&o.roleFile, "role-file", "", "the TEE role (policy_examples/mcp-server-tdx.role.json)")
+	flag.StringVar(&o.policyFile, "policy-file", "", "the Vault policy both roles grant (mcp-server-tdx.policy.hcl)")
+	flag.StringVar(&o.sidecarLog, "sidecar-log", "", "the sidecar's decision log (optional)")
+	flag.IntVar(&o.serverPid, "server-pid", 0, "server pid, for CPU accounting (optional)")
+	flag.IntVar(&o.sidecarPid, "sidecar-pid", 0, "sidecar pid, for CPU accounting (optional)")
+	flag.IntVar(&o.rounds, "rounds", 5, "rounds")
+	flag.IntVar(&o.batch, "batch", 120, "logins of each kind per round and concurrency")
+	flag.IntVar(&o.warmup, "warmup", 10, "untimed logins of each kind first")
+	flag.StringVar(&concs, "concurrency", "1,4", "concurrency levels")
+	flag.StringVar(&o.kinds, "kinds", "approle,noop,tee,tee_unbound,tee_bad_nonce", "login kinds to run (profiling runs one)")
+	flag.DurationVar(&o.duration, "for", 0, "run rounds until this much time has passed (instead of -rounds)")
+	flag.StringVar(&o.out, "out", "", "JSON report file")
+	flag.StringVar(&o.tmp, "tmp", os.TempDir(), "directory for evidence files")
+	flag.Parse()
+	for _, c := range strings.Split(concs, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(c))
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "load: -concurrency: %q is not a positive number\n", c)
+			os.Exit(2)
+		}
+		o.concs = append(o.concs, n)
+	}
+	if err := run(o); err != nil {
+		fmt.Fprintf(os.Stderr, "load: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// loader holds the clients and what provisioning returned.
+type loader struct {
+	o               options
+	admin, login    *api.Client
+	roleID, secret  string
+	unboundEvidence string
+	mu              sync.Mutex
+}
+
+func newClient(addr string) (*api.Client, error) {
+	cfg := api.DefaultConfig()
+	cfg.Address = addr
+	cfg.MaxRetries = 0 // a retried TEE login would only meet its spent nonce; no retries for either kind
+	if t, ok := cfg.HttpClient.Transport.(*http.Transport); ok {
+		t.MaxIdleConnsPerHost = 64 // keep every worker's connection alive
+	}
+	return api.NewClient(cfg)
+}
+
+func run(o options) error {
+	admin, err := newClient(o.addr)
+	if err != nil {
+		return err
+	}
+	admin.SetToken(o.token)
+	login, err := newClient(o.addr)
+	if err != nil {
+		return err
+	}
+	login.ClearToken()
+	l := &loader{o: o, admin: admin, login: login}
+	if err := l.provision(); err != nil {
+		return fmt.Errorf("provisioning: %w", err)
+	}
+	ev, err := l.evidence([][]byte{randomNonce()})
+	if err != nil {
+		return err
+	}
+	l.unboundEvidence = ev[0]
+
+	pr := procs{server: o.serverPid, sidecar: o.sidecarPid}
+	slog := &sidecarLog{path: o.sidecarLog}
+	kinds := strings.Split(o.kinds, ",")
+	all := map[string]*series{}
+	get := func(kind string, c int) *series {
+		key := fmt.Sprintf("%s/c%d", kind, c)
+		if all[key] == nil {
+			all[key] = newSeries()
+		}
+		return all[key]
+	}
+	var decisionProblems []string
+
+	// Warm-up: first logins create entities and open connections; not counted.
+	if o.warmup > 0 {
+		if _, err := l.round(o.warmup, 1, kinds, pr, slog, func(string, int) *series { return newSeries() }); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	for r := 0; (o.duration == 0 && r < o.rounds) || (o.duration > 0 && time.Since(start) < o.duration); r++ {
+		for _, c := range o.concs {
+			order := append(append([]string(nil), kinds[r%len(kinds):]...), kinds[:r%len(kinds)]...)
+			problems, err := l.round(o.batch, c, order, pr, slog, get)
+			if err != nil {
+				return err
+			}
+			decisionProblems = append(decisionProblems, problems...)
+		}
+	}
+	elapsed := time.Since(start)
+
+	report := map[string]interface{}{}
+	sums := map[string]summary{}
+	for key, s := range all {
+		sums[key] = s.summarize()
+	}
+	ratios := map[string]interface{}{}
+	for _, c := range o.concs {
+		a, okA := sums[fmt.Sprintf("approle/c%d", c)]
+		t, okT := sums[fmt.Sprintf("tee/c%d", c)]
+		if !okT {
+			continue
+		}
+		key := fmt.Sprintf("nonce+tee/c%d", c)
+		sums[key] = pairSum(get("nonce", c), get("tee", c)).summarize()
+		if !okA {
+			continue
+		}
+		n := sums[key]
+		ratios[fmt.Sprintf("c%d", c)] = map[string]float64{
+			"tee_over_approle_mean":          round2(t.MeanMs / a.MeanMs),
+			"tee_over_approle_p50":           round2(t.P50Ms / a.P50Ms),
+			"tee_over_approle_p99":           round2(t.P99Ms / a.P99Ms),
+			"approle_rps_over_tee_rps":       round2(a.RPS / t.RPS),
+			"nonce_tee_over_approle_mean":    round2(n.MeanMs / a.MeanMs),
+			"nonce_tee_over_approle_p50":     round2(n.P50Ms / a.P50Ms),
+			"approle_rps_over_nonce_tee_rps": round2(a.RPS / n.RPS),
+			"tee_cpu_over_approle_cpu":       round2(t.CPUMsPerOp["total"] / a.CPUMsPerOp["total"]),
+			"nonce_tee_cpu_over_approle_cpu": round2(n.CPUMsPerOp["total"] / a.CPUMsPerOp["total"]),
+		}
+		if z, ok := sums[fmt.Sprintf("noop/c%d", c)]; ok {
+			r := ratios[fmt.Sprintf("c%d", c)].(map[string]float64)
+			r["noop_over_approle_mean"] = round2(z.MeanMs / a.MeanMs)
+			r["noop_cpu_over_approle_cpu"] = round2(z.CPUMsPerOp["total"] / a.CPUMsPerOp["total"])
+			r["tee_over_noop_mean"] = round2(t.MeanMs / z.MeanMs)
+			r["tee_cpu_over_noop_cpu"] = round2(t.CPUMsPerOp["total"] / z.CPUMsPerOp["total"])
+		}
+	}
+	errorsTotal := len(decisionProblems)
+	for key, s := range sums {
+		if !strings.HasPrefix(key, "nonce+tee") { // its errors are those of nonce and tee
+			errorsTotal += s.Errors
+		}
+	}
+	report["series"] = sums
+	report["ratios"] = ratios
+	report["errors_total"] = errorsTotal
+	report["sidecar_decision_problems"] = decisionProblems
+	report["method"] = map[string]interface{}{
+		"rounds": o.rounds, "batch": o.batch, "concurrency": o.concs, "warmup": o.warmup,
+		"timed_seconds": math.Round(elapsed.Seconds()*10) / 10,
+		"tee_role":      teeRole, "evidence": "tee-testgen evidence --tee tdx --nonce <nonce>",
+	}
+	data, _ := json.MarshalIndent(report, "", "  ")
+	if o.out != "" {
+		if err := os.WriteFile(o.out, append(data, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	printTable(sums, ratios, o.concs)
+	if errorsTotal != 0 {
+		return fmt.Errorf("%d errors (see %s)", errorsTotal, o.out)
+	}
+	return nil
+}
+
+func round2(v float64) float64 { return math.Round(v*100) / 100 }
+
+func randomNonce() []byte {
+	b := make([]byte, 32)
+	f, _ := os.Open("/dev/urandom")
+	defer f.Close()
+	f.Read(b)
+	return b
+}
+
+// round runs one round at concurrency c: nonces, evidence, then one batch of each kind in order.
+// It returns problems found in the sidecar's decision log (a login kind that should have been
+// allowed was not, or the sidecar was called when it should not have been).
+func (l *loader) round(n, c int, order []string, pr procs, slog *sidecarLog,
+	get func(string, int) *series) ([]string, error) {
+	var problems []string
+	nonces := make([][]byte, n)
+	timed := func(kind string, op func(int) (bool, error)) {
+		slog.skipToEnd()
+		before := pr.sample()
+		b := runBatch(n, c, op)
+		cpu := diff(pr.sample(), before)
+		s := get(kind, c)
+		s.add(b, cpu)
+		durations, decisions := slog.evaluations()
+		s.sidecarUs = append(s.sidecarUs, durations...)
+		want := map[string]map[string]int{"tee": {"allow": n}, "tee_unbound": {"allow": n},
+			"tee_bad_nonce": {}, "approle": {}, "noop": {}, "nonce": {}}[kind]
+		if slog.path != "" && fmt.Sprint(decisions) != fmt.Sprint(want) {
+			problems = append(problems, fmt.Sprintf("%s/c%d: sidecar decisions %v, want %v", kind, c, decisions, want))
+		}
+	}
+	var evidence []string
+	if slices.Contains(order, "tee") {
+		timed("nonce", func(i int) (bool, error) {
+			nonce, err := l.nonce()
+			nonces[i] = nonce
+			return false, err
+		})
+		for _, nc := range nonces {
+			if nc == nil {
+				return nil, errors.New("a nonce request failed; cannot make its evidence")
+			}
+		}
+		var err error
+		if evidence, err = l.evidence(nonces); err != nil {
+			return nil, err
+		}
+	}
+	for _, kind := range order {
+		switch kind {
+		case "approle":
+			timed(kind, func(int) (bool, error) { return false, l.appRoleLogin() })
+		case "noop":
+			timed(kind, func(int) (bool, error) { return false, l.noopLogin() })
+		case "tee":
+			timed(kind, func(i int) (bool, error) { return false, l.teeLogin(teeRole, nonces[i], evidence[i]) })
+		case "tee_unbound":
+			timed(kind, func(int) (bool, error) { return false, l.teeLogin(unboundRole, nil, l.unboundEvidence) })
+		case "tee_bad_nonce":
+			timed(kind, func(int) (bool, error) { return l.badNonceLogin() })
+		}
+	}
+	return problems, nil
+}
+
+// evidence makes, outside any timing, TDX evidence binding each nonce (two tee-testgen at a time).
+func (l *loader) evidence(nonces [][]byte) ([]string, error) {
+	out := make([]string, len(nonces))
+	errs := make([]error, len(nonces))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 2)
+	for i, nonce := range nonces {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int, nonce []byte) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			file := filepath.Join(l.o.tmp, fmt.Sprintf("evidence-%d.bin", i))
+			cmd := exec.Command(l.o.testgen, "evidence", "--tee", "tdx", "--nonce", hex.EncodeToString(nonce),
+				"--profile", l.o.profile, "--out", file)
+			if b, err := cmd.CombinedOutput(); err != nil {
+				errs[i] = fmt.Errorf("tee-testgen evidence: %v: %s", err, b)
+				return
+			}
+			data, err := os.ReadFile(file)
+			os.Remove(file)
+			out[i], errs[i] = base64.StdEncoding.EncodeToString(data), err
+		}(i, nonce)
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+func printTable(sums map[string]summary, ratios map[string]interface{}, concs []int) {
+	keys := make([]string, 0, len(sums))
+	for k := range sums {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	fmt.Printf("%-20s %6s %5s %6s %8s %8s %8s %8s %8s %s\n", "kind/concurrency", "n", "err", "denied",
+		"mean ms", "p50 ms", "p99 ms", "rps", "cpu ms", "cpu by process (ms/op)")
+	for _, k := range keys {
+		s := sums[k]
+		procs := []string{}
+		for _, p := range []string{"server", "plugin", "sidecar", "loadgen"} {
+			if v, ok := s.CPUMsPerOp[p]; ok {
+				procs = append(procs, fmt.Sprintf("%s %.3f", p, v))
+			}
+		}
+		fmt.Printf("%-20s %6d %5d %6d %8.3f %8.3f %8.3f %8.1f %8.3f %s\n", k, s.Count, s.Errors, s.Denials,
+			s.MeanMs, s.P50Ms, s.P99Ms, s.RPS, s.CPUMsPerOp["total"], strings.Join(procs, ", "))
+	}
+	for _, c := range concs {
+		key := fmt.Sprintf("c%d", c)
+		data, _ := json.Marshal(ratios[key])
+		fmt.Printf("ratios %s: %s\n", key, data)
+	}
+}

@@ -1,0 +1,71 @@
+// noop-auth-plugin is the control of the load test (scripts/load.sh): an external auth plugin
+// that does nothing but issue a token. Its login pays exactly what the server charges any
+// external auth plugin (the calls to the plugin process and back, token creation) and nothing
+// else, so AppRole (built in) vs noop vs TEE separates the cost of being an external plugin
+// from the cost of the TEE login itself. TEST ONLY: it gives a token to anyone.
+package main
+
+import (
+	"context"
+	"os"
+	"time"
+
+	hclog "github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/vault/api"
+	"github.com/hashicorp/vault/sdk/framework"
+	"github.com/hashicorp/vault/sdk/logical"
+	"github.com/hashicorp/vault/sdk/plugin"
+)
+
+func main() {
+	meta := &api.PluginAPIClientMeta{}
+	if err := meta.FlagSet().Parse(os.Args[1:]); err != nil {
+		fatal(err)
+	}
+	if err := plugin.ServeMultiplex(&plugin.ServeOpts{
+		BackendFactoryFunc: factory,
+		TLSProviderFunc:    api.VaultPluginTLSProvider(meta.GetTLSConfig()),
+	}); err != nil {
+		fatal(err)
+	}
+}
+
+func fatal(err error) {
+	hclog.New(&hclog.LoggerOptions{}).Error("plugin shutting down", "error", err)
+	os.Exit(1)
+}
+
+func factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend, error) {
+	b := &framework.Backend{
+		BackendType:  logical.TypeCredential,
+		PathsSpecial: &logical.Paths{Unauthenticated: []string{"login"}},
+		Paths: []*framework.Path{{
+			Pattern: "login$",
+			Fields:  map[string]*framework.FieldSchema{"role": {Type: framework.TypeString}},
+			Operations: map[logical.Operation]framework.OperationHandler{
+				logical.UpdateOperation: &framework.PathOperation{Callback: login},
+				// As the TEE plugin: the server asks every login for its role (role-based quotas).
+				logical.ResolveRoleOperation: &framework.PathOperation{
+					Callback: func(context.Context, *logical.Request, *framework.FieldData) (*logical.Response, error) {
+						return logical.ResolveRoleResponse("noop")
+					},
+				},
+			},
+		}},
+	}
+	if err := b.Setup(ctx, conf); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// login issues the same kind of token as the AppRole and TEE roles of the load test.
+func login(context.Context, *logical.Request, *framework.FieldData) (*logical.Response, error) {
+	return &logical.Response{Auth: &logical.Auth{
+		Policies:     []string{"mcp-server-tdx"},
+		LeaseOptions: logical.LeaseOptions{TTL: 15 * time.Minute, MaxTTL: time.Hour},
+		DisplayName:  "noop",
+		Alias:        &logical.Alias{Name: "noop"},
+		Metadata:     map[string]string{"role": "noop"},
+	}}, nil
+}
