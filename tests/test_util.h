@@ -32,6 +32,14 @@ inline std::shared_ptr<const TrustRoots> BuiltInRoots() {
   return roots.ok() ? *roots : nullptr;
 }
 
+// A TDX collateral bundle of tests/data/tdx/collateral/NAME.
+inline tdx::TdxCollateral TestTdxCollateral(absl::string_view name) {
+  absl::StatusOr<tdx::TdxCollateral> c =
+      LoadTdxCollateralDir(TestDataPath(std::string("tdx/collateral/") + std::string(name)));
+  EXPECT_TRUE(c.ok()) << c.status();
+  return c.ok() ? *c : tdx::TdxCollateral{};
+}
+
 inline absl::Time At(absl::string_view rfc3339) {
   absl::StatusOr<absl::Time> t = ParseRfc3339(rfc3339, "test time");
   EXPECT_TRUE(t.ok()) << t.status();

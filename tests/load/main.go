@@ -21,7 +21,6 @@ package main
 
 import (
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -30,7 +29,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -39,6 +37,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/api"
+	"github.com/vault-plugin-auth-tee/plugin_shim/teeclient"
 )
 
 type options struct {
@@ -73,7 +72,7 @@ func main() {
 	flag.StringVar(&o.kinds, "kinds", "approle,noop,tee,tee_unbound,tee_bad_nonce", "login kinds to run (profiling runs one)")
 	flag.DurationVar(&o.duration, "for", 0, "run rounds until this much time has passed (instead of -rounds)")
 	flag.StringVar(&o.out, "out", "", "JSON report file")
-	flag.StringVar(&o.tmp, "tmp", os.TempDir(), "directory for evidence files")
+	flag.StringVar(&o.tmp, "tmp", os.TempDir(), "directory for the test platform's configfs-tsm emulation")
 	flag.Parse()
 	for _, c := range strings.Split(concs, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(c))
@@ -95,6 +94,7 @@ type loader struct {
 	admin, login    *api.Client
 	roleID, secret  string
 	unboundEvidence string
+	tsmDir          string // tee-testgen serve-tsm's directory
 	mu              sync.Mutex
 }
 
@@ -123,6 +123,11 @@ func run(o options) error {
 	if err := l.provision(); err != nil {
 		return fmt.Errorf("provisioning: %w", err)
 	}
+	stopPlatform, err := l.startTestPlatform()
+	if err != nil {
+		return err
+	}
+	defer stopPlatform()
 	ev, err := l.evidence([][]byte{randomNonce()})
 	if err != nil {
 		return err
@@ -211,7 +216,7 @@ func run(o options) error {
 	report["method"] = map[string]interface{}{
 		"rounds": o.rounds, "batch": o.batch, "concurrency": o.concs, "warmup": o.warmup,
 		"timed_seconds": math.Round(elapsed.Seconds()*10) / 10,
-		"tee_role":      teeRole, "evidence": "tee-testgen evidence --tee tdx --nonce <nonce>",
+		"tee_role":      teeRole, "evidence": "tee-testgen serve-tsm (one test platform), read through configfs-tsm as tee-login does",
 	}
 	data, _ := json.MarshalIndent(report, "", "  ")
 	if o.out != "" {
@@ -292,32 +297,56 @@ func (l *loader) round(n, c int, order []string, pr procs, slog *sidecarLog,
 	return problems, nil
 }
 
-// evidence makes, outside any timing, TDX evidence binding each nonce (two tee-testgen at a time).
+// evidence makes, outside any timing, TDX evidence binding each nonce. It comes from one
+// tee-testgen serve-tsm (one platform, so one PCK leaf certificate for every quote, as on a real
+// host), read through teeclient as tee-login reads configfs-tsm; a few entries at a time.
 func (l *loader) evidence(nonces [][]byte) ([]string, error) {
 	out := make([]string, len(nonces))
 	errs := make([]error, len(nonces))
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, 2)
+	sem := make(chan struct{}, 8)
+	paths := teeclient.Paths{TSM: l.tsmDir, PrivLevel: -1}
 	for i, nonce := range nonces {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func(i int, nonce []byte) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			file := filepath.Join(l.o.tmp, fmt.Sprintf("evidence-%d.bin", i))
-			cmd := exec.Command(l.o.testgen, "evidence", "--tee", "tdx", "--nonce", hex.EncodeToString(nonce),
-				"--profile", l.o.profile, "--out", file)
-			if b, err := cmd.CombinedOutput(); err != nil {
-				errs[i] = fmt.Errorf("tee-testgen evidence: %v: %s", err, b)
+			reportData, err := teeclient.ReportData(nonce, nil)
+			if err != nil {
+				errs[i] = err
 				return
 			}
-			data, err := os.ReadFile(file)
-			os.Remove(file)
-			out[i], errs[i] = base64.StdEncoding.EncodeToString(data), err
+			ev, err := teeclient.Obtain("tdx", paths, reportData)
+			if err != nil {
+				errs[i] = fmt.Errorf("evidence from tee-testgen serve-tsm: %w", err)
+				return
+			}
+			out[i] = base64.StdEncoding.EncodeToString(ev.Bytes)
 		}(i, nonce)
 	}
 	wg.Wait()
 	return out, errors.Join(errs...)
+}
+
+// startTestPlatform runs tee-testgen serve-tsm in a fresh directory under -tmp; stop it with the
+// returned function.
+func (l *loader) startTestPlatform() (func(), error) {
+	dir, err := os.MkdirTemp(l.o.tmp, "tsm-")
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(l.o.testgen, "serve-tsm", dir, "--provider", "tdx_guest", "--profile", l.o.profile)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("tee-testgen serve-tsm: %w", err)
+	}
+	l.tsmDir = dir
+	return func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+		os.RemoveAll(dir)
+	}, nil
 }
 
 func printTable(sums map[string]summary, ratios map[string]interface{}, concs []int) {

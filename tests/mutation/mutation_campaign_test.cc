@@ -27,6 +27,7 @@ namespace teeverify {
 namespace {
 
 using ::teeverify::testing::BuiltInRoots;
+using ::teeverify::testing::TestTdxCollateral;
 using ::teeverify::testing::At;
 using ::teeverify::testing::ReadTestData;
 using ::teeverify::testing::TestDataPath;
@@ -197,13 +198,6 @@ EvidenceVerifier CachingVerifier() {
   return EvidenceVerifier(BuiltInRoots(), VerificationCaches::WithCapacity(64));
 }
 
-tdx::TdxCollateral TdxCollateralNamed(absl::string_view name) {
-  absl::StatusOr<tdx::TdxCollateral> c =
-      LoadTdxCollateralDir(TestDataPath(absl::StrCat("tdx/collateral/", name)));
-  EXPECT_TRUE(c.ok()) << c.status();
-  return c.ok() ? *c : tdx::TdxCollateral{};
-}
-
 // ---- TDX ----
 
 struct TdxVector {
@@ -249,7 +243,7 @@ TEST(MutationCampaignTest, TdxQuotesAndCollateral) {
   const int per_collateral = Scaled(300);
   for (const TdxVector& v : kTdxVectors) {
     const std::string quote = ReadTestData(absl::StrCat("tdx/quotes/", v.quote));
-    const tdx::TdxCollateral collateral = TdxCollateralNamed(v.collateral);
+    const tdx::TdxCollateral collateral = TestTdxCollateral(v.collateral);
     const absl::Time at = At(v.at);
     absl::StatusOr<VerifiedClaims> original = VerifyTdx(verifier, quote, collateral, at);
     ASSERT_TRUE(original.ok()) << v.quote << ": " << original.status();
@@ -278,7 +272,7 @@ TEST(MutationCampaignTest, TdxQuotesAndCollateral) {
       tally.Record(result, absl::StrCat(v.quote, " with ", item, ": ", m.description), m.bytes);
     }
     // Collateral of another platform or time, whole and item by item.
-    const tdx::TdxCollateral other = TdxCollateralNamed(v.other_platform_collateral);
+    const tdx::TdxCollateral other = TestTdxCollateral(v.other_platform_collateral);
     tally.Record(VerifyTdx(verifier, quote, other, at), absl::StrCat(v.quote, " other collateral"));
     for (size_t item = 0; item < std::size(tdx::kTdxCollateralItems); ++item) {
       tdx::TdxCollateral mixed = collateral;

@@ -16,16 +16,10 @@ namespace teeverify {
 namespace {
 
 using ::teeverify::testing::BuiltInRoots;
+using ::teeverify::testing::TestTdxCollateral;
 using ::teeverify::testing::At;
 using ::teeverify::testing::ReadTestData;
 using ::teeverify::testing::TestDataPath;
-
-tdx::TdxCollateral Collateral(absl::string_view name) {
-  absl::StatusOr<tdx::TdxCollateral> c =
-      LoadTdxCollateralDir(TestDataPath(absl::StrCat("tdx/collateral/", name)));
-  EXPECT_TRUE(c.ok()) << c.status();
-  return c.ok() ? *c : tdx::TdxCollateral{};
-}
 
 // Expected outcomes from ../shared/vectors/MANIFEST.md, written out by hand.
 struct RealCase {
@@ -89,7 +83,7 @@ TEST_P(RealVectorTest, GivesTheManifestOutcome) {
   TdxVerifier verifier(BuiltInRoots());
   absl::StatusOr<VerifiedClaims> claims =
       verifier.Verify(ReadTestData(absl::StrCat("tdx/quotes/", c.quote)),
-                      Collateral(c.collateral), At(c.at));
+                      TestTdxCollateral(c.collateral), At(c.at));
   if (c.reason != v1::REASON_UNSPECIFIED) {
     ASSERT_FALSE(claims.ok());
     EXPECT_EQ(ReasonOf(claims.status()), c.reason) << claims.status();
@@ -116,7 +110,7 @@ TEST(TdxVerifierTest, DcapQvlClaimsInFull) {
   TdxVerifier verifier(BuiltInRoots());
   absl::StatusOr<VerifiedClaims> claims =
       verifier.Verify(ReadTestData("tdx/quotes/dcap-qvl_tdx_quote.bin"),
-                      Collateral("dcap-qvl-2025-06"), At("2025-07-19T10:00:34Z"));
+                      TestTdxCollateral("dcap-qvl-2025-06"), At("2025-07-19T10:00:34Z"));
   ASSERT_TRUE(claims.ok()) << claims.status();
   const nlohmann::ordered_json j = ClaimsToJson(*claims);
   EXPECT_EQ(j["tee"], "tdx");
@@ -173,7 +167,7 @@ TEST(TdxVerifierTest, PckCertificateBeforeItsNotBeforeIsNamed) {
 TEST(TdxVerifierTest, ExpiredTcbSigningCertificateIsNamed) {
   // 2026 TCB info chained with the 2018 TCB Signing certificate, which expired on 2025-05-21:
   // Intel renewed it with the same key, and only the renewed one is valid in 2026.
-  tdx::TdxCollateral c = Collateral("dcap-qvl-2026-02");
+  tdx::TdxCollateral c = TestTdxCollateral("dcap-qvl-2026-02");
   c.tcb_info_issuer_chain = ReadTestData("tdx/extra/oasis_tcb_signing_chain_2018.pem");
   TdxVerifier verifier(BuiltInRoots());
   absl::StatusOr<VerifiedClaims> claims = verifier.Verify(
@@ -194,7 +188,7 @@ TEST(TdxVerifierTest, MissingCollateralItemIsNamed) {
   TdxVerifier verifier(BuiltInRoots());
   const std::string quote = ReadTestData("tdx/quotes/dcap-qvl_tdx_quote.bin");
   for (int i = 0; i < 7; ++i) {
-    tdx::TdxCollateral c = Collateral("dcap-qvl-2025-06");
+    tdx::TdxCollateral c = TestTdxCollateral("dcap-qvl-2025-06");
     std::string* items[] = {&c.tcb_info_response,     &c.qe_identity_response,
                             &c.pck_crl,                &c.root_ca_crl,
                             &c.tcb_info_issuer_chain,  &c.qe_identity_issuer_chain,
@@ -210,14 +204,14 @@ TEST(TdxVerifierTest, MissingCollateralItemIsNamed) {
 TEST(TdxVerifierTest, CollateralOfTheWrongKindIsRefused) {
   TdxVerifier verifier(BuiltInRoots());
   const std::string quote = ReadTestData("tdx/quotes/dcap-qvl_tdx_quote.bin");
-  tdx::TdxCollateral swapped = Collateral("dcap-qvl-2025-06");
+  tdx::TdxCollateral swapped = TestTdxCollateral("dcap-qvl-2025-06");
   std::swap(swapped.pck_crl, swapped.root_ca_crl);
   absl::StatusOr<VerifiedClaims> claims = verifier.Verify(quote, swapped, At("2025-07-19T10:00:34Z"));
   ASSERT_FALSE(claims.ok());
   EXPECT_TRUE(absl::StrContains(claims.status().message(), "root_ca_crl.der: issued by a different CA"))
       << claims.status();
 
-  tdx::TdxCollateral tampered = Collateral("dcap-qvl-2025-06");
+  tdx::TdxCollateral tampered = TestTdxCollateral("dcap-qvl-2025-06");
   tampered.tcb_info_response.replace(tampered.tcb_info_response.find("\"UpToDate\""), 10,
                                      "\"OutOfDate\"");
   claims = verifier.Verify(quote, tampered, At("2025-07-19T10:00:34Z"));
@@ -238,7 +232,7 @@ TEST(TdxVerifierTest, TestRootsDoNotAcceptRealQuotes) {
   TdxVerifier verifier(*test_roots);
   const std::string quote = ReadTestData("tdx/quotes/dcap-qvl_tdx_quote.bin");
   absl::StatusOr<VerifiedClaims> claims =
-      verifier.Verify(quote, Collateral("dcap-qvl-2025-06"), At("2025-07-19T10:00:34Z"));
+      verifier.Verify(quote, TestTdxCollateral("dcap-qvl-2025-06"), At("2025-07-19T10:00:34Z"));
   ASSERT_FALSE(claims.ok());
   EXPECT_EQ(claims.status().message(),
             "root_ca_crl.der: issued by a different CA than 'Test SGX Root CA' (serial 01)");
