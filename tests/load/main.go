@@ -337,14 +337,20 @@ func (l *loader) startTestPlatform() (func(), error) {
 		return nil, err
 	}
 	cmd := exec.Command(l.o.testgen, "serve-tsm", dir, "--provider", "tdx_guest", "--profile", l.o.profile)
-	cmd.Stderr = os.Stderr
+	logFile, err := os.Create(dir + ".log") // one line per quote: kept out of the report
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stderr = logFile
 	if err := cmd.Start(); err != nil {
+		logFile.Close()
 		return nil, fmt.Errorf("tee-testgen serve-tsm: %w", err)
 	}
 	l.tsmDir = dir
 	return func() {
 		_ = cmd.Process.Signal(os.Interrupt)
 		_ = cmd.Wait()
+		logFile.Close()
 		os.RemoveAll(dir)
 	}, nil
 }
