@@ -121,7 +121,7 @@ if HOME="$WORK" "$B/go/tee-login" -token-only -path=tee-recorded -role=mcp-serve
      -evidence-file=tests/data/tdx/quotes/dcap-qvl_tdx_quote.bin 2>"$WORK/err" >/dev/null; then
   echo "!!! expired evidence verified as of now"; exit 1
 fi
-echo "The same TDX quote as of now: refused — $(grep -m1 -oE '(EXPIRED|expired)[^"]*' "$WORK/err" | head -1 | cut -c1-110)"
+echo "The same TDX quote as of now: refused — $(grep -m1 -oE 'evidence rejected \(EXPIRED\)[^"]*' "$WORK/err" | head -1 | cut -c1-120)…"
 
 step "Done"
 echo "Sidecar decisions logged (JSON lines, evidence by digest only): $(grep -c '"event":"evaluate"' "$WORK/sidecar-test.log") on the test sidecar, $(grep -c '"event":"evaluate"' "$WORK/sidecar-recorded.log") on the replay sidecar"
