@@ -2,8 +2,9 @@
 # A bounded load test on loopback (docs/performance.md, "Load"): the sidecar alone with ghz, then
 # logins through OpenBao, AppRole against TEE, on the stack of scripts/stack.sh.
 #
-#   scripts/load.sh            builds into build-load/, runs (about 3 minutes after the build),
-#                              prints the report and writes build-load/load-report.json
+#   scripts/load.sh            builds what it needs into build/ (the tree scripts/test.sh builds), runs
+#                              (about 3 minutes after the build), prints the report and writes
+#                              build/load-report.json
 #
 # Environment:
 #   LOAD_SECONDS       duration of each ghz phase (default 20)
@@ -12,12 +13,13 @@
 #   LOAD_BATCH         logins of each kind per round and concurrency (default 120)
 #   LOAD_LOGIN_CONC    login concurrency levels (default 1,4)
 #   LOAD_PROFILE=1     also profile the server (its pprof endpoint) and the plugin (perf) during
-#                      AppRole-only and TEE-only login streams; top functions in build-load/profile/
+#                      AppRole-only and TEE-only login streams; top functions in <build>/profile/
 #   LOAD_DISTINCT=N    also a ghz phase over N distinct TDX evidences, each with its own PCK leaf
 #                      certificate, to fill the sidecar's caches (capacity 4096) and watch its RSS
 #                      (about 40 s more per 1000)
 #   LOAD_STRICT=1      exit 1 when a target is missed (errors always exit 1)
-#   LOAD_SKIP_BUILD=1  use what build-load/ holds
+#   LOAD_BUILD_DIR     the build tree (default build/)
+#   LOAD_SKIP_BUILD=1  use what the build tree holds
 #
 # Exit status: 0 no errors (targets are reported, met or not), 1 errors, failed decisions checks,
 # or (LOAD_STRICT=1) a missed target.
@@ -25,7 +27,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 source scripts/env.sh
-BUILD="${LOAD_BUILD_DIR:-$ROOT/build-load}"
+BUILD="$(realpath -m "${LOAD_BUILD_DIR:-$ROOT/build}")"
 GHZ_VERSION=v0.121.0
 SECONDS_PER_PHASE="${LOAD_SECONDS:-20}"
 GHZ_CONC="${LOAD_CONCURRENCY:-4}"
@@ -145,7 +147,7 @@ phase() {
 }
 
 echo "== sidecar (ghz $GHZ_VERSION, unix socket, ${SECONDS_PER_PHASE}s per phase, concurrency $GHZ_CONC)"
-phase tdx_allow_c1 1 5 allow
+phase tdx_allow_c1 1 "$(( SECONDS_PER_PHASE < 5 ? SECONDS_PER_PHASE : 5 ))" allow
 phase tdx_allow "$GHZ_CONC" "$SECONDS_PER_PHASE" allow
 phase sev_snp_allow "$GHZ_CONC" "$SECONDS_PER_PHASE" allow
 phase nitro_allow "$GHZ_CONC" "$SECONDS_PER_PHASE" allow
