@@ -13,7 +13,6 @@ import (
 	"encoding/pem"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -25,10 +24,6 @@ import (
 	"google.golang.org/grpc"
 )
 
-func sysCommand(name string, args ...string) ([]byte, error) {
-	return exec.Command(name, args...).CombinedOutput()
-}
-
 // loginWithKey logs in with evidence binding the nonce and a client public key.
 func loginWithKey(t *testing.T, role string, nonce, key []byte, profile string) (string, []byte, error) {
 	t.Helper()
@@ -36,12 +31,10 @@ func loginWithKey(t *testing.T, role string, nonce, key []byte, profile string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(t.TempDir(), "q.bin")
-	if b, err := sysCommand(sys.bin("tee-testgen"), "evidence", "--tee", "tdx", "--report-data", hex.EncodeToString(rd[:]),
-		"--profile", profile, "--out", out); err != nil {
-		t.Fatalf("tee-testgen: %v %s", err, b)
+	evidence, err := sys.evidence(t, "tdx", rd[:], profile)
+	if err != nil {
+		t.Fatal(err)
 	}
-	evidence, _ := os.ReadFile(out)
 	c, _ := sys.client.Clone()
 	c.ClearToken()
 	secret, err := c.Logical().Write("auth/tee/login", map[string]interface{}{
@@ -59,7 +52,7 @@ func loginWithKey(t *testing.T, role string, nonce, key []byte, profile string) 
 func TestLogsAndAuditNeverContainSecrets(t *testing.T) {
 	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	key, _ := x509.MarshalPKIXPublicKey(&priv.PublicKey)
-	profile := filepath.Join(sys.root, "policy_examples", "test-tee-profile.json")
+	profile := sys.testProfile()
 	wrong := filepath.Join(t.TempDir(), "wrong.json")
 	os.WriteFile(wrong, []byte(`{"tdx":{"mrtd":"`+strings.Repeat("0e", 48)+`"}}`), 0o600)
 
@@ -73,7 +66,7 @@ func TestLogsAndAuditNeverContainSecrets(t *testing.T) {
 	_, err = login("mcp-server-tdx", nonceFor(t, "mcp-server-tdx"), malformed)
 	requireDenied(t, err, "400", "evidence rejected")
 	// The token is used once, so that its requests reach the audit log too.
-	if _, err := sys.readSecret(token, "secret/data/mcp/tdx/api-key"); err != nil {
+	if _, err := readSecret(sys.client, token, "secret/data/mcp/tdx/api-key"); err != nil {
 		t.Fatal(err)
 	}
 

@@ -5,7 +5,6 @@ package integration
 import (
 	"encoding/base64"
 	"encoding/hex"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -46,10 +45,10 @@ func TestFreshTeeLoginsReadTheirSecretOnly(t *testing.T) {
 			if err != nil || token == "" {
 				t.Fatalf("tee-login: %v\n%s", err, stderr)
 			}
-			if _, err := sys.readSecret(token, c.secret); err != nil {
+			if _, err := readSecret(sys.client, token, c.secret); err != nil {
 				t.Fatalf("reading %s: %v", c.secret, err)
 			}
-			if _, err := sys.readSecret(token, "secret/data/payments/db-password"); err == nil ||
+			if _, err := readSecret(sys.client, token, "secret/data/payments/db-password"); err == nil ||
 				!strings.Contains(err.Error(), "permission denied") {
 				t.Fatalf("another secret was readable: %v", err)
 			}
@@ -77,7 +76,7 @@ func boundEvidence(t *testing.T, tee string, nonce []byte) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(sys.evidence(t, tee, rd[:]))
+	data, err := sys.evidence(t, tee, rd[:], sys.testProfile())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -167,22 +167,27 @@ func (s *stack) teeLogin(t *testing.T, args ...string) (string, string, error) {
 	return strings.TrimSpace(stdout.String()), stderr.String(), err
 }
 
-// evidence makes fresh test-TEE evidence binding reportData, as the hardware would.
-func (s *stack) evidence(t *testing.T, tee string, reportData []byte) string {
-	t.Helper()
+// testProfile is the test TEE's profile whose measurements the example roles expect.
+func (s *stack) testProfile() string {
+	return filepath.Join(s.root, "policy_examples", "test-tee-profile.json")
+}
+
+// evidence makes fresh test-TEE evidence binding reportData, with the measurements of profile,
+// as the hardware would. It reports failure as an error, for callers in goroutines.
+func (s *stack) evidence(t *testing.T, tee string, reportData []byte, profile string) ([]byte, error) {
 	out := filepath.Join(t.TempDir(), "evidence.bin")
 	c := exec.Command(s.bin("tee-testgen"), "evidence", "--tee", tee, "--report-data", hex.EncodeToString(reportData),
-		"--profile", filepath.Join(s.root, "policy_examples", "test-tee-profile.json"), "--out", out)
+		"--profile", profile, "--out", out)
 	if b, err := c.CombinedOutput(); err != nil {
-		t.Fatalf("tee-testgen evidence: %v\n%s", err, b)
+		return nil, fmt.Errorf("tee-testgen evidence: %v\n%s", err, b)
 	}
-	return out
+	return os.ReadFile(out)
 }
 
 // serve starts a tee-testgen provider (serve-tsm / serve-nsm) for the duration of the test.
 func (s *stack) serve(t *testing.T, args ...string) {
 	t.Helper()
-	c := exec.Command(s.bin("tee-testgen"), append(args, "--profile", filepath.Join(s.root, "policy_examples", "test-tee-profile.json"))...)
+	c := exec.Command(s.bin("tee-testgen"), append(args, "--profile", s.testProfile())...)
 	c.Stderr = os.Stderr
 	if err := c.Start(); err != nil {
 		t.Fatal(err)
@@ -200,9 +205,9 @@ func (s *stack) serve(t *testing.T, args ...string) {
 	time.Sleep(100 * time.Millisecond)
 }
 
-// readSecret reads a KV v2 secret with a token.
-func (s *stack) readSecret(token, path string) (string, error) {
-	c, err := s.client.Clone()
+// readSecret reads the value of a KV v2 secret through client (a copy of it), with token.
+func readSecret(client *api.Client, token, path string) (string, error) {
+	c, err := client.Clone()
 	if err != nil {
 		return "", err
 	}
@@ -214,5 +219,10 @@ func (s *stack) readSecret(token, path string) (string, error) {
 	if secret == nil {
 		return "", fmt.Errorf("%s: not found", path)
 	}
-	return secret.Data["data"].(map[string]interface{})["value"].(string), nil
+	data, _ := secret.Data["data"].(map[string]interface{})
+	value, ok := data["value"].(string)
+	if !ok {
+		return "", fmt.Errorf("%s: no value", path)
+	}
+	return value, nil
 }
