@@ -17,6 +17,8 @@
 #include "tests/sidecar/sidecar_process.h"
 #include "verifier/common/hex.h"
 #include "verifier/policy/nonce_binding.h"
+#include "verifier/roots/trust_roots.h"
+#include "verifier/tdx/collateral.h"
 #include "verifier/testing/tdx_test_tee.h"
 
 namespace teeverify::testing {
@@ -31,13 +33,9 @@ inline void WriteFile(const std::string& path, absl::string_view data) {
 // tee-verify --collateral.
 inline void WriteBundle(const std::string& dir, const tdx::TdxCollateral& c) {
   std::filesystem::create_directories(dir);
-  WriteFile(dir + "/tcb_info_response.json", c.tcb_info_response);
-  WriteFile(dir + "/qe_identity_response.json", c.qe_identity_response);
-  WriteFile(dir + "/pck_crl.der", c.pck_crl);
-  WriteFile(dir + "/root_ca_crl.der", c.root_ca_crl);
-  WriteFile(dir + "/tcb_info_issuer_chain.pem", c.tcb_info_issuer_chain);
-  WriteFile(dir + "/qe_identity_issuer_chain.pem", c.qe_identity_issuer_chain);
-  WriteFile(dir + "/pck_crl_issuer_chain.pem", c.pck_crl_issuer_chain);
+  for (const tdx::TdxCollateralItem& item : tdx::kTdxCollateralItems) {
+    WriteFile(dir + "/" + std::string(item.file), c.*item.bytes);
+  }
 }
 
 // A quote of `tee` whose REPORT_DATA binds `nonce` (and `client_public_key`, when given).
@@ -60,7 +58,7 @@ struct TestPlatform {
   explicit TestPlatform(const TdxTestOptions& options = {}) {
     tee = *TdxTestTee::Create(options);
     roots_dir = MakeTempDir();
-    WriteFile(roots_dir + "/intel_sgx_root_ca.pem", tee->RootPem());
+    WriteFile(roots_dir + "/" + std::string(RootFileName(RootId::kIntelSgxRootCa)), tee->RootPem());
     collateral_dir = MakeTempDir();
     WriteBundle(collateral_dir + "/test-platform", *tee->MakeCollateral());
     mrtd_hex = HexEncode(tee->DefaultReport().mr_td);

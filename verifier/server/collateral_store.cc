@@ -20,10 +20,8 @@ namespace {
 // (naming the file), not ignored.
 bool LooksLikeBundle(const fs::path& dir) {
   std::error_code ec;
-  for (absl::string_view name : {tdx::kTcbInfoFile, tdx::kQeIdentityFile, tdx::kPckCrlFile,
-                                 tdx::kRootCaCrlFile, tdx::kTcbInfoIssuerChainFile,
-                                 tdx::kQeIdentityIssuerChainFile, tdx::kPckCrlIssuerChainFile}) {
-    if (fs::exists(dir / std::string(name), ec)) return true;
+  for (const tdx::TdxCollateralItem& item : tdx::kTdxCollateralItems) {
+    if (fs::exists(dir / std::string(item.file), ec)) return true;
   }
   return false;
 }

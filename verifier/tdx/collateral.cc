@@ -76,13 +76,9 @@ absl::StatusOr<std::shared_ptr<const VerifiedTdxCollateral>> VerifyTdxCollateral
     const TdxCollateral& c, X509* intel_root, absl::Time now, CertificatePool* shared_pool) {
   CertificatePool local_pool(intel_root);
   CertificatePool& pool = shared_pool != nullptr ? *shared_pool : local_pool;
-  RETURN_IF_ERROR(CheckPresent(c.tcb_info_response, kTcbInfoFile));
-  RETURN_IF_ERROR(CheckPresent(c.qe_identity_response, kQeIdentityFile));
-  RETURN_IF_ERROR(CheckPresent(c.pck_crl, kPckCrlFile));
-  RETURN_IF_ERROR(CheckPresent(c.root_ca_crl, kRootCaCrlFile));
-  RETURN_IF_ERROR(CheckPresent(c.tcb_info_issuer_chain, kTcbInfoIssuerChainFile));
-  RETURN_IF_ERROR(CheckPresent(c.qe_identity_issuer_chain, kQeIdentityIssuerChainFile));
-  RETURN_IF_ERROR(CheckPresent(c.pck_crl_issuer_chain, kPckCrlIssuerChainFile));
+  for (const TdxCollateralItem& item : kTdxCollateralItems) {
+    RETURN_IF_ERROR(CheckPresent(c.*item.bytes, item.file));
+  }
 
   auto out = std::make_shared<VerifiedTdxCollateral>();
   ValidityWindow& window = out->window;
