@@ -91,7 +91,7 @@ bool SidecarProcess::WaitReady(std::shared_ptr<grpc::ChannelCredentials> creds,
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
     grpc::health::v1::HealthCheckRequest req;
-    req.set_service("teeverify.v1.Verifier");
+    req.set_service(v1::Verifier::service_full_name());
     grpc::health::v1::HealthCheckResponse resp;
     if (health->Check(&ctx, req, &resp).ok() &&
         resp.status() == grpc::health::v1::HealthCheckResponse::SERVING) {

@@ -15,6 +15,7 @@
 #include "tests/sidecar/sidecar_process.h"
 #include "tests/sidecar/test_platform.h"
 #include "tests/test_util.h"
+#include "verifier/common/errors.h"
 #include "verifier/common/hex.h"
 #include "verifier/io/files.h"
 #include "verifier/tdx/quote_parser.h"
@@ -141,7 +142,7 @@ TEST_F(UnixSidecarTest, MalformedEvidenceIsAnRpcErrorWithAStableReason) {
     v1::Error error;
     ASSERT_TRUE(details.details(0).UnpackTo(&error));
     EXPECT_EQ(error.reason(), c.reason) << error.message();
-    EXPECT_TRUE(absl::StartsWith(status.error_message(), std::string(v1::Reason_Name(c.reason)).substr(7)));
+    EXPECT_TRUE(absl::StartsWith(status.error_message(), ReasonName(c.reason)));
   }
 }
 
@@ -185,6 +186,9 @@ TEST_F(UnixSidecarTest, PinnedTimeNeedsReplayMode) {
   grpc::Status status = stub_->Verify(&ctx, req, &resp);
   ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(absl::StrContains(status.error_message(), "--replay-recorded-evidence"));
+  // The log names the same reason as the answer.
+  ASSERT_TRUE(sidecar_->WaitForLog("verify_invalid_input", 1, absl::Seconds(5))) << sidecar_->Log();
+  EXPECT_TRUE(absl::StrContains(sidecar_->Log(), R"("reason":"BAD_REQUEST")")) << sidecar_->Log();
 }
 
 TEST_F(UnixSidecarTest, CleanShutdownRemovesTheSocket) {

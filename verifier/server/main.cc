@@ -29,7 +29,7 @@ namespace teeverify::server {
 namespace {
 
 constexpr char kVersion[] = "tee-verifierd 0.1.0";
-constexpr char kServiceName[] = "teeverify.v1.Verifier";
+const char* const kServiceName = v1::Verifier::service_full_name();
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const ServerConfig& c) {
   if (absl::StartsWith(c.listen, "unix:") || c.insecure_loopback) {
@@ -182,8 +182,8 @@ int Run(int argc, char** argv) {
   auto verifier =
       std::make_shared<EvidenceVerifier>(*roots, VerificationCaches::WithCapacity(4096));
   VerifierService service(verifier, store,
-                          {!config->test_roots_dir.empty(), config->replay_recorded_evidence,
-                           config->max_concurrent, config->max_call_time, kVersion},
+                          {config->replay_recorded_evidence, config->max_concurrent,
+                           config->max_call_time, kVersion},
                           &log);
 
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds = Credentials(*config);

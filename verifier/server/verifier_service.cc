@@ -38,30 +38,27 @@ v1::TeeType TeeToProto(TeeKind t) {
   return v1::TEE_TYPE_UNSPECIFIED;
 }
 
-// Input that cannot be evidence at all is the caller's error, not a verification outcome.
-bool IsInputError(const absl::Status& status) {
-  const Reason r = ReasonOf(status);
-  return r == v1::REASON_MALFORMED_EVIDENCE || r == v1::REASON_UNSUPPORTED_FORMAT ||
-         r == v1::REASON_BAD_REQUEST;
+// Input that cannot be evidence at all is the caller's error, not a verification outcome: the
+// reasons that say so (MALFORMED_EVIDENCE, UNSUPPORTED_FORMAT, BAD_REQUEST) are the ones MakeError
+// gives INVALID_ARGUMENT.
+bool IsInputError(const absl::Status& status) { return absl::IsInvalidArgument(status); }
+
+void FillError(const absl::Status& status, v1::Error* error) {
+  error->set_reason(ReasonOf(status));
+  error->set_message(std::string(status.message()));
 }
 
 // INVALID_ARGUMENT with the teeverify.v1.Error in the standard rich-error trailer (a
 // google.rpc.Status whose details hold it), which gRPC clients decode natively.
 grpc::Status RpcError(const absl::Status& status) {
   v1::Error error;
-  error.set_reason(ReasonOf(status));
-  error.set_message(std::string(status.message()));
+  FillError(status, &error);
   const std::string message = absl::StrCat(ReasonName(error.reason()), ": ", status.message());
   google::rpc::Status details;
   details.set_code(grpc::StatusCode::INVALID_ARGUMENT);
   details.set_message(message);
   details.add_details()->PackFrom(error);
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message, details.SerializeAsString());
-}
-
-void FillError(const absl::Status& status, v1::Error* error) {
-  error->set_reason(ReasonOf(status));
-  error->set_message(std::string(status.message()));
 }
 
 nlohmann::ordered_json ErrorJson(const absl::Status& status) {
@@ -76,7 +73,9 @@ struct VerifierService::Outcome {
   std::optional<TeeKind> tee;
   absl::Time at;
   std::string evidence_sha256;
-  std::optional<grpc::Status> rpc_error;
+
+  // The request was not evidence to verify (answered with RpcError, not a decision).
+  bool invalid_input() const { return !claims.ok() && IsInputError(claims.status()); }
 };
 
 VerifierService::VerifierService(std::shared_ptr<const EvidenceVerifier> verifier,
@@ -108,10 +107,9 @@ VerifierService::Outcome VerifierService::VerifyEvidence(const v1::VerifyRequest
   out.evidence_sha256 = HexEncode(Sha256(req.evidence()));
   if (req.verification_time_unix() != 0) {
     if (!options_.replay_mode) {
-      out.rpc_error = RpcError(MakeError(
-          v1::REASON_BAD_REQUEST,
-          "verification_time_unix is honoured only by a sidecar started with "
-          "--replay-recorded-evidence"));
+      out.claims = MakeError(v1::REASON_BAD_REQUEST,
+                             "verification_time_unix is honoured only by a sidecar started with "
+                             "--replay-recorded-evidence");
       return out;
     }
     out.at = absl::FromUnixSeconds(req.verification_time_unix());
@@ -132,7 +130,6 @@ VerifierService::Outcome VerifierService::VerifyEvidence(const v1::VerifyRequest
   absl::StatusOr<TeeKind> tee = EvidenceVerifier::ResolveTee(request);
   if (tee.ok()) out.tee = *tee;
   out.claims = tee.ok() ? verifier_->Verify(request) : absl::StatusOr<VerifiedClaims>(tee.status());
-  if (!out.claims.ok() && IsInputError(out.claims.status())) out.rpc_error = RpcError(out.claims.status());
   return out;
 }
 
@@ -145,10 +142,10 @@ grpc::Status VerifierService::Verify(grpc::ServerContext* context, const v1::Ver
   nlohmann::ordered_json log = {{"evidence_sha256", out.evidence_sha256},
                                 {"duration_us", absl::ToInt64Microseconds(absl::Now() - start)}};
   if (out.tee) log["tee"] = std::string(TeeKindName(*out.tee));
-  if (out.rpc_error) {
+  if (out.invalid_input()) {
     log["error"] = ErrorJson(out.claims.status());
     log_->Write("warn", "verify_invalid_input", log);
-    return *out.rpc_error;
+    return RpcError(out.claims.status());
   }
   if (out.tee) resp->set_tee_type(TeeToProto(*out.tee));
   resp->set_verified(out.claims.ok());
@@ -183,12 +180,12 @@ grpc::Status VerifierService::Evaluate(grpc::ServerContext* context, const v1::E
 
   nlohmann::ordered_json log = {{"role", req->role()}, {"evidence_sha256", out.evidence_sha256}};
   if (out.tee) log["tee"] = std::string(TeeKindName(*out.tee));
-  if (out.rpc_error) {
+  if (out.invalid_input()) {
     log["decision"] = "invalid_input";
     log["error"] = ErrorJson(out.claims.status());
     log["duration_us"] = absl::ToInt64Microseconds(absl::Now() - start);
     log_->Write("warn", "evaluate", log);
-    return *out.rpc_error;
+    return RpcError(out.claims.status());
   }
   if (out.tee) resp->set_tee_type(TeeToProto(*out.tee));
   if (!decision) {
@@ -235,7 +232,7 @@ grpc::Status VerifierService::ValidatePolicy(grpc::ServerContext*,
 grpc::Status VerifierService::Info(grpc::ServerContext*, const v1::InfoRequest*,
                                    v1::InfoResponse* resp) {
   resp->set_version(options_.version);
-  resp->set_test_roots(options_.test_roots);
+  resp->set_test_roots(!verifier_->roots().built_in());
   resp->set_replay_mode(options_.replay_mode);
   if (store_) {
     for (const std::string& d : store_->Describe()) resp->add_tdx_collateral(d);

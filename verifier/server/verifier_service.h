@@ -21,7 +21,6 @@
 namespace teeverify::server {
 
 struct ServiceOptions {
-  bool test_roots = false;
   bool replay_mode = false;
   int max_concurrent = 4;
   absl::Duration max_call_time = absl::Seconds(10);
