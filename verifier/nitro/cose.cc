@@ -37,7 +37,7 @@ absl::Status VerifyEs384(const AttestationDocument& document, EVP_PKEY* key,
     return Malformed(absl::StrCat("nitro document: the signature is ", document.signature.size(),
                                   " bytes, expected ", kEs384SignatureSize));
   }
-  return VerifyEcdsaRaw(key, EVP_sha384(),
+  return VerifyEcdsaRaw(key, Sha384Md(),
                         SigStructure(document.protected_header, document.payload_bytes),
                         document.signature, ByteOrder::kBigEndian,
                         absl::StrCat("nitro document: COSE_Sign1 ES384 signature by certificate ",

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "verifier/common/openssl_util.h"
 #include "verifier/common/errors.h"
 #include "verifier/common/hex.h"
 #include "verifier/common/status_macros.h"
@@ -127,7 +128,7 @@ absl::Status CheckTcb(const Report& report, const VekExtensions& ext, Product pr
 
 absl::Status CheckSignature(const Report& report, X509* vek, absl::string_view leaf) {
   const std::string r_s = absl::StrCat(AsView(report.signature_r), AsView(report.signature_s));
-  return VerifyEcdsaRaw(X509_get0_pubkey(vek), EVP_sha384(), report.signed_bytes, r_s,
+  return VerifyEcdsaRaw(X509_get0_pubkey(vek), Sha384Md(), report.signed_bytes, r_s,
                         ByteOrder::kLittleEndian,
                         absl::StrCat("sev-snp report: signature by the ", leaf, " ",
                                      DescribeCertificate(vek)));
