@@ -8,6 +8,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "verifier/common/errors.h"
 #include "verifier/common/time_util.h"
 #include "verifier/io/files.h"
 #include "verifier/roots/trust_roots.h"
@@ -38,6 +39,19 @@ inline tdx::TdxCollateral TestTdxCollateral(absl::string_view name) {
       LoadTdxCollateralDir(TestDataPath(std::string("tdx/collateral/") + std::string(name)));
   EXPECT_TRUE(c.ok()) << c.status();
   return c.ok() ? *c : tdx::TdxCollateral{};
+}
+
+// The same outcome: code, reason and message. OpenSSL's error text inside parse errors is left
+// out: it is the first entry of OpenSSL's thread-local error queue, which earlier successful
+// calls may have left non-empty (see docs/performance.md).
+inline void ExpectSameOutcome(const absl::Status& a, const absl::Status& b) {
+  auto without_openssl = [](const absl::Status& s) {
+    const std::string m(s.message());
+    return m.substr(0, m.find(" (error:"));
+  };
+  EXPECT_EQ(a.code(), b.code()) << a << " vs " << b;
+  EXPECT_EQ(ReasonOf(a), ReasonOf(b)) << a << " vs " << b;
+  EXPECT_EQ(without_openssl(a), without_openssl(b));
 }
 
 inline absl::Time At(absl::string_view rfc3339) {

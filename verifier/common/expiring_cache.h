@@ -5,16 +5,26 @@
 #ifndef TEE_VERIFIER_COMMON_EXPIRING_CACHE_H_
 #define TEE_VERIFIER_COMMON_EXPIRING_CACHE_H_
 
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
 #include <unordered_map>
 
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "verifier/crypto/x509_util.h"
 
 namespace teeverify {
+
+// Appends `bytes` to a cache key, length-prefixed so that no two different inputs give the same
+// key.
+inline void AppendCacheKeyField(absl::string_view bytes, std::string* key) {
+  const uint64_t size = bytes.size();
+  key->append(reinterpret_cast<const char*>(&size), sizeof(size));
+  key->append(bytes.data(), bytes.size());
+}
 
 template <typename V>
 class ExpiringCache {

@@ -26,20 +26,8 @@ using ::teeverify::nitro::AttestationPayload;
 using ::teeverify::nitro::testdata::kRealDocuments;
 using ::teeverify::testing::At;
 using ::teeverify::testing::NitroTestTee;
+using ::teeverify::testing::ExpectSameOutcome;
 using ::teeverify::testing::ReadTestData;
-
-// The same outcome: code, reason and message. OpenSSL's error text inside parse errors is left
-// out: it is the first entry of OpenSSL's thread-local error queue, which earlier successful
-// calls may have left non-empty (see docs/performance.md).
-void ExpectSameOutcome(const absl::Status& a, const absl::Status& b) {
-  auto without_openssl = [](const absl::Status& s) {
-    const std::string m(s.message());
-    return m.substr(0, m.find(" (error:"));
-  };
-  EXPECT_EQ(a.code(), b.code()) << a << " vs " << b;
-  EXPECT_EQ(ReasonOf(a), ReasonOf(b)) << a << " vs " << b;
-  EXPECT_EQ(without_openssl(a), without_openssl(b));
-}
 
 // Verifies with both verifiers and checks that they give the same answer.
 absl::StatusOr<VerifiedClaims> VerifyBoth(const NitroVerifier& warm, const NitroVerifier& cold,

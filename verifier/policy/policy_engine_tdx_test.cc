@@ -6,7 +6,6 @@
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
 #include "verifier/common/hex.h"
-#include "verifier/io/files.h"
 #include "verifier/policy/nonce_binding.h"
 #include "verifier/policy/policy_engine.h"
 #include "verifier/policy/policy_validation.h"
@@ -17,8 +16,9 @@ namespace teeverify::policy {
 namespace {
 
 using ::teeverify::testing::At;
+using ::teeverify::testing::BuiltInRoots;
 using ::teeverify::testing::ReadTestData;
-using ::teeverify::testing::TestDataPath;
+using ::teeverify::testing::TestTdxCollateral;
 
 constexpr char kMrtd[] =
     "91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6dc5f87f27428b2538873118b7";
@@ -35,11 +35,10 @@ v1::Policy Valid(const std::string& json) {
 }
 
 VerifiedClaims RealDcapClaims() {
-  absl::StatusOr<tdx::TdxCollateral> c =
-      LoadTdxCollateralDir(TestDataPath("tdx/collateral/dcap-qvl-2025-06"));
-  TdxVerifier verifier(*TrustRoots::BuiltIn());
-  absl::StatusOr<VerifiedClaims> claims = verifier.Verify(
-      ReadTestData("tdx/quotes/dcap-qvl_tdx_quote.bin"), *c, At("2025-07-19T10:00:34Z"));
+  TdxVerifier verifier(BuiltInRoots());
+  absl::StatusOr<VerifiedClaims> claims =
+      verifier.Verify(ReadTestData("tdx/quotes/dcap-qvl_tdx_quote.bin"),
+                      TestTdxCollateral("dcap-qvl-2025-06"), At("2025-07-19T10:00:34Z"));
   EXPECT_TRUE(claims.ok()) << claims.status();
   return *std::move(claims);
 }

@@ -5,13 +5,6 @@
 namespace teeverify::snp {
 namespace {
 
-// Length-prefixed, so that no two different inputs give the same key.
-void AppendField(absl::string_view bytes, std::string* key) {
-  const uint64_t size = bytes.size();
-  key->append(reinterpret_cast<const char*>(&size), sizeof(size));
-  key->append(bytes.data(), bytes.size());
-}
-
 void AppendEntry(const SnpEvidence& evidence, const Guid& guid, std::string* key) {
   const std::string* der = evidence.Find(guid);
   if (der == nullptr) {
@@ -19,7 +12,7 @@ void AppendEntry(const SnpEvidence& evidence, const Guid& guid, std::string* key
     return;
   }
   key->push_back('\1');
-  AppendField(*der, key);
+  AppendCacheKeyField(*der, key);
 }
 
 }  // namespace
@@ -28,7 +21,7 @@ std::string VekCacheKey(const SnpEvidence& evidence, absl::string_view certifica
   std::string key;
   key.reserve(certificate.size() + 64);
   key.push_back(vlek ? 'L' : 'C');
-  AppendField(certificate, &key);
+  AppendCacheKeyField(certificate, &key);
   AppendEntry(evidence, vlek ? kVlekGuid : kVcekGuid, &key);
   AppendEntry(evidence, kAskGuid, &key);
   AppendEntry(evidence, kArkGuid, &key);

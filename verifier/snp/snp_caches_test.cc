@@ -22,6 +22,7 @@ namespace teeverify {
 namespace {
 
 using ::teeverify::testing::At;
+using ::teeverify::testing::ExpectSameOutcome;
 using ::teeverify::testing::ReadTestData;
 
 constexpr char kOakTime[] = "2025-10-01T08:00:00Z";
@@ -30,19 +31,6 @@ std::string Report(absl::string_view name) {
   return ReadTestData(absl::StrCat("sevsnp/reports/", name));
 }
 std::string Cert(absl::string_view name) { return ReadTestData(absl::StrCat("sevsnp/certs/", name)); }
-
-// The same outcome: code, reason and message. OpenSSL's error text inside parse errors is left
-// out: it is the first entry of OpenSSL's thread-local error queue, which earlier successful
-// calls may have left non-empty (see docs/performance.md).
-void ExpectSameOutcome(const absl::Status& a, const absl::Status& b) {
-  auto without_openssl = [](const absl::Status& s) {
-    const std::string m(s.message());
-    return m.substr(0, m.find(" (error:"));
-  };
-  EXPECT_EQ(a.code(), b.code()) << a << " vs " << b;
-  EXPECT_EQ(ReasonOf(a), ReasonOf(b)) << a << " vs " << b;
-  EXPECT_EQ(without_openssl(a), without_openssl(b));
-}
 
 class SnpCachesTest : public ::testing::Test {
  protected:
