@@ -20,18 +20,13 @@ import (
 	"time"
 
 	pb "github.com/vault-plugin-auth-tee/plugin_shim/gen/teeverifyv1"
-	"github.com/vault-plugin-auth-tee/plugin_shim/teeclient"
 	"google.golang.org/grpc"
 )
 
 // loginWithKey logs in with evidence binding the nonce and a client public key.
 func loginWithKey(t *testing.T, role string, nonce, key []byte, profile string) (string, []byte, error) {
 	t.Helper()
-	rd, err := teeclient.ReportData(nonce, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	evidence, err := sys.evidence(t, "tdx", rd[:], profile)
+	evidence, err := sys.evidence(t, "tdx", nonce, key, profile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,8 +185,16 @@ func TestSidecarKilledMidStream(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for time.Now().Before(stop) {
-				nonce := nonceFor(t, "mcp-server-tdx")
-				evidence := boundEvidence(t, "tdx", nonce)
+				nonce, err := requestNonce(sys.client, "mcp-server-tdx")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				evidence, err := sys.evidence(t, "tdx", nonce, nil, sys.testProfile())
+				if err != nil {
+					t.Error(err)
+					return
+				}
 				secret, err := login("mcp-server-tdx", nonce, evidence)
 				mu.Lock()
 				results = append(results, result{nonce, evidence, err == nil && secret != nil && secret.Auth != nil, err, time.Now()})

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/api"
-	"github.com/vault-plugin-auth-tee/plugin_shim/teeclient"
 )
 
 // A three-node OpenBao cluster on integrated raft storage (static-key auto-unseal), the plugin in
@@ -37,12 +36,7 @@ type haAttempt struct {
 // The evidence of the stream: made ahead by a pool of generators, bound to nonces fetched just
 // before; a tenth of it from the wrong workload (another MRTD).
 func haEvidence(t *testing.T, nonce []byte, profile string) []byte {
-	rd, err := teeclient.ReportData(nonce, nil)
-	if err != nil {
-		t.Error(err)
-		return nil
-	}
-	data, err := sys.evidence(t, "tdx", rd[:], profile)
+	data, err := sys.evidence(t, "tdx", nonce, nil, profile)
 	if err != nil {
 		t.Error(err)
 		return nil
@@ -78,7 +72,7 @@ func TestHAClusterKeepsNoncesSingleUseAcrossLeaderLoss(t *testing.T) {
 
 	// One nonce, nine concurrent logins spread over the three nodes: exactly one token.
 	{
-		nonce := haNonce(t, c.nodes[0])
+		nonce := haNonce(c.nodes[0])
 		evidence := haEvidence(t, nonce, goodProfile)
 		var wg sync.WaitGroup
 		var won atomic.Int32
@@ -118,7 +112,7 @@ func TestHAClusterKeepsNoncesSingleUseAcrossLeaderLoss(t *testing.T) {
 				i := counter.Add(1)
 				alive := c.aliveNodes()
 				nonceNode, loginNode := alive[int(i)%len(alive)], alive[int(i+1)%len(alive)]
-				nonce := haNonce(t, nonceNode)
+				nonce := haNonce(nonceNode)
 				if nonce == nil {
 					noNonce.Add(1)
 					time.Sleep(100 * time.Millisecond) // no active node yet
@@ -234,12 +228,8 @@ func countWrong(attempts []*haAttempt) int {
 	return n
 }
 
-func haNonce(t *testing.T, n *haNode) []byte {
-	resp, err := n.client.Logical().Write("auth/tee/nonce", map[string]interface{}{"role": "mcp-server-tdx"})
-	if err != nil || resp == nil {
-		return nil
-	}
-	nonce, _ := hex.DecodeString(resp.Data["nonce"].(string))
+func haNonce(n *haNode) []byte {
+	nonce, _ := requestNonce(n.client, "mcp-server-tdx")
 	return nonce
 }
 

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/api"
-	"github.com/vault-plugin-auth-tee/plugin_shim/teeclient"
 )
 
 // Fresh, nonce-bound logins from the test TEE through its configfs-tsm / NSM stand-ins, each
@@ -57,13 +56,10 @@ func TestFreshTeeLoginsReadTheirSecretOnly(t *testing.T) {
 }
 
 // loginWith sends one login by hand: a nonce from the server, evidence bound to it.
+// nonceFor and boundEvidence stop the test on failure: call them from the test's goroutine only.
 func nonceFor(t *testing.T, role string) []byte {
 	t.Helper()
-	resp, err := sys.client.Logical().Write("auth/tee/nonce", map[string]interface{}{"role": role})
-	if err != nil {
-		t.Fatal(err)
-	}
-	nonce, err := hex.DecodeString(resp.Data["nonce"].(string))
+	nonce, err := requestNonce(sys.client, role)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,11 +68,7 @@ func nonceFor(t *testing.T, role string) []byte {
 
 func boundEvidence(t *testing.T, tee string, nonce []byte) []byte {
 	t.Helper()
-	rd, err := teeclient.ReportData(nonce, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := sys.evidence(t, tee, rd[:], sys.testProfile())
+	data, err := sys.evidence(t, tee, nonce, nil, sys.testProfile())
 	if err != nil {
 		t.Fatal(err)
 	}

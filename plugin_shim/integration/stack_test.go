@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/api"
+	"github.com/vault-plugin-auth-tee/plugin_shim/teeclient"
 )
 
 // stack is the running system.
@@ -172,16 +173,34 @@ func (s *stack) testProfile() string {
 	return filepath.Join(s.root, "policy_examples", "test-tee-profile.json")
 }
 
-// evidence makes fresh test-TEE evidence binding reportData, with the measurements of profile,
-// as the hardware would. It reports failure as an error, for callers in goroutines.
-func (s *stack) evidence(t *testing.T, tee string, reportData []byte, profile string) ([]byte, error) {
+// evidence makes fresh test-TEE evidence binding the nonce (and clientKey, when given), with the
+// measurements of profile, as the hardware would. It reports failure as an error, so that
+// goroutines can use it.
+func (s *stack) evidence(t *testing.T, tee string, nonce, clientKey []byte, profile string) ([]byte, error) {
+	reportData, err := teeclient.ReportData(nonce, clientKey)
+	if err != nil {
+		return nil, err
+	}
 	out := filepath.Join(t.TempDir(), "evidence.bin")
-	c := exec.Command(s.bin("tee-testgen"), "evidence", "--tee", tee, "--report-data", hex.EncodeToString(reportData),
+	c := exec.Command(s.bin("tee-testgen"), "evidence", "--tee", tee, "--report-data", hex.EncodeToString(reportData[:]),
 		"--profile", profile, "--out", out)
 	if b, err := c.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("tee-testgen evidence: %v\n%s", err, b)
 	}
 	return os.ReadFile(out)
+}
+
+// requestNonce asks auth/tee/nonce for a nonce through client, as a workload does.
+func requestNonce(client *api.Client, role string) ([]byte, error) {
+	resp, err := client.Logical().Write("auth/tee/nonce", map[string]interface{}{"role": role})
+	if err != nil {
+		return nil, err
+	}
+	if resp == nil {
+		return nil, fmt.Errorf("auth/tee/nonce: empty answer")
+	}
+	hexNonce, _ := resp.Data["nonce"].(string)
+	return hex.DecodeString(hexNonce)
 }
 
 // serve starts a tee-testgen provider (serve-tsm / serve-nsm) for the duration of the test.
