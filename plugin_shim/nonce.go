@@ -59,10 +59,10 @@ func (c *nonceCounter) reserve(ctx context.Context, s logical.Storage, max int) 
 	return nil
 }
 
-func (c *nonceCounter) release(k int) {
+func (c *nonceCounter) release() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.n -= k; c.n < 0 {
+	if c.n--; c.n < 0 {
 		c.n = 0
 	}
 }
@@ -80,7 +80,7 @@ func (b *backend) issueNonce(ctx context.Context, s logical.Storage, role string
 	}
 	nonce := make([]byte, nonceBytes)
 	if _, err := rand.Read(nonce); err != nil {
-		b.nonces.release(1)
+		b.nonces.release()
 		return nil, time.Time{}, err
 	}
 	expires := time.Now().Add(ttl).UTC().Truncate(time.Second)
@@ -89,7 +89,7 @@ func (b *backend) issueNonce(ctx context.Context, s logical.Storage, role string
 		err = s.Put(ctx, entry)
 	}
 	if err != nil {
-		b.nonces.release(1)
+		b.nonces.release()
 		return nil, time.Time{}, fmt.Errorf("storing the nonce: %w", err)
 	}
 	return nonce, expires, nil
@@ -113,7 +113,7 @@ func (b *backend) consumeNonce(ctx context.Context, s logical.Storage, nonce []b
 	if err := s.Delete(ctx, noncePrefix+key); err != nil {
 		return fmt.Errorf("consuming the nonce: %w", err)
 	}
-	b.nonces.release(1)
+	b.nonces.release()
 	stored := &nonceEntry{}
 	if err := entry.DecodeJSON(stored); err != nil {
 		return fmt.Errorf("reading the nonce: %w", err)

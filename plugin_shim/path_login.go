@@ -93,7 +93,7 @@ func (b *backend) pathLoginResolveRole(ctx context.Context, req *logical.Request
 
 // loginInput is a login request, decoded; every problem names the field.
 type loginInput struct {
-	role, roleName   string
+	roleName         string
 	evidence         []byte
 	nonce            []byte
 	teeType          pb.TeeType

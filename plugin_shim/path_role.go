@@ -129,9 +129,6 @@ func (b *backend) pathRoleWrite(ctx context.Context, req *logical.Request, d *fr
 	if err := role.ParseTokenFields(req, d); err != nil {
 		return logical.ErrorResponse(err.Error()), logical.ErrInvalidRequest
 	}
-	if role.TokenMaxTTL > 0 && role.TokenTTL > role.TokenMaxTTL {
-		return logical.ErrorResponse("token_ttl: must not exceed token_max_ttl"), nil
-	}
 
 	// The sidecar is the one judge of a policy: hex values, lengths, known names, and that the
 	// role pins at least one measurement of every TEE it admits.
