@@ -19,7 +19,8 @@
 #                      (about 40 s more per 1000)
 #   LOAD_STRICT=1      exit 1 when a target is missed (errors always exit 1)
 #   LOAD_BUILD_DIR     the build tree (default build/)
-#   LOAD_SKIP_BUILD=1  use what the build tree holds
+#   LOAD_SKIP_BUILD=1  skip set-up and the project's build (scripts/test.sh has just done them); the
+#                      load tools (ghz, the load generator, the control plugin) are built anyway
 #
 # Exit status: 0 no errors (targets are reported, met or not), 1 errors, failed decisions checks,
 # or (LOAD_STRICT=1) a missed target.
@@ -45,10 +46,10 @@ if [ "${LOAD_SKIP_BUILD:-0}" != 1 ]; then
   bash scripts/setup.sh >/dev/null
   BUILD_DIR="$BUILD" scripts/build.sh --target tee-verifierd tee-testgen >/dev/null
   BUILD_DIR="$BUILD" scripts/build_go.sh
-  mkdir -p "$BUILD/bin"
-  [ -x "$GHZ" ] || GOBIN="$BUILD/bin" go install "github.com/bojand/ghz/cmd/ghz@$GHZ_VERSION"
-  (cd tests/load && go build -trimpath -o "$LOADGEN" . && go build -trimpath -o "$NOOP" ./noopplugin)
 fi
+mkdir -p "$BUILD/bin"
+[ -x "$GHZ" ] || GOBIN="$BUILD/bin" go install "github.com/bojand/ghz/cmd/ghz@$GHZ_VERSION"
+(cd tests/load && go build -trimpath -o "$LOADGEN" . && go build -trimpath -o "$NOOP" ./noopplugin)
 
 WORK=$(mktemp -d /tmp/tee-load.XXXXXX)
 SAMPLER_PID=""
@@ -77,7 +78,7 @@ RSS_IDLE_KIB=$(kib VmRSS)
 
 # RSS sampler: the sidecar's VmRSS every 100 ms, the largest seen, while load runs.
 ( max=0; while kill -0 "$SIDECAR_PID" 2>/dev/null; do
-    r=$(awk '$1 == "VmRSS:" {print $2}' "/proc/$SIDECAR_PID/status" 2>/dev/null || echo 0)
+    r=$(kib VmRSS 2>/dev/null || echo 0)
     [ "${r:-0}" -gt "$max" ] && { max=$r; echo "$max" >"$WORK/rss-max"; }
     sleep 0.1
   done ) &

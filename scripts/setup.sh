@@ -15,7 +15,7 @@ APT_PACKAGES=(
   nlohmann-json3-dev
   libcbor-dev
   clang libclang-rt-14-dev
-  curl unzip
+  curl
   python3 python3-pip python3-venv
 )
 
@@ -39,10 +39,10 @@ fi
 
 # Go >= 1.25 for the plugin. When the machine has none (or an older one), fetch the toolchain
 # from the Go module proxy (module golang.org/toolchain), the registry the Go build uses anyway.
-GO_VERSION=1.26.8
-GO_HOME="$HOME/.cache/vault-plugin-auth-tee/go$GO_VERSION"
-go_ok() { command -v go >/dev/null 2>&1 && go version | awk '{split(substr($3,3),v,"."); exit !(v[1]>1 || (v[1]==1 && v[2]>=25))}'; }
-if ! go_ok; then
+source "$(dirname "$0")/env.sh"  # TEE_GO_VERSION, TEE_GO_HOME, tee_go_ok
+GO_VERSION=$TEE_GO_VERSION
+GO_HOME=$TEE_GO_HOME
+if ! tee_go_ok; then
   if [ ! -x "$GO_HOME/go/bin/go" ]; then
     echo "setup: fetching Go $GO_VERSION from the Go module proxy"
     mkdir -p "$GO_HOME"

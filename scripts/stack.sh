@@ -41,11 +41,11 @@ start_bg() {
   echo $! >"$WORK/$name.pid"
 }
 
-stop_bg() {
-  local pidfile="$WORK/$1.pid"
+stop_bg() {  # stop_bg NAME [SIGNAL]: signals the process (TERM by default), waits 5 s, then KILLs
+  local pidfile="$WORK/$1.pid" signal=${2:-TERM}
   [ -f "$pidfile" ] || return 0
   local pid; pid=$(cat "$pidfile")
-  if kill "$pid" 2>/dev/null; then
+  if kill "-$signal" "$pid" 2>/dev/null; then
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   fi
@@ -129,12 +129,7 @@ stop-sidecar)
   stop_bg sidecar-test
   ;;
 kill-sidecar)
-  if [ -f "$WORK/sidecar-test.pid" ]; then
-    pid=$(cat "$WORK/sidecar-test.pid")
-    kill -9 "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    rm -f "$WORK/sidecar-test.pid"
-  fi
+  stop_bg sidecar-test KILL
   ;;
 start-sidecar)
   start_test_sidecar
