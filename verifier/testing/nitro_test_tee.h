@@ -87,9 +87,7 @@ class NitroTestTee {
   // A COSE_Sign1 whose payload byte string declares 2^63 - 1 bytes (and carries 16).
   static std::string HugeLengthDocument();
 
-  X509* root() const { return root_.get(); }
   X509* leaf() const { return leaf_.get(); }
-  const NitroTestOptions& options() const { return options_; }
 
  private:
   NitroTestTee() = default;

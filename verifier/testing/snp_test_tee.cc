@@ -115,15 +115,13 @@ absl::Status SnpTestTee::Init(const SnpTestOptions& o) {
                                                    : (o.chip == 0 ? kSnpVcekChip0KeyPem
                                                                   : kSnpVcekChip1KeyPem)));
   const std::string product(snp::ProductName(o.product));
-  CertSpec ark{absl::StrCat("ARK-", product), 1, o.ark.not_before, o.ark.not_after, true, {}};
-  ark.digest = EVP_sha384();
-  ark.rsa_pss = true;
   if (!o.ark_pem.empty()) {
-    ASSIGN_OR_RETURN(ark_, ParseCertificate(o.ark_pem, "ark_pem"));
-    if (EVP_PKEY_eq(X509_get0_pubkey(ark_.get()), ark_key_.get()) != 1) {
-      return MakeError(v1::REASON_INTERNAL, "ark_pem does not hold the test ARK key of " + product);
-    }
+    ASSIGN_OR_RETURN(ark_, PremadeCertificate(o.ark_pem, ark_key_.get(), "ark_pem",
+                                              "the test ARK key of " + product));
   } else {
+    CertSpec ark{absl::StrCat("ARK-", product), 1, o.ark.not_before, o.ark.not_after, true, {}};
+    ark.digest = EVP_sha384();
+    ark.rsa_pss = true;
     ASSIGN_OR_RETURN(ark_, MakeCertificate(ark, ark_key_.get(), nullptr, ark_key_.get()));
   }
   CertSpec ask{absl::StrCat(o.vlek ? "SEV-VLEK-" : "SEV-", product), o.vlek ? 3 : 2,

@@ -85,11 +85,7 @@ class SnpTestTee {
   absl::StatusOr<std::string> MakeEvidence(snp::Report report,
                                            const SnpTableContents& contents = {}) const;
 
-  X509* ark() const { return ark_.get(); }
-  X509* intermediate() const { return intermediate_.get(); }
-  X509* vek() const { return vek_.get(); }
   const SnpTestOptions& options() const { return options_; }
-  const snp::TcbVersion& tcb() const { return tcb_; }
 
  private:
   SnpTestTee() = default;

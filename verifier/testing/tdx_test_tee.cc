@@ -51,16 +51,6 @@ ordered_json Components(const std::vector<int>& svns) {
 
 std::vector<int> AsInts(const ByteArray<16>& svns) { return std::vector<int>(svns.begin(), svns.end()); }
 
-// A pre-made certificate from the options, which must hold `key` (else it could not be an issuer).
-absl::StatusOr<X509Ptr> PremadeCertificate(absl::string_view pem, EVP_PKEY* key,
-                                           absl::string_view what) {
-  ASSIGN_OR_RETURN(X509Ptr cert, ParseCertificate(pem, what));
-  if (EVP_PKEY_eq(X509_get0_pubkey(cert.get()), key) != 1) {
-    return MakeError(v1::REASON_INTERNAL, absl::StrCat(what, " does not hold the test key"));
-  }
-  return cert;
-}
-
 std::string Response(absl::string_view key, absl::string_view body, absl::string_view sig) {
   return absl::StrCat("{\"", key, "\":", body, ",\"signature\":\"", HexEncode(sig), "\"}");
 }
@@ -82,13 +72,14 @@ absl::Status TdxTestTee::Init(const TdxTestOptions& o) {
   ASSIGN_OR_RETURN(attestation_key_, LoadPrivateKey(kAttestationKeyPem));
   const absl::Time nb = o.certificates.not_before, na = o.certificates.not_after;
   if (!o.root_pem.empty()) {
-    ASSIGN_OR_RETURN(root_, PremadeCertificate(o.root_pem, root_key_.get(), "root_pem"));
+    ASSIGN_OR_RETURN(root_, PremadeCertificate(o.root_pem, root_key_.get(), "root_pem", "the test key"));
   } else {
     ASSIGN_OR_RETURN(root_, MakeCertificate({"Test SGX Root CA", 1, nb, na, true, {}},
                                             root_key_.get(), nullptr, root_key_.get()));
   }
   if (!o.pck_ca_pem.empty()) {
-    ASSIGN_OR_RETURN(pck_ca_, PremadeCertificate(o.pck_ca_pem, pck_ca_key_.get(), "pck_ca_pem"));
+    ASSIGN_OR_RETURN(pck_ca_, PremadeCertificate(o.pck_ca_pem, pck_ca_key_.get(), "pck_ca_pem",
+                                                 "the test key"));
   } else {
     ASSIGN_OR_RETURN(pck_ca_, MakeCertificate({"Test SGX PCK Platform CA", 2, nb, na, true, {}},
                                               pck_ca_key_.get(), root_.get(), root_key_.get()));

@@ -10,6 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "verifier/common/errors.h"
+#include "verifier/common/status_macros.h"
+#include "verifier/crypto/x509_util.h"
 
 namespace teeverify::testing {
 namespace {
@@ -55,6 +57,15 @@ std::string PrivateKeyPem(EVP_PKEY* key) {
   char* data = nullptr;
   const long len = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, len);
+}
+
+absl::StatusOr<X509Ptr> PremadeCertificate(absl::string_view pem, EVP_PKEY* key,
+                                           absl::string_view what, absl::string_view key_name) {
+  ASSIGN_OR_RETURN(X509Ptr cert, ParseCertificate(pem, what));
+  if (EVP_PKEY_eq(X509_get0_pubkey(cert.get()), key) != 1) {
+    return MakeError(v1::REASON_INTERNAL, absl::StrCat(what, " does not hold ", key_name));
+  }
+  return cert;
 }
 
 absl::StatusOr<EvpPkeyPtr> LoadPrivateKey(absl::string_view pem) {

@@ -36,6 +36,11 @@ struct CertSpec {
 absl::StatusOr<X509Ptr> MakeCertificate(const CertSpec& spec, EVP_PKEY* subject_key, X509* issuer,
                                         EVP_PKEY* issuer_key);
 
+// A pre-made certificate (a test option), which must hold `key`, or it could not stand for the
+// certificate that key issues from: else an error "WHAT does not hold KEY_NAME".
+absl::StatusOr<X509Ptr> PremadeCertificate(absl::string_view pem, EVP_PKEY* key,
+                                           absl::string_view what, absl::string_view key_name);
+
 struct CrlSpec {
   absl::Time this_update;
   absl::Time next_update;

@@ -13,11 +13,11 @@ std::optional<std::string> Args::Get(absl::string_view name) const {
   return it->second;
 }
 
-absl::StatusOr<Args> ParseArgs(int argc, char** argv, int first,
+absl::StatusOr<Args> ParseArgs(int argc, char** argv,
                                std::initializer_list<absl::string_view> known,
                                size_t positional_count) {
   Args args;
-  for (int i = first; i < argc; ++i) {
+  for (int i = 0; i < argc; ++i) {
     const std::string arg = argv[i];
     if (!absl::StartsWith(arg, "--")) {
       args.positional.push_back(arg);

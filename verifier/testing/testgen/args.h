@@ -21,10 +21,10 @@ struct Args {
   std::optional<std::string> Get(absl::string_view name) const;
 };
 
-// Parses argv[first..argc). Errors (InvalidArgument, a usage error) name the offending argument:
+// Parses argv[0..argc) (the arguments after the subcommand). Errors (InvalidArgument, a usage error) name the offending argument:
 // an option not in `known`, one without a value, or one given twice. `positional_count` is the
 // exact number of positional arguments the subcommand takes.
-absl::StatusOr<Args> ParseArgs(int argc, char** argv, int first,
+absl::StatusOr<Args> ParseArgs(int argc, char** argv,
                                std::initializer_list<absl::string_view> known,
                                size_t positional_count);
 

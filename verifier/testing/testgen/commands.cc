@@ -74,7 +74,7 @@ absl::StatusOr<std::string> HexOption(const Args& args, absl::string_view name) 
 }
 
 absl::Status RunRoots(int argc, char** argv) {
-  ASSIGN_OR_RETURN(const Args args, ParseArgs(argc, argv, 0, {}, 1));
+  ASSIGN_OR_RETURN(const Args args, ParseArgs(argc, argv, {}, 1));
   const std::string& dir = args.positional[0];
   RETURN_IF_ERROR(MakeDirectories(dir));
   for (const auto& [id, pem] : TestRootPems()) {
@@ -84,7 +84,7 @@ absl::Status RunRoots(int argc, char** argv) {
 }
 
 absl::Status RunCollateral(int argc, char** argv) {
-  ASSIGN_OR_RETURN(const Args args, ParseArgs(argc, argv, 0, {"--name"}, 1));
+  ASSIGN_OR_RETURN(const Args args, ParseArgs(argc, argv, {"--name"}, 1));
   const std::string name = args.Get("--name").value_or("testgen-tdx");
   if (name.empty() || name.find('/') != std::string::npos || name[0] == '.') {
     return absl::InvalidArgumentError(
@@ -104,7 +104,7 @@ absl::Status RunCollateral(int argc, char** argv) {
 
 absl::Status RunEvidence(int argc, char** argv) {
   ASSIGN_OR_RETURN(const Args args,
-                   ParseArgs(argc, argv, 0,
+                   ParseArgs(argc, argv,
                              {"--tee", "--report-data", "--nonce", "--client-key", "--profile",
                               "--out", "--cert-out"},
                              0));
@@ -149,7 +149,7 @@ absl::Status RunEvidence(int argc, char** argv) {
 }
 
 absl::Status RunProfile(int argc, char** argv) {
-  ASSIGN_OR_RETURN(const Args args, ParseArgs(argc, argv, 0, {"--profile"}, 0));
+  ASSIGN_OR_RETURN(const Args args, ParseArgs(argc, argv, {"--profile"}, 0));
   ASSIGN_OR_RETURN(const Profile profile, LoadProfileOption(args));
   ASSIGN_OR_RETURN(const nlohmann::ordered_json json, EffectiveProfile(profile, absl::Now()));
   std::cout << json.dump(2) << "\n";
@@ -157,7 +157,7 @@ absl::Status RunProfile(int argc, char** argv) {
 }
 
 absl::Status RunMintCerts(int argc, char** argv) {
-  ASSIGN_OR_RETURN(const Args args, ParseArgs(argc, argv, 0, {}, 0));
+  ASSIGN_OR_RETURN(const Args args, ParseArgs(argc, argv, {}, 0));
   ASSIGN_OR_RETURN(const std::string source, MintFixedCertificatesSource());
   std::cout << source;
   return absl::OkStatus();

@@ -44,7 +44,7 @@ absl::StatusOr<std::string> RequestBytes(const Args& args) {
 
 absl::Status RunNsmRequest(int argc, char** argv) {
   ASSIGN_OR_RETURN(const Args args,
-                   ParseArgs(argc, argv, 0,
+                   ParseArgs(argc, argv,
                              {"--nonce", "--user-data", "--public-key", "--raw", "--out",
                               "--response-out"},
                              1));

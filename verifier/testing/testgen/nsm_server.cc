@@ -56,7 +56,7 @@ std::string Respond(int fd, const NitroProfile& profile, std::string* log) {
 
 absl::Status RunServeNsm(int argc, char** argv) {
   InstallStopHandlers();  // before anything slow, so that an early SIGTERM still ends cleanly
-  ASSIGN_OR_RETURN(const Args args, ParseArgs(argc, argv, 0, {"--profile"}, 1));
+  ASSIGN_OR_RETURN(const Args args, ParseArgs(argc, argv, {"--profile"}, 1));
   ASSIGN_OR_RETURN(const Profile profile, LoadProfileOption(args));
   const std::string& path = args.positional[0];
   ASSIGN_OR_RETURN(const Fd listener, ListenUnix(path));

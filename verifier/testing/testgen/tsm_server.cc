@@ -179,7 +179,7 @@ absl::StatusOr<std::pair<std::string, std::string>> TsmServer::Generate(
 
 absl::Status RunServeTsm(int argc, char** argv) {
   InstallStopHandlers();  // before anything slow, so that an early SIGTERM still ends cleanly
-  ASSIGN_OR_RETURN(const Args args, ParseArgs(argc, argv, 0, {"--provider", "--profile"}, 1));
+  ASSIGN_OR_RETURN(const Args args, ParseArgs(argc, argv, {"--provider", "--profile"}, 1));
   const std::string provider_name = args.Get("--provider").value_or("tdx_guest");
   TsmProvider provider;
   if (provider_name == "tdx_guest") {
