@@ -8,7 +8,6 @@
 // mutation that reproduces; TEE_MUTATION_SEED picks another sequence.
 #include <cstdint>
 #include <cstdlib>
-#include <functional>
 #include <map>
 #include <random>
 #include <string>
@@ -30,7 +29,6 @@ using ::teeverify::testing::BuiltInRoots;
 using ::teeverify::testing::TestTdxCollateral;
 using ::teeverify::testing::At;
 using ::teeverify::testing::ReadTestData;
-using ::teeverify::testing::TestDataPath;
 
 double Scale() {
   const char* s = std::getenv("TEE_MUTATION_SCALE");
@@ -229,12 +227,6 @@ absl::StatusOr<VerifiedClaims> VerifyTdx(const EvidenceVerifier& verifier, absl:
   return verifier.Verify(request);
 }
 
-std::string* CollateralItem(tdx::TdxCollateral& c, size_t index, absl::string_view* name) {
-  const tdx::TdxCollateralItem& item = tdx::kTdxCollateralItems[index % std::size(tdx::kTdxCollateralItems)];
-  *name = item.file;
-  return &(c.*item.bytes);
-}
-
 TEST(MutationCampaignTest, TdxQuotesAndCollateral) {
   EvidenceVerifier verifier = CachingVerifier();
   Mutator mutator(Seed());
@@ -258,32 +250,27 @@ TEST(MutationCampaignTest, TdxQuotesAndCollateral) {
       tally.Record(result, absl::StrCat(v.quote, ": ", m.description), m.bytes);
     }
     for (int i = 0; i < per_collateral; ++i) {
+      const tdx::TdxCollateralItem& item =
+          tdx::kTdxCollateralItems[static_cast<size_t>(i) % std::size(tdx::kTdxCollateralItems)];
+      Mutant m = mutator.Mutate(collateral.*item.bytes);
       tdx::TdxCollateral mutated = collateral;
-      absl::string_view item;
-      std::string* bytes = CollateralItem(mutated, static_cast<size_t>(i), &item);
-      Mutant m = mutator.Mutate(*bytes);
-      const std::string original_item = *bytes;
-      *bytes = m.bytes;
+      mutated.*item.bytes = m.bytes;
       absl::StatusOr<VerifiedClaims> result = VerifyTdx(verifier, quote, mutated, at);
-      if (result.ok() && SameUpToTrailingPadding(m.bytes, original_item)) {
+      if (result.ok() && SameUpToTrailingPadding(m.bytes, collateral.*item.bytes)) {
         ++tally.equivalent;
         continue;
       }
-      tally.Record(result, absl::StrCat(v.quote, " with ", item, ": ", m.description), m.bytes);
+      tally.Record(result, absl::StrCat(v.quote, " with ", item.file, ": ", m.description), m.bytes);
     }
     // Collateral of another platform or time, whole and item by item.
     const tdx::TdxCollateral other = TestTdxCollateral(v.other_platform_collateral);
     tally.Record(VerifyTdx(verifier, quote, other, at), absl::StrCat(v.quote, " other collateral"));
-    for (size_t item = 0; item < std::size(tdx::kTdxCollateralItems); ++item) {
+    for (const tdx::TdxCollateralItem& item : tdx::kTdxCollateralItems) {
+      if (collateral.*item.bytes == other.*item.bytes) continue;  // the same issuer chain serves both
       tdx::TdxCollateral mixed = collateral;
-      tdx::TdxCollateral donor = other;
-      absl::string_view name;
-      std::string* target = CollateralItem(mixed, item, &name);
-      std::string* source = CollateralItem(donor, item, &name);
-      if (*target == *source) continue;  // the same issuer chain serves both
-      *target = *source;
+      mixed.*item.bytes = other.*item.bytes;
       tally.Record(VerifyTdx(verifier, quote, mixed, at),
-                   absl::StrCat(v.quote, " with another ", name));
+                   absl::StrCat(v.quote, " with another ", item.file));
     }
     // Times outside the windows.
     for (const char* t : {v.before_every_window, v.after_every_window}) {

@@ -187,13 +187,12 @@ TEST(TdxVerifierTest, MissingCollateralItemIsNamed) {
                           "pck_crl_issuer_chain.pem"};
   TdxVerifier verifier(BuiltInRoots());
   const std::string quote = ReadTestData("tdx/quotes/dcap-qvl_tdx_quote.bin");
-  for (int i = 0; i < 7; ++i) {
+  // The names are written out here, not taken from kTdxCollateralItems, so that the table is
+  // checked too: its member and file name must agree with these.
+  ASSERT_EQ(std::size(kItems), std::size(tdx::kTdxCollateralItems));
+  for (size_t i = 0; i < std::size(kItems); ++i) {
     tdx::TdxCollateral c = TestTdxCollateral("dcap-qvl-2025-06");
-    std::string* items[] = {&c.tcb_info_response,     &c.qe_identity_response,
-                            &c.pck_crl,                &c.root_ca_crl,
-                            &c.tcb_info_issuer_chain,  &c.qe_identity_issuer_chain,
-                            &c.pck_crl_issuer_chain};
-    items[i]->clear();
+    (c.*tdx::kTdxCollateralItems[i].bytes).clear();
     absl::StatusOr<VerifiedClaims> claims = verifier.Verify(quote, c, At("2025-07-19T10:00:34Z"));
     ASSERT_FALSE(claims.ok());
     EXPECT_EQ(ReasonOf(claims.status()), v1::REASON_COLLATERAL_MISSING);
