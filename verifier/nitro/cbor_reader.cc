@@ -55,19 +55,6 @@ bool IsValidUtf8(absl::string_view s) {
   return true;
 }
 
-std::string DescribeKey(const CborItem& key) {
-  switch (key.type) {
-    case CborType::kText:
-      return absl::StrCat("\"", key.bytes, "\"");
-    case CborType::kUnsigned:
-      return absl::StrCat(key.value);
-    case CborType::kNegative:
-      return key.value == UINT64_MAX ? "-18446744073709551616" : absl::StrCat("-", key.value + 1);
-    default:
-      return absl::StrCat("(a ", CborTypeName(key.type), ")");
-  }
-}
-
 // An array, map, tag or indefinite-length string whose content is still being read.
 struct Frame {
   CborItem item;
@@ -237,7 +224,7 @@ class Builder {
       for (size_t i = 0; i < f.item.map_size(); ++i) {
         if (!keys.insert(&f.item.map_key(i)).second) {
           offset_ = f.start;
-          return Fail(absl::StrCat("map has the key ", DescribeKey(f.item.map_key(i)), " twice"));
+          return Fail(absl::StrCat("map has the key ", DescribeCborKey(f.item.map_key(i)), " twice"));
         }
       }
     }
@@ -288,6 +275,25 @@ const cbor_callbacks kCallbacks = {
 };
 
 }  // namespace
+
+std::string CborTypeWithArticle(CborType type) {
+  const absl::string_view name = CborTypeName(type);
+  const bool vowel = absl::string_view("aeiou").find(name[0]) != absl::string_view::npos;
+  return absl::StrCat(vowel ? "an " : "a ", name);
+}
+
+std::string DescribeCborKey(const CborItem& key) {
+  switch (key.type) {
+    case CborType::kText:
+      return absl::StrCat("\"", key.bytes, "\"");
+    case CborType::kUnsigned:
+      return absl::StrCat(key.value);
+    case CborType::kNegative:
+      return key.value == UINT64_MAX ? "-18446744073709551616" : absl::StrCat("-", key.value + 1);
+    default:
+      return absl::StrCat("(", CborTypeWithArticle(key.type), ")");
+  }
+}
 
 absl::string_view CborTypeName(CborType type) {
   switch (type) {

@@ -45,6 +45,13 @@ struct CborItem {
   const CborItem& map_value(size_t i) const { return items[2 * i + 1]; }
 };
 
+// "an unsigned integer", "a map": a type with its article, as errors name it.
+std::string CborTypeWithArticle(CborType type);
+
+// A map key or COSE header label as errors show it: "text" quoted, integers in decimal, other
+// types by name ("(a map)").
+std::string DescribeCborKey(const CborItem& key);
+
 // Whether two items denote the same CBOR value, however they were encoded (length encoding and
 // definite/indefinite form do not matter); the equality used to find duplicate map keys.
 bool SameCborValue(const CborItem& a, const CborItem& b);

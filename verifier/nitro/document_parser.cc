@@ -20,17 +20,10 @@ constexpr CborLimits kCoseLimits{/*max_depth=*/4, /*max_items=*/64};
 constexpr CborLimits kHeaderLimits{/*max_depth=*/4, /*max_items=*/64};
 constexpr CborLimits kPayloadLimits{/*max_depth=*/4, /*max_items=*/512};
 
-// "an unsigned integer", "a map".
-std::string Article(CborType type) {
-  const absl::string_view name = CborTypeName(type);
-  const bool vowel = absl::string_view("aeiou").find(name[0]) != absl::string_view::npos;
-  return absl::StrCat(vowel ? "an " : "a ", name);
-}
-
 absl::Status WrongType(absl::string_view what, absl::string_view field, CborType want,
                        const CborItem& got) {
-  return Malformed(
-      absl::StrCat(what, ": ", field, " must be ", Article(want), ", got ", Article(got.type)));
+  return Malformed(absl::StrCat(what, ": ", field, " must be ", CborTypeWithArticle(want), ", got ",
+                                CborTypeWithArticle(got.type)));
 }
 
 absl::Status CheckType(absl::string_view what, absl::string_view field, const CborItem& item,
@@ -145,20 +138,6 @@ absl::Status ReadField(absl::string_view name, const CborItem& v, AttestationPay
   return absl::OkStatus();
 }
 
-// A COSE header label (an integer or a text string) as errors show it.
-std::string DescribeLabel(const CborItem& label) {
-  switch (label.type) {
-    case CborType::kUnsigned:
-      return absl::StrCat(label.value);
-    case CborType::kNegative:
-      return label.value == UINT64_MAX ? "-18446744073709551616" : absl::StrCat("-", label.value + 1);
-    case CborType::kText:
-      return absl::StrCat("\"", label.bytes, "\"");
-    default:
-      return absl::StrCat("(", Article(label.type), ")");
-  }
-}
-
 // The protected header must say alg: ES384 and nothing else. Other parameters are signed, so
 // they could change the meaning of the document (e.g. "crit"); we do not guess.
 absl::StatusOr<int64_t> ParseProtectedHeader(absl::string_view bytes) {
@@ -173,7 +152,7 @@ absl::StatusOr<int64_t> ParseProtectedHeader(absl::string_view bytes) {
     const CborItem& label = map.map_key(i);
     const CborItem& value = map.map_value(i);
     if (label.type != CborType::kUnsigned || label.value != static_cast<uint64_t>(kHeaderAlg)) {
-      return Unsupported(absl::StrCat(kHeaderWhat, ": parameter ", DescribeLabel(label),
+      return Unsupported(absl::StrCat(kHeaderWhat, ": parameter ", DescribeCborKey(label),
                                       " is not supported (only alg, label 1)"));
     }
     if (value.type == CborType::kNegative && value.value < (uint64_t{1} << 63)) {
@@ -181,7 +160,7 @@ absl::StatusOr<int64_t> ParseProtectedHeader(absl::string_view bytes) {
     } else if (value.type == CborType::kUnsigned && value.value < (uint64_t{1} << 63)) {
       alg = static_cast<int64_t>(value.value);
     } else {
-      return Unsupported(absl::StrCat(kHeaderWhat, ": alg is ", Article(value.type),
+      return Unsupported(absl::StrCat(kHeaderWhat, ": alg is ", CborTypeWithArticle(value.type),
                                       ", expected the integer -35 (ES384)"));
     }
   }
@@ -204,8 +183,8 @@ absl::StatusOr<AttestationPayload> ParsePayload(absl::string_view bytes) {
   for (size_t i = 0; i < map.map_size(); ++i) {
     const CborItem& key = map.map_key(i);
     if (key.type != CborType::kText) {
-      return Malformed(absl::StrCat(kPayloadWhat, ": key ", i, " is ", Article(key.type),
-                                    ", expected a text string"));
+      return Malformed(absl::StrCat(kPayloadWhat, ": key ", i, " is ",
+                                    CborTypeWithArticle(key.type), ", expected a text string"));
     }
     RETURN_IF_ERROR(ReadField(key.bytes, map.map_value(i), &p));
     seen.insert(key.bytes);  // the reader refused duplicate keys
@@ -239,7 +218,7 @@ absl::StatusOr<AttestationDocument> ParseDocument(absl::string_view cose) {
   if (message->type != CborType::kArray || message->items.size() != 4) {
     return Malformed(absl::StrCat(
         kWhat, ": a COSE_Sign1 is an array of 4 items (protected, unprotected, payload, "
-               "signature), got ", Article(message->type),
+               "signature), got ", CborTypeWithArticle(message->type),
         message->type == CborType::kArray ? absl::StrCat(" of ", message->items.size()) : ""));
   }
   const std::vector<CborItem>& items = message->items;
