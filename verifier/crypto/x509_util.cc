@@ -218,6 +218,19 @@ absl::StatusOr<X509CrlPtr> ParseCrl(absl::string_view der_or_pem, absl::string_v
   return X509CrlPtr(crl);
 }
 
+std::string OidText(const ASN1_OBJECT* obj) {
+  char buf[128];
+  const int n = OBJ_obj2txt(buf, sizeof(buf), obj, /*no_name=*/1);
+  return n > 0 ? std::string(buf, std::min<size_t>(n, sizeof(buf) - 1)) : "";
+}
+
+absl::string_view OidSuffix(absl::string_view oid, absl::string_view arc) {
+  if (oid.size() <= arc.size() + 1 || !absl::StartsWith(oid, arc) || oid[arc.size()] != '.') {
+    return "";
+  }
+  return oid.substr(arc.size() + 1);
+}
+
 std::string CertificateDer(X509* cert) {
   unsigned char* der = nullptr;
   const int len = i2d_X509(cert, &der);

@@ -43,6 +43,13 @@ absl::StatusOr<X509Ptr> ParseCertificate(absl::string_view der_or_pem, absl::str
 // Parses one CRL given as DER or PEM.
 absl::StatusOr<X509CrlPtr> ParseCrl(absl::string_view der_or_pem, absl::string_view what);
 
+// An OID in dotted form ("1.2.840.113741.1.13.1"), never by name; empty if it cannot be printed.
+std::string OidText(const ASN1_OBJECT* obj);
+
+// The part of `oid` under the arc `arc` ("1" or "2.17" for "ARC.1", "ARC.2.17"), or empty when
+// `oid` is not strictly under it.
+absl::string_view OidSuffix(absl::string_view oid, absl::string_view arc);
+
 // DER encoding of a certificate.
 std::string CertificateDer(X509* cert);
 ByteArray<32> CertificateFingerprint(X509* cert);

@@ -4,6 +4,7 @@
 #include <openssl/objects.h>
 
 #include <algorithm>
+#include <optional>
 #include <memory>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "verifier/common/hex.h"
 #include "verifier/common/openssl_util.h"
 #include "verifier/common/status_macros.h"
+#include "verifier/crypto/x509_util.h"
 
 namespace teeverify::snp {
 namespace {
@@ -26,33 +28,26 @@ absl::Status Invalid(absl::string_view name, absl::string_view problem) {
   return MakeError(v1::REASON_CERT_CHAIN_INVALID, absl::StrCat(kWhat, " ", name, ": ", problem));
 }
 
-std::string OidText(const ASN1_OBJECT* obj) {
-  char buf[128];
-  const int n = OBJ_obj2txt(buf, sizeof(buf), obj, /*no_name=*/1);
-  return n > 0 ? std::string(buf, std::min<size_t>(n, sizeof(buf) - 1)) : "";
-}
-
-// The suffix after "1.3.6.1.4.1.3704.1.", or empty when `oid` is outside the arc.
-absl::string_view ArcSuffix(absl::string_view oid) {
-  if (oid.size() <= kAmdExtensionArc.size() + 1 || !absl::StartsWith(oid, kAmdExtensionArc) ||
-      oid[kAmdExtensionArc.size()] != '.') {
-    return "";
+// `der` as exactly one DER INTEGER that fits in 64 bits; nullopt otherwise.
+std::optional<int64_t> DerInteger(absl::string_view der) {
+  const unsigned char* p = Uchar(der);
+  IntegerPtr value(d2i_ASN1_INTEGER(nullptr, &p, static_cast<long>(der.size())));
+  int64_t v = 0;
+  if (!value || p != Uchar(der) + der.size() || ASN1_INTEGER_get_int64(&v, value.get()) != 1) {
+    ClearOpenSslErrors();
+    return std::nullopt;
   }
-  return oid.substr(kAmdExtensionArc.size() + 1);
+  return v;
 }
 
 }  // namespace
 
 absl::StatusOr<uint8_t> ParseSplValue(absl::string_view der, absl::string_view name) {
-  const unsigned char* p = Uchar(der);
-  IntegerPtr value(d2i_ASN1_INTEGER(nullptr, &p, static_cast<long>(der.size())));
-  int64_t v = -1;
-  if (!value || p != Uchar(der) + der.size() || ASN1_INTEGER_get_int64(&v, value.get()) != 1 ||
-      v < 0 || v > 255) {
-    ClearOpenSslErrors();
+  const std::optional<int64_t> v = DerInteger(der);
+  if (!v || *v < 0 || *v > 255) {
     return Invalid(name, absl::StrCat("is not a DER INTEGER in 0..255 (", HexEncode(der), ")"));
   }
-  return static_cast<uint8_t>(v);
+  return static_cast<uint8_t>(*v);
 }
 
 absl::StatusOr<std::string> ParseIa5Value(absl::string_view der, absl::string_view name) {
@@ -89,21 +84,16 @@ absl::StatusOr<VekExtensions> ParseVekExtensionValues(
   VekExtensions out;
   std::vector<std::string> seen;
   for (const auto& [oid, value] : oid_values) {
-    const absl::string_view suffix = ArcSuffix(oid);
+    const absl::string_view suffix = OidSuffix(oid, kAmdExtensionArc);
     if (suffix.empty()) continue;
     if (std::find(seen.begin(), seen.end(), suffix) != seen.end()) {
       return Invalid(oid, "appears more than once");
     }
     seen.emplace_back(suffix);
     if (suffix == "1") {
-      const unsigned char* p = Uchar(value);
-      IntegerPtr v(d2i_ASN1_INTEGER(nullptr, &p, static_cast<long>(value.size())));
-      int64_t version = 0;
-      if (!v || p != Uchar(value) + value.size() || ASN1_INTEGER_get_int64(&version, v.get()) != 1) {
-        ClearOpenSslErrors();
-        return Invalid("structVersion", "is not a DER INTEGER");
-      }
-      out.struct_version = version;
+      const std::optional<int64_t> version = DerInteger(value);
+      if (!version) return Invalid("structVersion", "is not a DER INTEGER");
+      out.struct_version = *version;
     } else if (suffix == "2") {
       ASSIGN_OR_RETURN(out.product_name, ParseIa5Value(value, "productName"));
     } else if (suffix == "3.1") {

@@ -13,6 +13,7 @@
 #include "verifier/common/errors.h"
 #include "verifier/common/openssl_util.h"
 #include "verifier/common/status_macros.h"
+#include "verifier/crypto/x509_util.h"
 
 namespace teeverify::tdx {
 namespace {
@@ -47,12 +48,6 @@ absl::StatusOr<Sequence> InnerSequence(const ASN1_TYPE* t, absl::string_view nam
   return ParseSequence(t->value.sequence->data, t->value.sequence->length, name);
 }
 
-std::string OidText(const ASN1_OBJECT* obj) {
-  char buf[128];
-  const int n = OBJ_obj2txt(buf, sizeof(buf), obj, /*no_name=*/1);
-  return n > 0 ? std::string(buf, std::min<size_t>(n, sizeof(buf) - 1)) : "";
-}
-
 // Each entry of the extension is SEQUENCE { OID, value }; returns the OID suffix after `prefix`
 // ("1", "2.17", ...) and the value.
 absl::Status SplitEntry(const ASN1_TYPE* entry, absl::string_view prefix, std::string* out_suffix,
@@ -62,11 +57,9 @@ absl::Status SplitEntry(const ASN1_TYPE* entry, absl::string_view prefix, std::s
   const ASN1_TYPE* oid = sk_ASN1_TYPE_value(holder->get(), 0);
   if (oid->type != V_ASN1_OBJECT) return Invalid("entry does not start with an OID");
   const std::string text = OidText(oid->value.object);
-  if (text.size() <= prefix.size() + 1 || !absl::StartsWith(text, prefix) ||
-      text[prefix.size()] != '.') {
-    return Invalid(absl::StrCat("unexpected OID ", text, " under ", prefix));
-  }
-  *out_suffix = text.substr(prefix.size() + 1);
+  const absl::string_view suffix = OidSuffix(text, prefix);
+  if (suffix.empty()) return Invalid(absl::StrCat("unexpected OID ", text, " under ", prefix));
+  *out_suffix = std::string(suffix);
   *out_value = sk_ASN1_TYPE_value(holder->get(), 1);
   return absl::OkStatus();
 }
