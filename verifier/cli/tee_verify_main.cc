@@ -239,10 +239,7 @@ int Run(int argc, char** argv) {
   const policy::Decision decision = policy::Evaluate(*claims, *role, {nonce, client_key}, now);
   nlohmann::ordered_json out;
   out["decision"] = decision.allow ? "allow" : "deny";
-  out["reasons"] = nlohmann::ordered_json::array();
-  for (const policy::Mismatch& m : decision.mismatches) {
-    out["reasons"].push_back({{"field", m.field}, {"expected", m.expected}, {"actual", m.actual}});
-  }
+  out["reasons"] = policy::MismatchesToJson(decision.mismatches);
   out["workload_identity"] = decision.workload_identity;
   out["metadata"] = decision.metadata;
   out["claims"] = ClaimsToJson(*claims);

@@ -88,6 +88,14 @@ Decision EvaluateClaims(const Claims& claims, const v1::Policy& policy,
 
 }  // namespace internal
 
+nlohmann::ordered_json MismatchesToJson(const std::vector<Mismatch>& mismatches) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const Mismatch& m : mismatches) {
+    out.push_back({{"field", m.field}, {"expected", m.expected}, {"actual", m.actual}});
+  }
+  return out;
+}
+
 Decision Evaluate(const VerifiedClaims& claims, const v1::Policy& policy,
                   const LoginBinding& binding, absl::Time now) {
   return internal::EvaluateClaims(claims.claims(), policy, binding, now);

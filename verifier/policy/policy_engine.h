@@ -10,6 +10,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "nlohmann/json.hpp"
 #include "teeverify/v1/verifier.pb.h"
 #include "verifier/claims/claims.h"
 #include "verifier/policy/tee_rules.h"
@@ -35,6 +36,10 @@ struct Decision {
 // `policy` must be the normalized form from ValidatePolicy; `now` is the verification time.
 Decision Evaluate(const VerifiedClaims& claims, const v1::Policy& policy,
                   const LoginBinding& binding, absl::Time now);
+
+// The mismatches as the CLI prints them and the sidecar logs them:
+// [{"field", "expected": [...], "actual"}, ...].
+nlohmann::ordered_json MismatchesToJson(const std::vector<Mismatch>& mismatches);
 
 namespace internal {
 // The same over plain claims, for tests of the rules themselves.

@@ -201,17 +201,15 @@ grpc::Status VerifierService::Evaluate(grpc::ServerContext* context, const v1::E
     resp->set_workload_identity(decision->workload_identity);
     resp->set_verified_at_unix(absl::ToUnixSeconds(out.at));
     resp->set_client_public_key_sha256(decision->client_public_key_sha256);
-    nlohmann::ordered_json reasons = nlohmann::ordered_json::array();
     for (const policy::Mismatch& m : decision->mismatches) {
       v1::Mismatch* pm = resp->add_mismatches();
       pm->set_field(m.field);
       for (const std::string& e : m.expected) pm->add_expected(e);
       pm->set_actual(m.actual);
-      reasons.push_back({{"field", m.field}, {"expected", m.expected}, {"actual", m.actual}});
     }
     for (const auto& [key, value] : decision->metadata) (*resp->mutable_metadata())[key] = value;
     log["decision"] = decision->allow ? "allow" : "deny";
-    if (!decision->allow) log["reasons"] = reasons;
+    if (!decision->allow) log["reasons"] = policy::MismatchesToJson(decision->mismatches);
     log["workload_identity"] = decision->workload_identity;
     log["measurements"] = decision->metadata;
   }
