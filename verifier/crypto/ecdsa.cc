@@ -30,6 +30,16 @@ BignumPtr BignumFrom(absl::string_view bytes, ByteOrder order) {
 
 }  // namespace
 
+bool IsEcKeyOn(EVP_PKEY* key, Curve curve) {
+  char group[32] = {0};
+  size_t len = 0;
+  const bool on_curve = key != nullptr && EVP_PKEY_is_a(key, "EC") &&
+                        EVP_PKEY_get_group_name(key, group, sizeof(group), &len) == 1 &&
+                        absl::string_view(group, len) == GroupName(curve);
+  if (!on_curve) ClearOpenSslErrors();
+  return on_curve;
+}
+
 size_t CoordinateSize(Curve curve) { return curve == Curve::kP256 ? 32 : 48; }
 
 absl::StatusOr<EvpPkeyPtr> EcPublicKeyFromXY(Curve curve, absl::string_view xy,

@@ -17,6 +17,9 @@ namespace teeverify {
 enum class Curve { kP256, kP384 };
 enum class ByteOrder { kBigEndian, kLittleEndian };
 
+// Whether `key` (may be null) is an EC key on `curve`.
+bool IsEcKeyOn(EVP_PKEY* key, Curve curve);
+
 // Size in bytes of one coordinate or one signature half on `curve`.
 size_t CoordinateSize(Curve curve);
 

@@ -22,13 +22,7 @@ std::string SigStructure(absl::string_view protected_header, absl::string_view p
 
 absl::Status VerifyEs384(const AttestationDocument& document, EVP_PKEY* key,
                          absl::string_view signer) {
-  char group[64] = {0};
-  size_t group_len = 0;
-  if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC ||
-      EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
-                                     &group_len) != 1 ||
-      absl::string_view(group, group_len) != "secp384r1") {
-    ClearOpenSslErrors();
+  if (!IsEcKeyOn(key, Curve::kP384)) {
     return MakeError(v1::REASON_CERT_CHAIN_INVALID,
                      absl::StrCat("nitro document: signing certificate ", signer,
                                   " does not hold an EC P-384 key, which ES384 requires"));

@@ -13,6 +13,7 @@
 #include "verifier/common/status_macros.h"
 #include "verifier/crypto/certificate_pool.h"
 #include "verifier/crypto/chain.h"
+#include "verifier/crypto/ecdsa.h"
 #include "verifier/roots/builtin_roots.h"
 #include "verifier/snp/amd_certs.h"
 #include "verifier/snp/product.h"
@@ -44,13 +45,7 @@ absl::Status CheckSignatureAlgorithm(X509* cert, absl::string_view role) {
 }
 
 absl::Status CheckP384Key(X509* vek, absl::string_view role) {
-  EVP_PKEY* key = X509_get0_pubkey(vek);
-  char group[32] = {0};
-  size_t len = 0;
-  if (key == nullptr || !EVP_PKEY_is_a(key, "EC") ||
-      EVP_PKEY_get_group_name(key, group, sizeof(group), &len) != 1 ||
-      std::string(group, len) != "secp384r1") {
-    ClearOpenSslErrors();
+  if (!IsEcKeyOn(X509_get0_pubkey(vek), Curve::kP384)) {
     return ChainError(absl::StrCat(role, " ", DescribeCertificate(vek),
                                    " does not hold an ECDSA P-384 key"));
   }
