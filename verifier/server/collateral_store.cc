@@ -49,22 +49,13 @@ absl::Status CollateralStore::Reload() {
   for (const fs::path& path : candidates) {
     if (!LooksLikeBundle(path)) continue;
     const std::string name = path == fs::path(dir_) ? "." : path.filename().string();
-    absl::StatusOr<tdx::TdxCollateral> raw = LoadTdxCollateralDir(path.string());
-    absl::StatusOr<tdx::SignedCollateral> signed_info =
-        raw.ok() ? tdx::ParseSignedCollateral(raw->tcb_info_response, "tcbInfo", tdx::kTcbInfoFile)
-                 : absl::StatusOr<tdx::SignedCollateral>(raw.status());
-    absl::StatusOr<tdx::TcbInfo> info =
-        signed_info.ok() ? tdx::ParseTcbInfo(signed_info->body, tdx::kTcbInfoFile)
-                         : absl::StatusOr<tdx::TcbInfo>(signed_info.status());
-    if (!info.ok()) {
-      problems.push_back(absl::StrCat(name, ": ", info.status().message()));
+    absl::StatusOr<std::pair<std::string, std::shared_ptr<Bundle>>> bundle =
+        ReadBundle(path.string(), name);
+    if (!bundle.ok()) {
+      problems.push_back(absl::StrCat(name, ": ", bundle.status().message()));
       continue;
     }
-    auto bundle = std::make_shared<Bundle>();
-    bundle->name = name;
-    bundle->raw = *std::move(raw);
-    bundle->next_update = info->next_update;
-    loaded[HexEncode(info->fmspc)].push_back(std::move(bundle));
+    loaded[bundle->first].push_back(std::move(bundle->second));
   }
   for (auto& [fmspc, list] : loaded) {
     std::sort(list.begin(), list.end(),
@@ -76,31 +67,43 @@ absl::Status CollateralStore::Reload() {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::pair<std::string, std::shared_ptr<CollateralStore::Bundle>>>
+CollateralStore::ReadBundle(const std::string& path, std::string name) {
+  ASSIGN_OR_RETURN(tdx::TdxCollateral raw, LoadTdxCollateralDir(path));
+  ASSIGN_OR_RETURN(const tdx::SignedCollateral signed_info,
+                   tdx::ParseSignedCollateral(raw.tcb_info_response, "tcbInfo", tdx::kTcbInfoFile));
+  ASSIGN_OR_RETURN(const tdx::TcbInfo info, tdx::ParseTcbInfo(signed_info.body, tdx::kTcbInfoFile));
+  auto bundle = std::make_shared<Bundle>();
+  bundle->name = std::move(name);
+  bundle->raw = std::move(raw);
+  bundle->next_update = info.next_update;
+  return std::make_pair(HexEncode(info.fmspc), std::move(bundle));
+}
+
+absl::Status CollateralStore::NoBundleError(const std::string& fmspc) const {
+  std::vector<std::string> known;
+  for (const auto& [f, list] : bundles_) known.push_back(f);
+  std::string message = absl::StrCat("no TDX collateral for FMSPC ", fmspc, " in ", dir_,
+                                     known.empty() ? " (it holds none" : " (it holds: ",
+                                     absl::StrJoin(known, ", "), ")");
+  if (!problems_.empty()) {
+    absl::StrAppend(&message, "; bundles skipped as unreadable: ", absl::StrJoin(problems_, "; "));
+  }
+  return MakeError(v1::REASON_COLLATERAL_MISSING, message);
+}
+
 absl::StatusOr<std::shared_ptr<const tdx::VerifiedTdxCollateral>> CollateralStore::ForPlatform(
     const ByteArray<6>& fmspc, absl::Time now) const {
   const std::string key = HexEncode(fmspc);
   std::vector<std::shared_ptr<Bundle>> candidates;
   {
     absl::MutexLock lock(&mu_);
-    if (auto it = bundles_.find(key); it != bundles_.end()) candidates = it->second;
-    for (const auto& bundle : candidates) {
+    auto it = bundles_.find(key);
+    if (it == bundles_.end()) return NoBundleError(key);  // a listed FMSPC has bundles
+    for (const auto& bundle : it->second) {
       if (bundle->verified && bundle->verified->window.Contains(now)) return bundle->verified;
     }
-  }
-  if (candidates.empty()) {
-    std::vector<std::string> known, skipped;
-    {
-      absl::MutexLock lock(&mu_);
-      for (const auto& [f, list] : bundles_) known.push_back(f);
-      skipped = problems_;
-    }
-    std::string message = absl::StrCat("no TDX collateral for FMSPC ", key, " in ", dir_,
-                                       known.empty() ? " (it holds none" : " (it holds: ",
-                                       absl::StrJoin(known, ", "), ")");
-    if (!skipped.empty()) {
-      absl::StrAppend(&message, "; bundles skipped as unreadable: ", absl::StrJoin(skipped, "; "));
-    }
-    return MakeError(v1::REASON_COLLATERAL_MISSING, message);
+    candidates = it->second;  // verified outside the lock
   }
   ASSIGN_OR_RETURN(X509* root, roots_->Get(RootId::kIntelSgxRootCa));
   absl::Status first_error;

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -44,6 +45,14 @@ class CollateralStore : public TdxCollateralProvider {
     absl::Time next_update;
     mutable std::shared_ptr<const tdx::VerifiedTdxCollateral> verified;  // guarded by mu_
   };
+
+  // Reads the bundle directory `path` and parses its TCB info (verification waits for first
+  // use): its FMSPC (hex) and the bundle.
+  static absl::StatusOr<std::pair<std::string, std::shared_ptr<Bundle>>> ReadBundle(
+      const std::string& path, std::string name);
+
+  // COLLATERAL_MISSING for an FMSPC no bundle serves, naming what the store holds and skipped.
+  absl::Status NoBundleError(const std::string& fmspc) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string dir_;
   const std::shared_ptr<const TrustRoots> roots_;
