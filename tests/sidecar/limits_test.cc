@@ -28,6 +28,21 @@ namespace {
 
 const std::string kNonce = "limits-test-nonce-0123456789abcd";
 
+// Evaluates `quote` against `role` in statuses->size() concurrent calls, one channel each (so
+// that they are concurrent calls, not one queue); waits for all.
+void EvaluateConcurrently(const SidecarProcess& sidecar, const std::string& quote,
+                          const v1::Policy& role, std::vector<grpc::Status>* statuses,
+                          std::vector<v1::Decision>* decisions) {
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < statuses->size(); ++i) {
+    threads.emplace_back([&, i] {
+      auto stub = sidecar.Stub();
+      (*decisions)[i] = CallEvaluate(*stub, quote, role, kNonce, &(*statuses)[i]).decision();
+    });
+  }
+  for (std::thread& t : threads) t.join();
+}
+
 TEST(SidecarLimitsTest, CallsBeyondMaxConcurrentWaitForASlotAndAreServed) {
   TestPlatform platform;
   std::unique_ptr<SidecarProcess> sidecar =
@@ -39,14 +54,7 @@ TEST(SidecarLimitsTest, CallsBeyondMaxConcurrentWaitForASlotAndAreServed) {
   constexpr int kCalls = 12;
   std::vector<grpc::Status> statuses(kCalls);
   std::vector<v1::Decision> decisions(kCalls);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kCalls; ++i) {
-    threads.emplace_back([&, i] {
-      auto stub = sidecar->Stub();  // a channel each: concurrent calls, not one queue
-      decisions[i] = CallEvaluate(*stub, quote, role, kNonce, &statuses[i]).decision();
-    });
-  }
-  for (std::thread& t : threads) t.join();
+  EvaluateConcurrently(*sidecar, quote, role, &statuses, &decisions);
   for (int i = 0; i < kCalls; ++i) {
     EXPECT_TRUE(statuses[i].ok()) << i << ": " << statuses[i].error_message();
     EXPECT_EQ(decisions[i], v1::DECISION_ALLOW) << i;
@@ -66,14 +74,7 @@ TEST(SidecarLimitsTest, CallsBeyondTheWaitingRoomAreServedOrRefusedNothingElse) 
   constexpr int kCalls = 64;
   std::vector<grpc::Status> statuses(kCalls);
   std::vector<v1::Decision> decisions(kCalls);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kCalls; ++i) {
-    threads.emplace_back([&, i] {
-      auto stub = sidecar->Stub();
-      decisions[i] = CallEvaluate(*stub, quote, role, kNonce, &statuses[i]).decision();
-    });
-  }
-  for (std::thread& t : threads) t.join();
+  EvaluateConcurrently(*sidecar, quote, role, &statuses, &decisions);
   int served = 0;
   for (int i = 0; i < kCalls; ++i) {
     if (statuses[i].ok()) {
