@@ -44,26 +44,37 @@ func (c *grpcClient) ValidatePolicy(ctx context.Context, req *pb.ValidatePolicyR
 
 func (c *grpcClient) Close() error { return c.conn.Close() }
 
-// dialSidecar connects to a unix socket ("unix:///path") or, over TCP, with mutual TLS; plaintext
-// TCP only to a loopback address and only when the configuration says so explicitly.
-func dialSidecar(cfg *pluginConfig) (VerifierClient, error) {
-	var creds credentials.TransportCredentials
-	target := cfg.SidecarAddress
+// sidecarCredentials are the transport rules: a unix socket ("unix:///path", protected by its file
+// mode, so TLS settings do not apply), or TCP with mutual TLS; plaintext TCP only to a loopback
+// address and only when the configuration says so explicitly. validateConfig applies them when
+// the configuration is written, dialSidecar when it is used.
+func sidecarCredentials(cfg *pluginConfig) (credentials.TransportCredentials, error) {
 	switch {
-	case strings.HasPrefix(target, "unix:"):
-		creds = insecure.NewCredentials() // protected by the socket's file mode
+	case strings.HasPrefix(cfg.SidecarAddress, "unix:"):
+		if cfg.SidecarCAPEM != "" || cfg.SidecarClientCertPEM != "" || cfg.SidecarClientKeyPEM != "" {
+			return nil, errors.New("sidecar_ca_pem, sidecar_client_cert_pem, sidecar_client_key_pem: apply to TCP only; a unix socket is protected by its file mode")
+		}
+		return insecure.NewCredentials(), nil
 	case cfg.SidecarInsecureLoopback:
-		if !isLoopback(target) {
-			return nil, fmt.Errorf("sidecar_insecure_loopback: %q is not a loopback address", target)
+		if !isLoopback(cfg.SidecarAddress) {
+			return nil, fmt.Errorf("sidecar_insecure_loopback: %q is not a loopback address", cfg.SidecarAddress)
 		}
-		creds = insecure.NewCredentials()
-	default:
-		tlsConfig, err := clientTLS(cfg)
-		if err != nil {
-			return nil, err
-		}
-		creds = credentials.NewTLS(tlsConfig)
+		return insecure.NewCredentials(), nil
 	}
+	tlsConfig, err := clientTLS(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return credentials.NewTLS(tlsConfig), nil
+}
+
+// dialSidecar connects to the configured sidecar (sidecarCredentials).
+func dialSidecar(cfg *pluginConfig) (VerifierClient, error) {
+	creds, err := sidecarCredentials(cfg)
+	if err != nil {
+		return nil, err
+	}
+	target := cfg.SidecarAddress
 	conn, err := grpc.NewClient(target, grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(4<<20)))
 	if err != nil {
@@ -74,7 +85,7 @@ func dialSidecar(cfg *pluginConfig) (VerifierClient, error) {
 
 func clientTLS(cfg *pluginConfig) (*tls.Config, error) {
 	if cfg.SidecarCAPEM == "" || cfg.SidecarClientCertPEM == "" || cfg.SidecarClientKeyPEM == "" {
-		return nil, errors.New("a TCP sidecar needs sidecar_ca_pem, sidecar_client_cert_pem and sidecar_client_key_pem (mutual TLS)")
+		return nil, errors.New("sidecar_address: a TCP sidecar needs mutual TLS: set sidecar_ca_pem, sidecar_client_cert_pem and sidecar_client_key_pem")
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM([]byte(cfg.SidecarCAPEM)) {

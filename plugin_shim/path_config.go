@@ -157,15 +157,16 @@ func (b *backend) pathConfigWrite(ctx context.Context, req *logical.Request, d *
 	if v, ok := d.GetOk("sidecar_insecure_loopback"); ok {
 		cfg.SidecarInsecureLoopback = v.(bool)
 	}
-	// Unset fields keep their stored value on update, and take their default on create.
-	if v, ok := d.GetOk("request_timeout"); ok || cfg.RequestTimeout == 0 {
-		cfg.RequestTimeout = time.Duration(valueOrDefault(v, ok, d, "request_timeout")) * time.Second
+	// Unset fields keep their stored value on update, and take their default on create (Get
+	// returns the value given, or the schema default).
+	if _, ok := d.GetOk("request_timeout"); ok || cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = time.Duration(d.Get("request_timeout").(int)) * time.Second
 	}
-	if v, ok := d.GetOk("nonce_ttl"); ok || cfg.NonceTTL == 0 {
-		cfg.NonceTTL = time.Duration(valueOrDefault(v, ok, d, "nonce_ttl")) * time.Second
+	if _, ok := d.GetOk("nonce_ttl"); ok || cfg.NonceTTL == 0 {
+		cfg.NonceTTL = time.Duration(d.Get("nonce_ttl").(int)) * time.Second
 	}
-	if v, ok := d.GetOk("max_outstanding_nonces"); ok || cfg.MaxOutstandingNonces == 0 {
-		cfg.MaxOutstandingNonces = valueOrDefault(v, ok, d, "max_outstanding_nonces")
+	if _, ok := d.GetOk("max_outstanding_nonces"); ok || cfg.MaxOutstandingNonces == 0 {
+		cfg.MaxOutstandingNonces = d.Get("max_outstanding_nonces").(int)
 	}
 
 	if problem := validateConfig(cfg); problem != "" {
@@ -182,13 +183,6 @@ func (b *backend) pathConfigWrite(ctx context.Context, req *logical.Request, d *
 	return nil, nil
 }
 
-func valueOrDefault(v interface{}, ok bool, d *framework.FieldData, name string) int {
-	if ok {
-		return v.(int)
-	}
-	return d.Get(name).(int) // the schema default
-}
-
 // validateConfig returns a message naming the field at fault, or "".
 func validateConfig(cfg *pluginConfig) string {
 	switch {
@@ -201,22 +195,8 @@ func validateConfig(cfg *pluginConfig) string {
 	case cfg.MaxOutstandingNonces <= 0:
 		return "max_outstanding_nonces: must be positive"
 	}
-	if strings.HasPrefix(cfg.SidecarAddress, "unix:") {
-		if cfg.SidecarCAPEM != "" || cfg.SidecarClientCertPEM != "" || cfg.SidecarClientKeyPEM != "" {
-			return "sidecar_ca_pem, sidecar_client_cert_pem, sidecar_client_key_pem: apply to TCP only; a unix socket is protected by its file mode"
-		}
-		return ""
-	}
-	if cfg.SidecarInsecureLoopback {
-		if !isLoopback(cfg.SidecarAddress) {
-			return fmt.Sprintf("sidecar_insecure_loopback: %q is not a loopback address", cfg.SidecarAddress)
-		}
-		return ""
-	}
-	if cfg.SidecarCAPEM == "" || cfg.SidecarClientCertPEM == "" || cfg.SidecarClientKeyPEM == "" {
-		return "sidecar_address: a TCP sidecar needs mutual TLS: set sidecar_ca_pem, sidecar_client_cert_pem and sidecar_client_key_pem"
-	}
-	if _, err := clientTLS(cfg); err != nil {
+	// The transport rules are the ones the client is dialled with.
+	if _, err := sidecarCredentials(cfg); err != nil {
 		return err.Error()
 	}
 	return ""
