@@ -123,29 +123,23 @@ func setPolicyField(policy *pb.Policy, f policyField, value interface{}) error {
 // policyToData renders a (normalized) policy as role fields for a read.
 func policyToData(policy *pb.Policy, data map[string]interface{}) {
 	for _, f := range policyFields {
+		// An unset message reads as an empty one: its lists are empty, its fields unset.
 		msg := policy.ProtoReflect()
-		present := true
 		for _, d := range f.path[:len(f.path)-1] {
-			if !msg.Has(d) {
-				present = false
-				break
-			}
 			msg = msg.Get(d).Message()
 		}
 		leaf := f.leaf()
 		switch {
 		case leaf.IsList():
 			values := []string{}
-			if present {
-				list := msg.Get(leaf).List()
-				for i := 0; i < list.Len(); i++ {
-					values = append(values, list.Get(i).String())
-				}
+			list := msg.Get(leaf).List()
+			for i := 0; i < list.Len(); i++ {
+				values = append(values, list.Get(i).String())
 			}
 			data[f.name] = values
 		case leaf.Kind() == protoreflect.BoolKind:
-			data[f.name] = present && msg.Get(leaf).Bool()
-		case present && msg.Has(leaf):
+			data[f.name] = msg.Get(leaf).Bool()
+		case msg.Has(leaf):
 			switch leaf.Kind() {
 			case protoreflect.Uint32Kind:
 				data[f.name] = msg.Get(leaf).Uint()
