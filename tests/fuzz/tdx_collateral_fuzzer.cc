@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     default:
       (void)teeverify::tdx::ParseEnclaveIdentity(input, "fuzz");
-      (void)teeverify::RawTopLevelMember(input, "enclaveIdentity", "fuzz");
+      (void)teeverify::RawTopLevelMembers(input, "fuzz");
   }
   return 0;
 }

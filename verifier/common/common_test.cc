@@ -56,30 +56,34 @@ TEST(TimeTest, ParsesAndFormatsRfc3339) {
   EXPECT_FALSE(ParseRfc3339("yesterday", "at").ok());
 }
 
-TEST(RawJsonMemberTest, ReturnsExactBytesOfTheValue) {
+using RawMembers = std::vector<std::pair<absl::string_view, absl::string_view>>;
+
+TEST(RawJsonMembersTest, ReturnsExactBytesOfTheValues) {
   const std::string doc =
       R"({"tcbInfo":{"a":"x\"}y","b":[1,{"c":2}]} , "signature" : "abcd"})";
-  EXPECT_EQ(*RawTopLevelMember(doc, "tcbInfo", "doc"), R"({"a":"x\"}y","b":[1,{"c":2}]})");
-  EXPECT_EQ(*RawTopLevelMember(doc, "signature", "doc"), R"("abcd")");
+  absl::StatusOr<RawMembers> members = RawTopLevelMembers(doc, "doc");
+  ASSERT_TRUE(members.ok()) << members.status();
+  EXPECT_EQ(*members, (RawMembers{{"tcbInfo", R"({"a":"x\"}y","b":[1,{"c":2}]})"},
+                                  {"signature", R"("abcd")"}}));
 }
 
-TEST(RawJsonMemberTest, HandlesScalarsAndNesting) {
+TEST(RawJsonMembersTest, HandlesScalarsAndNesting) {
   const std::string doc = R"({"n": 12 ,"t":true,"o":{"tcbInfo":1},"tcbInfo":null})";
-  EXPECT_EQ(*RawTopLevelMember(doc, "n", "doc"), "12");
-  EXPECT_EQ(*RawTopLevelMember(doc, "t", "doc"), "true");
-  EXPECT_EQ(*RawTopLevelMember(doc, "tcbInfo", "doc"), "null");  // the nested one is ignored
+  absl::StatusOr<RawMembers> members = RawTopLevelMembers(doc, "doc");
+  ASSERT_TRUE(members.ok()) << members.status();
+  // The nested "tcbInfo" is part of "o", not a member of its own.
+  EXPECT_EQ(*members, (RawMembers{{"n", "12"}, {"t", "true"}, {"o", R"({"tcbInfo":1})"},
+                                  {"tcbInfo", "null"}}));
 }
 
-TEST(RawJsonMemberTest, RefusesMissingDuplicateAndInvalid) {
-  absl::StatusOr<absl::string_view> missing = RawTopLevelMember(R"({"a":1})", "b", "f.json");
-  ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.status().message(), "f.json: top-level member \"b\" is missing");
-  absl::StatusOr<absl::string_view> dup = RawTopLevelMember(R"({"b":1,"b":2})", "b", "f.json");
+TEST(RawJsonMembersTest, RefusesDuplicateAndInvalid) {
+  absl::StatusOr<RawMembers> dup = RawTopLevelMembers(R"({"b":1,"b":2})", "f.json");
   ASSERT_FALSE(dup.ok());
   EXPECT_EQ(dup.status().message(), "f.json: top-level member \"b\" appears more than once");
-  EXPECT_FALSE(RawTopLevelMember(R"({"b":1)", "b", "f.json").ok());
-  EXPECT_FALSE(RawTopLevelMember("[1,2]", "b", "f.json").ok());
-  EXPECT_FALSE(RawTopLevelMember("", "b", "f.json").ok());
+  EXPECT_FALSE(RawTopLevelMembers(R"({"b":1)", "f.json").ok());
+  EXPECT_FALSE(RawTopLevelMembers(R"({"b":1} x)", "f.json").ok());
+  EXPECT_FALSE(RawTopLevelMembers("[1,2]", "f.json").ok());
+  EXPECT_FALSE(RawTopLevelMembers("", "f.json").ok());
 }
 
 TEST(JsonFieldsTest, ErrorsCarryThePath) {

@@ -115,19 +115,6 @@ absl::StatusOr<std::vector<std::pair<absl::string_view, absl::string_view>>> Raw
   return members;
 }
 
-absl::StatusOr<absl::string_view> RawTopLevelMember(absl::string_view json, absl::string_view key,
-                                                   absl::string_view what) {
-  if (!Json::accept(json.begin(), json.end())) {
-    return MakeError(v1::REASON_COLLATERAL_INVALID, absl::StrCat(what, ": not valid JSON"));
-  }
-  ASSIGN_OR_RETURN(auto members, RawTopLevelMembers(json, what));
-  for (const auto& [name, value] : members) {
-    if (name == key) return value;
-  }
-  return MakeError(v1::REASON_COLLATERAL_INVALID,
-                   absl::StrCat(what, ": top-level member \"", key, "\" is missing"));
-}
-
 std::string JsonFields::FieldPath(absl::string_view key) const {
   return path_.empty() ? std::string(key) : absl::StrCat(path_, ".", key);
 }

@@ -22,13 +22,8 @@ using Json = nlohmann::json;
 // Parses a JSON document without exceptions. `reason` is used for the error.
 absl::StatusOr<Json> ParseJson(absl::string_view text, absl::string_view what, Reason reason);
 
-// Returns the exact text of the value of top-level member `key` of the JSON object `json`, as it
-// appears in the input. Signed PCS collateral is signed over these raw bytes, so they must not be
-// re-serialized. Fails if the document is not an object, the key is absent or present twice.
-absl::StatusOr<absl::string_view> RawTopLevelMember(absl::string_view json, absl::string_view key,
-                                                   absl::string_view what);
-
-// The members of a top-level JSON object as raw text, in order, without parsing the values:
+// The members of a top-level JSON object as raw text, in order, without parsing the values (signed
+// PCS collateral is signed over these raw bytes, so they must not be re-serialized):
 // `{ "k1": <v1>, "k2": <v2> }` followed only by whitespace. Keys are returned as written (escapes
 // are not decoded, so an escaped key never equals a plain one). Values are only delimited here;
 // a caller must parse any value it uses. Duplicate keys are refused.
