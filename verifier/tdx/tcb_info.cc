@@ -119,8 +119,12 @@ absl::StatusOr<SignedCollateral> ParseSignedCollateral(absl::string_view respons
   // The envelope is only delimited here; the body is parsed in full by ParseTcbInfo or
   // ParseEnclaveIdentity, and the signature must be a plain string of hex digits.
   ASSIGN_OR_RETURN(const auto members, RawTopLevelMembers(response, what));
+  auto not_exactly_the_members = [&] {
+    return MakeError(kInvalid, absl::StrCat(what, ": expected exactly the members \"", body_key,
+                                            "\" and \"signature\""));
+  };
   SignedCollateral out;
-  bool have_body = false, have_signature = false;
+  bool have_body = false, have_signature = false;  // each at most once: duplicates are refused
   for (const auto& [name, value] : members) {
     if (name == body_key) {
       out.body = std::string(value);
@@ -141,14 +145,10 @@ absl::StatusOr<SignedCollateral> ParseSignedCollateral(absl::string_view respons
       out.signature = *signature;
       have_signature = true;
     } else {
-      have_body = have_signature = false;
-      break;
+      return not_exactly_the_members();
     }
   }
-  if (!have_body || !have_signature || members.size() != 2) {
-    return MakeError(kInvalid, absl::StrCat(what, ": expected exactly the members \"", body_key,
-                                            "\" and \"signature\""));
-  }
+  if (!have_body || !have_signature) return not_exactly_the_members();
   // Intel PCS answers in compact form; the envelope is outside the signature, so it is held to
   // that one spelling (a final line break allowed, as files often have one).
   absl::string_view compact = response;
