@@ -14,12 +14,7 @@ namespace {
 
 // The document carries DER only; PEM text inside a byte string is not a certificate here.
 absl::StatusOr<X509Ptr> ParseDer(absl::string_view der, absl::string_view field) {
-  const std::string what = absl::StrCat("nitro document ", field);
-  if (der.empty() || static_cast<uint8_t>(der[0]) != 0x30) {
-    return MakeError(v1::REASON_CERT_CHAIN_INVALID,
-                     absl::StrCat(what, ": not a DER certificate"));
-  }
-  return ParseCertificate(der, what);
+  return ParseDerCertificate(der, absl::StrCat("nitro document ", field));
 }
 
 absl::Status NotIssued(X509* cert, absl::string_view cert_field, X509* issuer,

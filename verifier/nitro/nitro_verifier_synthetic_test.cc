@@ -245,10 +245,10 @@ const ChainFault kChainFaults[] = {
      "nitro document certificate: not a DER certificate"},
     {"leaf_bad_der",
      [](AttestationPayload* p, const NitroTestTee&) { p->certificate = std::string("\x30\x03\x02\x01\x00", 5); },
-     "nitro document certificate: not a DER or PEM certificate"},
+     "nitro document certificate: not a DER certificate"},
     {"cabundle_entry_bad_der",
      [](AttestationPayload* p, const NitroTestTee&) { p->cabundle[2].resize(100); },
-     "nitro document cabundle[2]: not a DER or PEM certificate"},
+     "nitro document cabundle[2]: not a DER certificate"},
 };
 
 class NitroChainFaultTest : public NitroSyntheticTest,
