@@ -4,6 +4,7 @@
 
 #include <cstddef>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "verifier/roots/trust_roots.h"
 
@@ -17,6 +18,11 @@ struct BuiltInRoot {
 
 extern const BuiltInRoot kBuiltInRoots[];
 extern const size_t kBuiltInRootCount;
+
+// A compiled-in certificate must be the one pinned: else INTERNAL "NAME: built-in KIND has
+// SHA-256 <actual>, pinned <sha256_of_der>" (defined in trust_roots.cc).
+absl::Status CheckBuiltInPin(X509* cert, absl::string_view sha256_of_der, absl::string_view name,
+                             absl::string_view kind);
 
 }  // namespace teeverify
 

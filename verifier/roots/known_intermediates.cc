@@ -8,8 +8,8 @@
 #include <map>
 #include <string>
 
-#include "verifier/common/hex.h"
 #include "verifier/crypto/x509_util.h"
+#include "verifier/roots/builtin_roots.h"
 
 namespace teeverify {
 namespace {
@@ -109,7 +109,10 @@ const std::map<std::string, X509Ptr, std::less<>>& Registry() {
     auto* map = new std::map<std::string, X509Ptr, std::less<>>();
     for (const Known& k : kKnown) {
       absl::StatusOr<X509Ptr> cert = ParseCertificate(k.pem, "known intermediate");
-      if (!cert.ok() || HexEncode(CertificateFingerprint(cert->get())) != k.sha256_of_der) continue;
+      if (!cert.ok() ||
+          !CheckBuiltInPin(cert->get(), k.sha256_of_der, "known intermediate", "certificate").ok()) {
+        continue;
+      }
       std::string der = CertificateDer(cert->get());
       map->emplace(std::move(der), *std::move(cert));
     }

@@ -54,18 +54,22 @@ absl::string_view RootDisplayName(RootId id) {
   return "";
 }
 
+absl::Status CheckBuiltInPin(X509* cert, absl::string_view sha256_of_der, absl::string_view name,
+                             absl::string_view kind) {
+  const std::string fingerprint = HexEncode(CertificateFingerprint(cert));
+  if (fingerprint == sha256_of_der) return absl::OkStatus();
+  return MakeError(v1::REASON_INTERNAL, absl::StrCat(name, ": built-in ", kind, " has SHA-256 ",
+                                                     fingerprint, ", pinned ", sha256_of_der));
+}
+
 absl::StatusOr<std::shared_ptr<const TrustRoots>> TrustRoots::BuiltIn() {
   std::shared_ptr<TrustRoots> roots(new TrustRoots());
   roots->built_in_ = true;
   for (size_t i = 0; i < kBuiltInRootCount; ++i) {
     const BuiltInRoot& root = kBuiltInRoots[i];
     ASSIGN_OR_RETURN(X509Ptr cert, LoadRoot(root.id, root.pem));
-    const std::string fingerprint = HexEncode(CertificateFingerprint(cert.get()));
-    if (fingerprint != root.sha256_of_der) {
-      return MakeError(v1::REASON_INTERNAL,
-                       absl::StrCat(RootDisplayName(root.id), ": built-in root has SHA-256 ",
-                                    fingerprint, ", pinned ", root.sha256_of_der));
-    }
+    RETURN_IF_ERROR(
+        CheckBuiltInPin(cert.get(), root.sha256_of_der, RootDisplayName(root.id), "root"));
     roots->roots_[root.id] = std::move(cert);
   }
   return std::shared_ptr<const TrustRoots>(std::move(roots));

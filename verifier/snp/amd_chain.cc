@@ -102,11 +102,10 @@ const std::vector<absl::StatusOr<X509Ptr>>& ParsedBuiltInIntermediates() {
       const BuiltInAmdIntermediate& b = kBuiltInAmdIntermediates[i];
       absl::StatusOr<X509Ptr> cert = ParseCertificate(b.pem, b.common_name);
       if (cert.ok()) {
-        const std::string fingerprint = HexEncode(CertificateFingerprint(cert->get()));
-        if (fingerprint != b.sha256_of_der) {
-          cert = MakeError(v1::REASON_INTERNAL,
-                           absl::StrCat(b.common_name, ": built-in certificate has SHA-256 ",
-                                        fingerprint, ", pinned ", b.sha256_of_der));
+        if (absl::Status pin = CheckBuiltInPin(cert->get(), b.sha256_of_der, b.common_name,
+                                               "certificate");
+            !pin.ok()) {
+          cert = pin;
         }
       }
       out->push_back(std::move(cert));
