@@ -20,10 +20,6 @@
 namespace teeverify::testgen {
 namespace {
 
-std::string Join(const std::string& dir, absl::string_view name) {
-  return (std::filesystem::path(dir) / std::string(name)).string();
-}
-
 // The 64 bytes for REPORT_DATA or the Nitro nonce: --report-data HEX, or the nonce binding of
 // --nonce HEX [--client-key FILE] (verifier/policy/nonce_binding.h).
 absl::StatusOr<std::string> ReportDataOption(const Args& args) {

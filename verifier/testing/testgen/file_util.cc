@@ -76,6 +76,10 @@ absl::StatusOr<std::string> ReadSmallFile(const std::string& path, size_t max_by
   return out;
 }
 
+std::string Join(const std::string& dir, absl::string_view name) {
+  return (std::filesystem::path(dir) / std::string(name)).string();
+}
+
 absl::Status MakeDirectories(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);

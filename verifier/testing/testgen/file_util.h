@@ -19,6 +19,9 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view byte
 // The whole file; NotFound when it does not exist, OutOfRange when it exceeds `max_bytes`.
 absl::StatusOr<std::string> ReadSmallFile(const std::string& path, size_t max_bytes);
 
+// DIR/NAME.
+std::string Join(const std::string& dir, absl::string_view name);
+
 // mkdir -p.
 absl::Status MakeDirectories(const std::string& dir);
 

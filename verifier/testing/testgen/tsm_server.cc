@@ -30,10 +30,6 @@ absl::string_view ProviderName(TsmProvider p) {
   return p == TsmProvider::kTdxGuest ? "tdx_guest" : "sev_guest";
 }
 
-std::string Join(const std::string& dir, absl::string_view name) {
-  return (fs::path(dir) / std::string(name)).string();
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<TsmServer>> TsmServer::Create(std::string dir, TsmProvider provider,
