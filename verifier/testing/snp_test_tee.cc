@@ -201,14 +201,18 @@ absl::StatusOr<std::string> SnpTestTee::MakeReport(snp::Report report) const {
 
 absl::StatusOr<std::string> SnpTestTee::MakeEvidence(snp::Report report,
                                                      const SnpTableContents& contents) const {
-  RETURN_IF_ERROR(Sign(&report));
+  ASSIGN_OR_RETURN(const std::string signed_report, MakeReport(std::move(report)));
+  return absl::StrCat(signed_report, CertTable(contents));
+}
+
+std::string SnpTestTee::CertTable(const SnpTableContents& contents) const {
   std::vector<snp::CertTableEntry> table;
   if (contents.vek) table.push_back({options_.vlek ? snp::kVlekGuid : snp::kVcekGuid, VekDer()});
   if (contents.intermediate) {
     table.push_back({snp::kAskGuid, CertificateDer(intermediate_.get())});
   }
   if (contents.ark) table.push_back({snp::kArkGuid, CertificateDer(ark_.get())});
-  return absl::StrCat(snp::SerializeReport(report), snp::SerializeCertTable(table));
+  return snp::SerializeCertTable(table);
 }
 
 }  // namespace teeverify::testing

@@ -84,6 +84,8 @@ class SnpTestTee {
   // Signs and appends a certificate table (GUIDs of extended_evidence.h) with `contents`.
   absl::StatusOr<std::string> MakeEvidence(snp::Report report,
                                            const SnpTableContents& contents = {}) const;
+  // The certificate table alone (what MakeEvidence appends).
+  std::string CertTable(const SnpTableContents& contents = {}) const;
 
   const SnpTestOptions& options() const { return options_; }
 

@@ -58,10 +58,9 @@ absl::StatusOr<SnpEvidenceParts> MakeSnpEvidence(const testing::SnpTestTee& tee,
   ApplyProfile(profile, &report);
   report.report_data = report_data;
   if (vmpl) report.vmpl = *vmpl;
-  ASSIGN_OR_RETURN(const std::string evidence, tee.MakeEvidence(report));
   SnpEvidenceParts parts;
-  parts.report = evidence.substr(0, snp::kReportSize);
-  parts.cert_table = evidence.substr(snp::kReportSize);
+  ASSIGN_OR_RETURN(parts.report, tee.MakeReport(report));
+  parts.cert_table = tee.CertTable();
   parts.bundle_pem = tee.CertificateBundlePem();
   return parts;
 }
