@@ -67,16 +67,20 @@ absl::Status ReadPolicy(const Json& v, const std::string& path, std::optional<ui
   return Bad(path, "expected a 64-bit value as a \"0x...\" hex string or a number");
 }
 
-absl::Status ReadSection(const Json& section, const std::string& path, const Section& fields) {
+// Reads each member of the object `section` with its reader in `fields`; an unknown member is
+// named "PATH<separator>KEY" and refused as an unknown `noun`.
+absl::Status ReadSection(const Json& section, const std::string& path, const Section& fields,
+                         absl::string_view separator = ".", absl::string_view noun = "field") {
   if (!section.is_object()) return Bad(path, "expected an object");
   for (const auto& [key, value] : section.items()) {
-    const std::string field_path = absl::StrCat(path, ".", key);
+    const std::string field_path = absl::StrCat(path, separator, key);
     const auto it = std::find_if(fields.begin(), fields.end(),
                                  [&key = key](const auto& f) { return f.first == key; });
     if (it == fields.end()) {
       std::vector<std::string> names;
       for (const auto& f : fields) names.push_back(f.first);
-      return Bad(field_path, absl::StrCat("unknown field (known: ", absl::StrJoin(names, ", "), ")"));
+      return Bad(field_path,
+                 absl::StrCat("unknown ", noun, " (known: ", absl::StrJoin(names, ", "), ")"));
     }
     RETURN_IF_ERROR(it->second(value, field_path));
   }
@@ -163,14 +167,7 @@ absl::StatusOr<Profile> ParseProfile(absl::string_view json, absl::string_view w
       {"nitro",
        [&](const Json& v, Path path) { return ReadSection(v, path, NitroFields(&p.nitro)); }},
   };
-  for (const auto& [key, value] : doc->items()) {
-    const auto it = std::find_if(sections.begin(), sections.end(),
-                                 [&key = key](const auto& s) { return s.first == key; });
-    if (it == sections.end()) {
-      return Bad(absl::StrCat(root, ": ", key), "unknown section (known: tdx, sev_snp, nitro)");
-    }
-    RETURN_IF_ERROR(it->second(value, absl::StrCat(root, ": ", key)));
-  }
+  RETURN_IF_ERROR(ReadSection(*doc, root, sections, ": ", "section"));
   return p;
 }
 
