@@ -57,12 +57,12 @@ expired_names_leaf)
   run 1 --tee nitro --at 2023-09-18T18:37:12Z "$D/ga_debug.bin"
   jqeq .tee nitro; jqeq .verified false; jqeq .reason EXPIRED
   jqeq .error "nitro document certificate chain: certificate 'i-0918f6c55e3b61d89-enc018aa8b8e2285d13.us-east-1.aws' (serial 018aa8b8e2285d130000000065086098) expired at 2023-09-18T17:37:12Z (verification time 2023-09-18T18:37:12Z)"
-  jq -e 'has("nitro") | not' "$OUT" >/dev/null || fail "a rejection must not print claims" ;;
+  jqtrue 'has("nitro") | not' ;;
 inspect_unverified)
   run 0 --inspect --at 2023-09-18T18:37:12Z "$D/ga_debug.base64"
   jqeq .verified false; jqeq 'has("tcb_status")' false; jqeq 'has("valid_until")' false
   jqeq .debug true; jqeq .nitro.module_id i-0918f6c55e3b61d89-enc018aa8b8e2285d13
-  jq -e '.warnings[0] | endswith("2023-09-18T14:37:09Z .. 2023-09-18T17:37:12Z; verification at 2023-09-18T18:37:12Z would fail")' "$OUT" >/dev/null || fail "window warning"
+  jqtrue '.warnings[0] | endswith("2023-09-18T14:37:09Z .. 2023-09-18T17:37:12Z; verification at 2023-09-18T18:37:12Z would fail")'
   run 0 --inspect --at "$GA_AT" "$D/beta_nondebug.bin"
   jqeq .nitro.timestamp_ms 1665651482136; jqeq 'has("warnings")' true ;;
 tampered_rejected)
@@ -70,16 +70,16 @@ tampered_rejected)
   printf '\x5a' | dd of="$OUT.bin" bs=1 seek=$((size - 1)) conv=notrunc status=none
   cmp -s "$D/ga_debug.bin" "$OUT.bin" && fail "the copy was not changed"
   run 1 --at "$GA_AT" "$OUT.bin"; jqeq .tee nitro; jqeq .reason BAD_SIGNATURE
-  jq -e '.error | startswith("nitro document: COSE_Sign1 ES384 signature by certificate")' "$OUT" >/dev/null || fail "error text" ;;
+  jqtrue '.error | startswith("nitro document: COSE_Sign1 ES384 signature by certificate")' ;;
 malformed_rejected)
   head -c 100 "$D/ga_debug.bin" > "$OUT.bin"
   run 1 --at "$GA_AT" "$OUT.bin"; jqeq .tee nitro; jqeq .reason MALFORMED_EVIDENCE
-  jq -e '.error | startswith("nitro document: truncated")' "$OUT" >/dev/null || fail "error text"
+  jqtrue '.error | startswith("nitro document: truncated")'
   printf 'this is not a document' > "$OUT.bin"
   run 1 --tee nitro --at "$GA_AT" "$OUT.bin"; jqeq .tee nitro; jqeq .reason MALFORMED_EVIDENCE
   { cat "$D/ga_debug.bin"; printf '\x00'; } > "$OUT.bin"
   run 1 --tee nitro --at "$GA_AT" "$OUT.bin"; jqeq .reason MALFORMED_EVIDENCE
-  jq -e '.error | startswith("nitro document: 1 trailing bytes")' "$OUT" >/dev/null || fail "trailing" ;;
+  jqtrue '.error | startswith("nitro document: 1 trailing bytes")' ;;
 roots_flag)
   mkdir -p "$OUT.d/aws" "$OUT.d/other"
   cp "$DATA/nitro/roots/aws_nitro_enclaves_root_g1.pem" "$OUT.d/aws/"
