@@ -19,5 +19,13 @@ jqeq() {
   [ "$v" = "$2" ] || fail "$1 = '$v', expected '$2'"
 }
 
+# wait_until TRIES COMMAND... : runs COMMAND every 20 ms until it succeeds (status 0) or TRIES
+# attempts have failed (status 1).
+wait_until() {
+  local tries=$1; shift
+  for _ in $(seq "$tries"); do "$@" && return 0; sleep 0.02; done
+  return 1
+}
+
 # jqtrue FILTER : the JSON in $OUT satisfies FILTER.
 jqtrue() { jq -e "$1" "$OUT" >/dev/null || fail "not true: $1"; }

@@ -59,10 +59,11 @@ setup_tdx() { setup_roots; tg 0 collateral "$W/coll"; COLL="$W/coll/testgen-tdx"
 
 # start_server args...: tee-testgen in the background (SERVER=its pid; stderr in $W/server.log).
 start_server() { "$TG" "$@" 2>>"$W/server.log" & SERVER=$!; SERVERS+=("$SERVER"); }
+server_exited() { ! kill -0 "$SERVER" 2>/dev/null; }
 # stop_server [SIGNAL]: the server must exit 0 within 5 s.
 stop_server() {
   kill -"${1:-TERM}" "$SERVER"
-  for _ in $(seq 250); do kill -0 "$SERVER" 2>/dev/null || break; sleep 0.02; done
+  wait_until 250 server_exited
   kill -0 "$SERVER" 2>/dev/null && fail "server $SERVER still running 5 s after SIG${1:-TERM}"
   wait "$SERVER"; local rc=$?
   [ "$rc" = 0 ] || { cat "$W/server.log" >>"$OUT"; fail "server exited $rc after SIG${1:-TERM}"; }
@@ -75,11 +76,9 @@ tsm_request() {
   printf '%s' "$3" | xxd -r -p > "$e/inblob"
   tsm_wait "$e"
 }
+tsm_answered() { [ -s "$1/outblob" ] || [ -s "$1/error" ]; }
 tsm_wait() {
-  for _ in $(seq 500); do
-    if [ -s "$1/outblob" ] || [ -s "$1/error" ]; then return 0; fi
-    sleep 0.02
-  done
+  wait_until 500 tsm_answered "$1" && return 0
   cat "$W/server.log" >>"$OUT"; fail "neither outblob nor error in $1 after 10 s"
 }
 
@@ -264,7 +263,7 @@ tsm_snp_round_trip)
   printf '{"sev_snp": {"product": "Turin", "measurement": "%s"}}' "$(rep 5a 48)" > "$W/p.json"
   start_server serve-tsm "$W/tsm" --provider sev_guest --profile "$W/p.json"
   mkdir "$W/tsm/r"
-  for _ in $(seq 250); do [ -s "$W/tsm/r/provider" ] && break; sleep 0.02; done
+  wait_until 250 test -s "$W/tsm/r/provider"
   [ "$(cat "$W/tsm/r/provider")" = sev_guest ] || fail "provider before inblob: $(cat "$W/tsm/r/provider" 2>&1)"
   [ "$(cat "$W/tsm/r/generation")" = 0 ] || fail "generation before inblob: $(cat "$W/tsm/r/generation")"
   echo 1 > "$W/tsm/r/privlevel"
@@ -294,7 +293,7 @@ tsm_errors_and_regeneration)
   # A new inblob in the same entry replaces the error with an outblob and bumps generation.
   sleep 0.05
   printf '%s' "$RD" | xxd -r -p > "$e/inblob"
-  for _ in $(seq 500); do [ -s "$e/outblob" ] && break; sleep 0.02; done
+  wait_until 500 test -s "$e/outblob"
   [ -e "$e/error" ] && fail "stale error file"
   [ "$(cat "$e/generation")" = 2 ] || fail "generation: $(cat "$e/generation")"
   run 0 --roots "$W/roots" --collateral "$COLL" --nonce "$NONCE" "$e/outblob"
@@ -354,7 +353,7 @@ servers_stop_on_sigint)
   mkdir "$W/tsm"
   start_server serve-tsm "$W/tsm"; sleep 0.2; stop_server INT
   start_server serve-nsm "$W/nsm.sock"
-  for _ in $(seq 250); do [ -S "$W/nsm.sock" ] && break; sleep 0.02; done
+  wait_until 250 test -S "$W/nsm.sock"
   [ -S "$W/nsm.sock" ] || fail "no socket"
   stop_server INT
   [ -e "$W/nsm.sock" ] && fail "socket file left behind"
