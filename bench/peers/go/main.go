@@ -84,42 +84,20 @@ func measure(peer, name string, op func() error) {
 		wall.Nanoseconds()/int64(n), cpu.Nanoseconds()/int64(n), n)
 }
 
-// pcsGetter answers go-tdx-guest's Intel PCS requests from the files of one collateral
-// directory (tests/data/tdx/collateral/<name>), as PCS would: body plus issuer-chain header.
-type pcsGetter struct {
-	dir string
-}
-
-func (g pcsGetter) header(key, chainFile string) map[string][]string {
-	return map[string][]string{key: {url.QueryEscape(string(read(filepath.Join(g.dir, chainFile))))}}
-}
-
-func (g pcsGetter) Get(u string) (map[string][]string, []byte, error) {
-	switch {
-	case strings.HasPrefix(u, pcs.TdxBaseURL+"/tcb?"):
-		return g.header(pcs.TcbInfoIssuerChainPhrase, "tcb_info_issuer_chain.pem"),
-			read(filepath.Join(g.dir, "tcb_info_response.json")), nil
-	case u == pcs.QeIdentityURL():
-		return g.header(pcs.SgxQeIdentityIssuerChainPhrase, "qe_identity_issuer_chain.pem"),
-			read(filepath.Join(g.dir, "qe_identity_response.json")), nil
-	case strings.HasPrefix(u, pcs.SgxBaseURL+"/pckcrl?"):
-		return g.header(pcs.SgxPckCrlIssuerChainPhrase, "pck_crl_issuer_chain.pem"),
-			read(filepath.Join(g.dir, "pck_crl.der")), nil
-	case strings.HasSuffix(u, "/IntelSGXRootCA.der"):
-		return map[string][]string{}, read(filepath.Join(g.dir, "root_ca_crl.der")), nil
-	}
-	return nil, nil, fmt.Errorf("offline getter: no file for %s", u)
-}
-
-// memGetter is pcsGetter with every file read once, so that timing excludes the disk.
-type memGetter map[string]struct {
+// pcsResponse is one Intel PCS answer: the issuer-chain header and the body.
+type pcsResponse struct {
 	header map[string][]string
 	body   []byte
 }
 
+// memGetter answers go-tdx-guest's Intel PCS requests from the files of one collateral directory
+// (tests/data/tdx/collateral/<name>), as PCS would, every file read once so that timing excludes
+// the disk. Keys match a request URL by prefix or suffix.
+type memGetter map[string]pcsResponse
+
 func (m memGetter) Get(u string) (map[string][]string, []byte, error) {
-	for prefix, r := range m {
-		if strings.HasPrefix(u, prefix) || strings.HasSuffix(u, prefix) {
+	for key, r := range m {
+		if strings.HasPrefix(u, key) || strings.HasSuffix(u, key) {
 			return r.header, r.body, nil
 		}
 	}
@@ -127,25 +105,19 @@ func (m memGetter) Get(u string) (map[string][]string, []byte, error) {
 }
 
 func newMemGetter(dir string) memGetter {
-	files := pcsGetter{dir}
-	m := memGetter{}
-	for _, u := range []string{pcs.TdxBaseURL + "/tcb?", pcs.QeIdentityURL(),
-		pcs.SgxBaseURL + "/pckcrl?", "/IntelSGXRootCA.der"} {
-		probe := u
-		if strings.HasPrefix(u, "/") {
-			probe = "https://certificates.trustedservices.intel.com" + u
-		}
-		h, b, err := files.Get(probe)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "peers: %v\n", err)
-			os.Exit(2)
-		}
-		m[u] = struct {
-			header map[string][]string
-			body   []byte
-		}{h, b}
+	file := func(name string) []byte { return read(filepath.Join(dir, name)) }
+	header := func(key, chainFile string) map[string][]string {
+		return map[string][]string{key: {url.QueryEscape(string(file(chainFile)))}}
 	}
-	return m
+	return memGetter{
+		pcs.TdxBaseURL + "/tcb?": {header(pcs.TcbInfoIssuerChainPhrase, "tcb_info_issuer_chain.pem"),
+			file("tcb_info_response.json")},
+		pcs.QeIdentityURL(): {header(pcs.SgxQeIdentityIssuerChainPhrase, "qe_identity_issuer_chain.pem"),
+			file("qe_identity_response.json")},
+		pcs.SgxBaseURL + "/pckcrl?": {header(pcs.SgxPckCrlIssuerChainPhrase, "pck_crl_issuer_chain.pem"),
+			file("pck_crl.der")},
+		"/IntelSGXRootCA.der": {map[string][]string{}, file("root_ca_crl.der")},
+	}
 }
 
 // intelRoot is the Intel SGX Root CA, the last certificate of a PCS issuer chain, as the trust
