@@ -54,7 +54,7 @@ go_test() {  # go_test LOG ARGS...: go test -json, human-readable output on fail
   local rc=$?
   jq -r 'select(.Action == "output") | .Output' "$log.json" 2>/dev/null >"$log"
   count_go "$log.json"
-  if [ $rc -ne 0 ]; then tail -60 "$log" "$log.err"; fi
+  if [ $rc -ne 0 ]; then tail -n 60 "$log" "$log.err"; fi
   grep -hE '^\s*(HA:|sidecar killed|.*faults_test.go.*sidecar killed)' "$log" | sed 's/^\s*//' | sort -u || true
 }
 
