@@ -95,32 +95,47 @@ absl::Status CollateralStore::NoBundleError(const std::string& fmspc) const {
 absl::StatusOr<std::shared_ptr<const tdx::VerifiedTdxCollateral>> CollateralStore::ForPlatform(
     const ByteArray<6>& fmspc, absl::Time now) const {
   const std::string key = HexEncode(fmspc);
-  std::vector<std::shared_ptr<Bundle>> candidates;
+  std::vector<std::shared_ptr<Bundle>> candidates;  // newest first, all newer than `serving`
+  std::shared_ptr<const tdx::VerifiedTdxCollateral> serving;
   {
     absl::MutexLock lock(&mu_);
     auto it = bundles_.find(key);
     if (it == bundles_.end()) return NoBundleError(key);  // a listed FMSPC has bundles
     for (const auto& bundle : it->second) {
-      if (bundle->verified && bundle->verified->window.Contains(now)) return bundle->verified;
+      if (bundle->verified && bundle->verified->window.Contains(now)) {
+        serving = bundle->verified;
+        break;
+      }
+      candidates.push_back(bundle);
     }
-    candidates = it->second;  // verified outside the lock
+    if (serving) {
+      // A newer bundle that failed within the interval waits; the older one serves meanwhile.
+      std::erase_if(candidates, [now](const std::shared_ptr<Bundle>& bundle) {
+        return bundle->failed_at && now >= *bundle->failed_at &&
+               now < *bundle->failed_at + kRecheckInterval;
+      });
+      if (candidates.empty()) return serving;
+    }
   }
   ASSIGN_OR_RETURN(X509* root, roots_->Get(RootId::kIntelSgxRootCa));
   absl::Status first_error;
-  for (const auto& bundle : candidates) {  // newest first
+  for (const auto& bundle : candidates) {  // verified outside the lock
     absl::StatusOr<std::shared_ptr<const tdx::VerifiedTdxCollateral>> verified =
         tdx::VerifyTdxCollateral(bundle->raw, root, now);
+    absl::MutexLock lock(&mu_);
     if (verified.ok()) {
-      absl::MutexLock lock(&mu_);
       bundle->verified = *verified;
+      bundle->failed_at.reset();
       return *verified;
     }
+    bundle->failed_at = now;
     if (first_error.ok()) {
       first_error = WithContext(verified.status(), absl::StrCat("TDX collateral for FMSPC ", key,
                                                                 " (bundle ", bundle->name, " in ",
                                                                 dir_, ")"));
     }
   }
+  if (serving) return serving;
   return first_error;
 }
 

@@ -2,17 +2,26 @@
 // directory itself and each subdirectory holding tcb_info_response.json), indexed by the FMSPC of
 // their TCB info. A bundle is verified when first needed and reused until its window closes;
 // an expired bundle is verified again so that the error names the expired item.
+//
+// Newest collateral wins: bundles of one FMSPC are tried newest TCB info first, and a newer
+// bundle that failed verification (say, issued a few seconds in the future) is tried again on a
+// later lookup before the older bundle serves, at most once per kRecheckInterval of verification
+// time. A TCB recovery or a new PCK CRL is therefore used at most kRecheckInterval after it
+// becomes valid, without SIGHUP, and a newer bundle that keeps failing costs one verification per
+// interval, not one per login.
 #ifndef TEE_VERIFIER_SERVER_COLLATERAL_STORE_H_
 #define TEE_VERIFIER_SERVER_COLLATERAL_STORE_H_
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "verifier/roots/trust_roots.h"
 #include "verifier/tdx/tdx_verifier.h"
 
@@ -20,6 +29,11 @@ namespace teeverify::server {
 
 class CollateralStore : public TdxCollateralProvider {
  public:
+  // How long a bundle that failed verification is left untried while an older bundle of its
+  // FMSPC serves. With no older bundle to serve, every lookup tries every bundle (the login
+  // fails anyway, and its error names what is wrong now).
+  static constexpr absl::Duration kRecheckInterval = absl::Seconds(60);
+
   CollateralStore(std::string dir, std::shared_ptr<const TrustRoots> roots)
       : dir_(std::move(dir)), roots_(std::move(roots)) {}
 
@@ -44,6 +58,8 @@ class CollateralStore : public TdxCollateralProvider {
     tdx::TdxCollateral raw;
     absl::Time next_update;
     mutable std::shared_ptr<const tdx::VerifiedTdxCollateral> verified;  // guarded by mu_
+    // Verification time of the last failed verification, if the last one failed (guarded by mu_).
+    mutable std::optional<absl::Time> failed_at;
   };
 
   // Reads the bundle directory `path` and parses its TCB info (verification waits for first
