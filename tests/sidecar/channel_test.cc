@@ -1,6 +1,7 @@
 // tee-verifierd's unix socket as a channel (docs/sidecar.md, --listen unix:): other users cannot
 // connect even where they can reach the file; a socket in use by a running sidecar is not taken
-// over; a stale socket of a killed sidecar is replaced; anything else at the path is left alone.
+// over; a stale socket of a killed sidecar is replaced; anything else at the path is left alone;
+// a socket directory that someone else could write (group/others, or another owner) is refused.
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -113,6 +115,54 @@ TEST(SidecarChannelTest, SocketDirectoryItCreatesIsOwnerOnly) {
     // The 0700 directory stops nobody before the socket does.
     EXPECT_EQ(r.stage, 2);
     EXPECT_EQ(r.error, EACCES) << strerror(r.error);
+  }
+}
+
+// Whoever can write the socket's directory can replace the socket with a fake sidecar, so the
+// sidecar refuses to start there, naming the directory and its mode, and creates nothing.
+TEST(SidecarChannelTest, SocketDirectoryWritableByOthersRefusesToStart) {
+  for (const mode_t mode : {0777, 01777, 0770, 0702}) {
+    const std::string dir = MakeTempDir();
+    ASSERT_EQ(chmod(dir.c_str(), mode), 0);
+    SCOPED_TRACE(dir);
+    const std::string socket = dir + "/s.sock";
+    SidecarProcess sidecar({"--listen=unix:" + socket}, "unix:" + socket);
+    EXPECT_EQ(sidecar.WaitExit(), 1);
+    char octal[8];
+    snprintf(octal, sizeof(octal), "%04o", mode);
+    const std::string message = absl::StrCat("the socket directory ", dir,
+                                             " is writable by group or others (mode ", octal, ")");
+    EXPECT_TRUE(absl::StrContains(sidecar.Log(), message)) << sidecar.Log();
+    EXPECT_TRUE(absl::StrContains(sidecar.Stderr(), message)) << sidecar.Stderr();
+    EXPECT_FALSE(absl::StrContains(sidecar.Log(), R"("event":"listening")"));
+    EXPECT_FALSE(std::filesystem::exists(socket));
+    EXPECT_EQ(ModeOf(dir) & 07777, mode) << "the directory is left as it was";
+  }
+}
+
+TEST(SidecarChannelTest, SocketDirectoryOfAnotherUserRefusesToStart) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to give a directory to uid 65534 (nobody)";
+  const std::string dir = MakeTempDir();  // 0700
+  ASSERT_EQ(chown(dir.c_str(), kNobody, static_cast<gid_t>(-1)), 0);
+  const std::string socket = dir + "/s.sock";
+  SidecarProcess sidecar({"--listen=unix:" + socket}, "unix:" + socket);
+  EXPECT_EQ(sidecar.WaitExit(), 1);
+  EXPECT_TRUE(absl::StrContains(
+      sidecar.Log(), absl::StrCat("the socket directory ", dir, " (mode 0700) is owned by uid 65534, "
+                                  "not by tee-verifierd's user (uid 0) or root")))
+      << sidecar.Log();
+  EXPECT_FALSE(std::filesystem::exists(socket));
+}
+
+TEST(SidecarChannelTest, OwnerOnlySocketDirectoryServes) {
+  for (const mode_t mode : {0700, 0755, 0711}) {
+    const std::string dir = MakeTempDir();
+    ASSERT_EQ(chmod(dir.c_str(), mode), 0);
+    const std::string socket = dir + "/s.sock";
+    SidecarProcess sidecar({"--listen=unix:" + socket}, "unix:" + socket);
+    ASSERT_TRUE(sidecar.WaitReady()) << sidecar.Log();
+    EXPECT_FALSE(CallInfo(*sidecar.Stub()).version().empty());
+    EXPECT_EQ(ModeOf(dir) & 07777, mode);
   }
 }
 

@@ -15,10 +15,12 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
+#include "verifier/common/status_macros.h"
 #include "verifier/io/files.h"
 #include "verifier/server/collateral_store.h"
 #include "verifier/server/config.h"
@@ -69,17 +71,47 @@ absl::StatusOr<bool> SocketInUse(const std::string& path) {
       absl::StrCat(path, ": cannot tell whether the existing socket is in use: ", strerror(err)));
 }
 
+// The socket's directory decides who can put a socket in its place: whoever may write it can
+// remove ours (or bind first while we are down) and answer the plugin with a fake sidecar that
+// allows everything. So it must belong to us (or to root, who can do anything anyway) and be
+// writable by its owner alone; a missing one is created 0700.
+absl::Status PrepareSocketDirectory(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) {
+    if (dir.has_parent_path()) fs::create_directories(dir.parent_path(), ec);
+    if (ec || (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)) {
+      return absl::InternalError(absl::StrCat("cannot create the socket directory ", dir.string(),
+                                              ": ", ec ? ec.message() : strerror(errno)));
+    }
+    chmod(dir.c_str(), 0700);  // exactly 0700, whatever the umask
+  }
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the socket directory ", dir.string(), " is not a directory"));
+  }
+  const std::string mode = absl::StrFormat("%04o", st.st_mode & 07777);
+  if (st.st_uid != geteuid() && st.st_uid != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the socket directory ", dir.string(), " (mode ", mode, ") is owned by uid ", st.st_uid,
+        ", not by tee-verifierd's user (uid ", geteuid(), ") or root: that user could replace "
+        "the socket; use a directory of tee-verifierd's own"));
+  }
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the socket directory ", dir.string(), " is writable by group or others (mode ", mode,
+        "): they could replace the socket; use a directory only its owner can write (chmod go-w ",
+        dir.string(), ", or let tee-verifierd create a missing one 0700)"));
+  }
+  return absl::OkStatus();
+}
+
 // The socket must be reachable by its owner only: created under a 0177 umask (so there is no
 // moment when others could connect), then checked.
 absl::Status PrepareUnixSocket(const std::string& path, DecisionLog& log) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::path parent = fs::path(path).parent_path();
-  if (!parent.empty() && !fs::exists(parent)) {
-    fs::create_directories(parent, ec);
-    if (ec) return absl::InternalError(absl::StrCat("cannot create ", parent.string(), ": ", ec.message()));
-    fs::permissions(parent, fs::perms::owner_all, ec);
-  }
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  RETURN_IF_ERROR(PrepareSocketDirectory(parent.empty() ? "." : parent));
   struct stat st;
   if (lstat(path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) {
