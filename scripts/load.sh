@@ -51,7 +51,7 @@ mkdir -p "$BUILD/bin"
 [ -x "$GHZ" ] || GOBIN="$BUILD/bin" go install "github.com/bojand/ghz/cmd/ghz@$GHZ_VERSION"
 (cd tests/load && go build -trimpath -o "$LOADGEN" . && go build -trimpath -o "$NOOP" ./noopplugin)
 
-WORK=$(mktemp -d /tmp/tee-load.XXXXXX)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tee-load.XXXXXX")
 SAMPLER_PID=""
 cleanup() {
   [ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2>/dev/null || true

@@ -34,29 +34,57 @@ server_bin() {
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
-# start_bg NAME CMD...: runs CMD in the background, records its pid in WORK/NAME.pid.
+# start_bg NAME CMD...: runs CMD in the background as the leader of its own process group (setsid;
+# the server's plugin processes join it), records its pid (= the group's id) in WORK/NAME.pid.
 start_bg() {
   local name=$1; shift
-  "$@" >"$WORK/$name.out" 2>&1 &
+  setsid "$@" >"$WORK/$name.out" 2>&1 &
   echo $! >"$WORK/$name.pid"
 }
 
-stop_bg() {  # stop_bg NAME [SIGNAL]: signals the process (TERM by default), waits 5 s, then KILLs
+# stop_bg NAME [SIGNAL]: signals the process group (TERM by default), waits up to 30 s for its
+# leader, then KILLs what is left of the group (a plugin process outlives a killed server).
+stop_bg() {
   local pidfile="$WORK/$1.pid" signal=${2:-TERM}
   [ -f "$pidfile" ] || return 0
   local pid; pid=$(cat "$pidfile")
-  if kill "-$signal" "$pid" 2>/dev/null; then
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
+  if kill "-$signal" -- "-$pid" 2>/dev/null; then
+    for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 -- "-$pid" 2>/dev/null || true
   fi
   rm -f "$pidfile"
 }
 
-wait_for() {  # wait_for DESCRIPTION COMMAND...: retries for 15 s
-  local what=$1; shift
-  for _ in $(seq 150); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+# wait_for DESCRIPTION PIDNAME COMMAND...: polls COMMAND until it succeeds; gives up when the
+# process WORK/PIDNAME.pid has died, or after STACK_WAIT_SECONDS (default 180: a readiness poll,
+# so a busy machine only makes it wait longer).
+wait_for() {
+  local what=$1 pid; pid=$(cat "$WORK/$2.pid"); shift 2
+  local deadline=$((SECONDS + ${STACK_WAIT_SECONDS:-180}))
+  while [ $SECONDS -lt $deadline ]; do
+    "$@" >/dev/null 2>&1 && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
   echo "stack: $what did not come up; see $WORK/*.out and $WORK/*.log" >&2
   exit 1
+}
+
+# retry COMMAND...: an idempotent admin call, retried for up to STACK_WAIT_SECONDS.
+retry() {
+  local deadline=$((SECONDS + ${STACK_WAIT_SECONDS:-180}))
+  until "$@"; do
+    [ $SECONDS -lt $deadline ] || { echo "stack: failed: $*" >&2; exit 1; }
+    sleep 0.5
+  done
+}
+
+# enable_auth PATH ARGS...: enables the auth method unless PATH is mounted (a retried enable that
+# had succeeded answers "path is already in use").
+enable_auth() {
+  local path=$1; shift
+  "$SERVER" auth list -format=json 2>/dev/null | jq -e --arg p "$path/" 'has($p)' >/dev/null ||
+    "$SERVER" auth enable -path="$path" "$@" >/dev/null
 }
 
 # can_connect SOCKET: something accepts connections on the unix socket (a stale file does not).
@@ -68,7 +96,7 @@ start_test_sidecar() {
   start_bg sidecar-test "$VERIFIERD" --listen "unix:$WORK/sidecar-test.sock" \
     --test-roots "$WORK/test-roots" --collateral-dir "$WORK/test-collateral" \
     --log-file "$WORK/sidecar-test.log"
-  wait_for "the test sidecar" can_connect "$WORK/sidecar-test.sock"
+  wait_for "the test sidecar" sidecar-test can_connect "$WORK/sidecar-test.sock"
 }
 
 case "$CMD" in
@@ -84,7 +112,7 @@ start)
   start_bg sidecar-recorded "$VERIFIERD" --listen "unix:$WORK/sidecar-recorded.sock" \
     --replay-recorded-evidence --collateral-dir "$ROOT/tests/data/tdx/collateral" \
     --log-file "$WORK/sidecar-recorded.log"
-  wait_for "the recorded-evidence sidecar" can_connect "$WORK/sidecar-recorded.sock"
+  wait_for "the recorded-evidence sidecar" sidecar-recorded can_connect "$WORK/sidecar-recorded.sock"
 
   cp "$PLUGIN" "$WORK/plugins/vault-plugin-auth-tee"
   PORT=$(free_port)
@@ -104,7 +132,7 @@ HCL
   fi
   start_bg server "$SERVER" server -dev -dev-root-token-id=root -config="$WORK/server.hcl" \
     -dev-listen-address="127.0.0.1:$PORT" -dev-plugin-dir="$WORK/plugins"
-  wait_for "the server" curl -sf "$ADDR/v1/sys/health"
+  wait_for "the server" server curl -sf "$ADDR/v1/sys/health"
   cat >"$WORK/env" <<ENV
 export VAULT_ADDR=$ADDR BAO_ADDR=$ADDR
 export SERVER_BIN=$SERVER
@@ -115,11 +143,11 @@ ENV
     "$SERVER" audit enable file file_path="$WORK/audit.log" >/dev/null
   fi
   SHA=$(sha256sum "$WORK/plugins/vault-plugin-auth-tee" | cut -d' ' -f1)
-  "$SERVER" plugin register -sha256="$SHA" -command=vault-plugin-auth-tee auth vault-plugin-auth-tee >/dev/null
-  "$SERVER" auth enable -path=tee vault-plugin-auth-tee >/dev/null
-  "$SERVER" auth enable -path=tee-recorded -description="RECORDED evidence replayed at a pinned time (demo/tests)" vault-plugin-auth-tee >/dev/null
-  "$SERVER" write auth/tee/config sidecar_address="unix://$WORK/sidecar-test.sock" >/dev/null
-  "$SERVER" write auth/tee-recorded/config sidecar_address="unix://$WORK/sidecar-recorded.sock" >/dev/null
+  retry "$SERVER" plugin register -sha256="$SHA" -command=vault-plugin-auth-tee auth vault-plugin-auth-tee >/dev/null
+  retry enable_auth tee vault-plugin-auth-tee
+  retry enable_auth tee-recorded -description="RECORDED evidence replayed at a pinned time (demo/tests)" vault-plugin-auth-tee
+  retry "$SERVER" write auth/tee/config sidecar_address="unix://$WORK/sidecar-test.sock" >/dev/null
+  retry "$SERVER" write auth/tee-recorded/config sidecar_address="unix://$WORK/sidecar-recorded.sock" >/dev/null
   echo "stack: up at $ADDR (work dir $WORK)"
   ;;
 stop)

@@ -22,6 +22,9 @@ rm -f "$SUMMARY"
 passed=0
 failed=0
 started=$SECONDS
+# The stacks of the integration and load tests live in a temporary directory of this run; at the
+# end no process of theirs (or any other started from this checkout) may still run.
+RUN_TMP=$(mktemp -d /tmp/tee-run.XXXXXX)
 
 note() { printf '\n=== %s (%ds)\n' "$*" $((SECONDS - started)); }
 pass() { passed=$((passed + ${1:-1})); }
@@ -58,6 +61,12 @@ go_test() {  # go_test LOG ARGS...: go test -json, human-readable output on fail
   grep -hE '^\s*(HA:|sidecar killed|.*faults_test.go.*sidecar killed)' "$log" | sed 's/^\s*//' | sort -u || true
 }
 
+# reap_leftovers STEP: kills what STEP left running (scripts/reap.sh), a failure when it left any.
+reap_leftovers() {
+  sleep 2  # the integration tests' watchdog acts a second after the test binary exits
+  if bash scripts/reap.sh "$PWD" "$RUN_TMP"; then pass; else fail 1 "$1 left processes of the stack running (above)"; fi
+}
+
 note "setup"
 bash scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed" | tee "$SUMMARY"; exit 1; }
 
@@ -87,18 +96,20 @@ go_test build/go-unit.log -race -count=1 ./...
 
 if [ $built = 1 ] && [ "${TEE_SKIP_INTEGRATION:-0}" != "1" ]; then
   note "Go integration tests (OpenBao, plugin, sidecars, tee-login, test TEE; HA cluster)"
-  go_test build/go-integration.log -tags integration -count=1 -timeout 15m ./integration/
+  TMPDIR="$RUN_TMP" go_test build/go-integration.log -tags integration -count=1 -timeout 15m ./integration/
+  reap_leftovers "the Go integration tests"
 fi
 
 if [ $built = 1 ] && [ "${TEE_SKIP_LOAD:-0}" != "1" ]; then
   # A short run of the load test, so that it keeps working: it fails on any error or wrong
   # decision; its timings are not judged here (docs/performance.md has a full run).
   note "load test, short (scripts/load.sh)"
-  if LOAD_SECONDS=2 LOAD_ROUNDS=1 LOAD_BATCH=30 LOAD_SKIP_BUILD=1 bash scripts/load.sh >build/load.log 2>&1; then
+  if TMPDIR="$RUN_TMP" LOAD_SECONDS=2 LOAD_ROUNDS=1 LOAD_BATCH=30 LOAD_SKIP_BUILD=1 bash scripts/load.sh >build/load.log 2>&1; then
     pass
   else
     tail -30 build/load.log; fail 1 "load test (build/load.log)"
   fi
+  reap_leftovers "the load test"
 fi
 
 if [ "${TEE_SKIP_SANITIZE:-0}" != "1" ]; then
@@ -124,6 +135,10 @@ if [ "${TEE_SKIP_SANITIZE:-0}" != "1" ]; then
     fail 1 "sanitizer build"
   fi
 fi
+
+note "no process of the stack survives"
+reap_leftovers "the test run"
+rm -rf "$RUN_TMP"
 
 echo "test.sh took $((SECONDS - started)) s"
 echo "$passed passed, $failed failed" | tee "$SUMMARY"

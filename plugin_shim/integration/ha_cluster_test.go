@@ -12,7 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,10 +26,20 @@ type haNode struct {
 	name      string
 	apiAddr   string
 	cmd       *exec.Cmd
-	client    *api.Client
-	killed    bool
+	client    *api.Client // logins and polls: an answer within haRequestTimeout, or "unavailable"
+	admin     *api.Client // admin calls: a deadline a busy machine meets (cluster init writes raft)
+	killed    atomic.Bool
 	logOutput *os.File
 }
+
+// A busy 2-core machine (CI, stress-ng beside the suite) can take many seconds for one request;
+// these bound a wedged node, not a slow one. Waits for the cluster's state are readiness polls
+// with deadlines of minutes.
+const (
+	haRequestTimeout = 30 * time.Second
+	haAdminTimeout   = 3 * time.Minute
+	haReady          = 3 * time.Minute
+)
 
 type haCluster struct {
 	work  string
@@ -108,15 +118,17 @@ disable_mlock    = true
 		cfg := api.DefaultConfig()
 		cfg.Address = n.apiAddr
 		cfg.MaxRetries = 0
-		cfg.Timeout = 10 * time.Second
+		cfg.Timeout = haRequestTimeout
 		n.client, _ = api.NewClient(cfg)
+		cfg.Timeout = haAdminTimeout
+		n.admin, _ = api.NewClient(cfg)
 		c.nodes = append(c.nodes, n)
 	}
 	t.Cleanup(func() {
+		// Each node's group: the server and its plugin processes, also when the test failed.
 		for _, n := range c.nodes {
-			if !n.killed && n.cmd.Process != nil {
-				n.cmd.Process.Signal(syscall.SIGTERM)
-				n.cmd.Wait()
+			if !n.killed.Load() {
+				stopGroup(n.cmd, 30*time.Second)
 			}
 			n.logOutput.Close()
 		}
@@ -129,35 +141,39 @@ disable_mlock    = true
 	})
 
 	// The first node is initialized alone; the others join it through retry_join.
-	if err := c.nodes[0].cmd.Start(); err != nil {
+	if err := startGroup(c.nodes[0].cmd); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "node1 to listen", 30*time.Second, func() error {
+	waitFor(t, "node1 to listen", haReady, func() error {
 		_, err := c.nodes[0].client.Sys().InitStatus()
 		return err
 	})
-	init, err := c.nodes[0].client.Sys().Init(&api.InitRequest{RecoveryShares: 1, RecoveryThreshold: 1})
+	// Init is not idempotent (a second call cannot return the root token), so it is not retried:
+	// it gets the admin deadline instead.
+	init, err := c.nodes[0].admin.Sys().Init(&api.InitRequest{RecoveryShares: 1, RecoveryThreshold: 1})
 	if err != nil {
 		t.Fatalf("init: %v", err)
 	}
 	c.root = init.RootToken
 	for _, n := range c.nodes {
 		n.client.SetToken(c.root)
+		n.admin.SetToken(c.root)
 	}
-	waitFor(t, "node1 to become active", 60*time.Second, func() error { return c.isActive(c.nodes[0]) })
+	waitFor(t, "node1 to become active", haReady, func() error { return c.isActive(c.nodes[0]) })
 	// Joining nodes start as non-voters; autopilot promotes them once stable (default 10 s).
-	if _, err := c.nodes[0].client.Logical().Write("sys/storage/raft/autopilot/configuration",
-		map[string]interface{}{"server_stabilization_time": "2s", "cleanup_dead_servers": false}); err != nil {
-		t.Fatalf("autopilot configuration: %v", err)
-	}
+	waitFor(t, "the autopilot configuration", haReady, func() error {
+		_, err := c.nodes[0].admin.Logical().Write("sys/storage/raft/autopilot/configuration",
+			map[string]interface{}{"server_stabilization_time": "2s", "cleanup_dead_servers": false})
+		return err
+	})
 	for _, n := range c.nodes[1:] { // one at a time: raft adds one peer per configuration change
-		if err := n.cmd.Start(); err != nil {
+		if err := startGroup(n.cmd); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, n.name+" to join as a standby", 90*time.Second, func() error { return c.isStandby(n) })
+		waitFor(t, n.name+" to join as a standby", haReady, func() error { return c.isStandby(n) })
 	}
 	// Only a cluster of three voters survives the loss of one.
-	waitFor(t, "three raft voters", 60*time.Second, func() error { return c.threeVoters() })
+	waitFor(t, "three raft voters", haReady, func() error { return c.threeVoters() })
 	return c
 }
 
@@ -221,7 +237,7 @@ func (c *haCluster) isStandby(n *haNode) error {
 
 func (c *haCluster) active() *haNode {
 	for _, n := range c.nodes {
-		if !n.killed && c.isActive(n) == nil {
+		if !n.killed.Load() && c.isActive(n) == nil {
 			return n
 		}
 	}
@@ -233,22 +249,33 @@ func (c *haCluster) active() *haNode {
 func (c *haCluster) provision(t *testing.T) {
 	t.Helper()
 	n := c.active()
+	if n == nil {
+		t.Fatal("no active node to provision")
+	}
 	plugin, _ := os.ReadFile(filepath.Join(sys.build, "go", "vault-plugin-auth-tee"))
 	sum := sha256Hex(plugin)
-	if err := n.client.Sys().RegisterPlugin(&api.RegisterPluginInput{
-		Name: "vault-plugin-auth-tee", Type: api.PluginTypeCredential, Command: "vault-plugin-auth-tee", SHA256: sum,
-	}); err != nil {
-		t.Fatalf("register: %v", err)
-	}
-	if err := n.client.Sys().EnableAuthWithOptions("tee", &api.EnableAuthOptions{Type: "vault-plugin-auth-tee"}); err != nil {
-		t.Fatalf("enable: %v", err)
-	}
-	if err := n.client.Sys().Mount("secret", &api.MountInput{Type: "kv", Options: map[string]string{"version": "2"}}); err != nil {
-		t.Fatalf("kv: %v", err)
-	}
 	hcl, _ := os.ReadFile(filepath.Join(sys.root, "policy_examples", "mcp-server-tdx.policy.hcl"))
-	if err := n.client.Sys().PutPolicy("mcp-server-tdx", string(hcl)); err != nil {
-		t.Fatal(err)
+	// Each call is idempotent, or made so ("already in use" after a retry of one that had in fact
+	// succeeded is success), so each is retried until the cluster has done it.
+	adminCalls := []struct {
+		what string
+		call func() error
+	}{
+		{"register", func() error {
+			return n.admin.Sys().RegisterPlugin(&api.RegisterPluginInput{
+				Name: "vault-plugin-auth-tee", Type: api.PluginTypeCredential, Command: "vault-plugin-auth-tee", SHA256: sum,
+			})
+		}},
+		{"enable", func() error {
+			return alreadyDone(n.admin.Sys().EnableAuthWithOptions("tee", &api.EnableAuthOptions{Type: "vault-plugin-auth-tee"}))
+		}},
+		{"kv", func() error {
+			return alreadyDone(n.admin.Sys().Mount("secret", &api.MountInput{Type: "kv", Options: map[string]string{"version": "2"}}))
+		}},
+		{"policy", func() error { return n.admin.Sys().PutPolicy("mcp-server-tdx", string(hcl)) }},
+	}
+	for _, a := range adminCalls {
+		waitFor(t, a.what, haReady, a.call)
 	}
 	role := map[string]interface{}{}
 	raw, _ := os.ReadFile(filepath.Join(sys.root, "policy_examples", "mcp-server-tdx.role.json"))
@@ -261,26 +288,20 @@ func (c *haCluster) provision(t *testing.T) {
 		{"auth/tee/role/mcp-server-tdx", role},
 	}
 	for _, w := range writes {
-		var err error
-		// A freshly mounted secret engine may need a moment on a new cluster.
-		for i := 0; i < 50; i++ {
-			if _, err = n.client.Logical().Write(w.path, w.data); err == nil {
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", w.path, err)
-		}
+		// A freshly mounted engine may need a moment on a new cluster.
+		waitFor(t, w.path, haReady, func() error {
+			_, err := n.admin.Logical().Write(w.path, w.data)
+			return err
+		})
 	}
-	waitFor(t, "the KV mount", 20*time.Second, func() error {
-		_, err := n.client.Logical().Write("secret/data/mcp/tdx/api-key",
+	waitFor(t, "the KV mount", haReady, func() error {
+		_, err := n.admin.Logical().Write("secret/data/mcp/tdx/api-key",
 			map[string]interface{}{"data": map[string]interface{}{"value": "ha-api-key"}})
 		return err
 	})
 	// Standbys serve reads themselves once they have caught up with the new mounts.
 	for _, s := range c.nodes {
-		waitFor(t, s.name+" to read the secret", 30*time.Second, func() error {
+		waitFor(t, s.name+" to read the secret", haReady, func() error {
 			_, err := readSecret(s.client, c.root, "secret/data/mcp/tdx/api-key")
 			return err
 		})
@@ -290,11 +311,20 @@ func (c *haCluster) provision(t *testing.T) {
 func (c *haCluster) aliveNodes() []*haNode {
 	var out []*haNode
 	for _, n := range c.nodes {
-		if !n.killed {
+		if !n.killed.Load() {
 			out = append(out, n)
 		}
 	}
 	return out
+}
+
+// alreadyDone is nil for err == nil and for an answer that the mount exists: a retried call that
+// had succeeded.
+func alreadyDone(err error) error {
+	if err != nil && strings.Contains(err.Error(), "already in use") {
+		return nil
+	}
+	return err
 }
 
 func sha256Hex(b []byte) string {

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -91,24 +90,52 @@ func TestHAClusterKeepsNoncesSingleUseAcrossLeaderLoss(t *testing.T) {
 		}
 	}
 
+	// The stream runs until enough logins succeeded before the kill and after it: phases end on
+	// work done, not on time (a busy machine is slower, not wrong).
 	const workers = 4
-	const duration = 24 * time.Second
-	killAfter := 8 * time.Second
+	const tokensPerPhase = 6
 	var (
 		mu       sync.Mutex
 		attempts []*haAttempt
 		counter  atomic.Int64
 		noNonce  atomic.Int64 // nonce requests that found no active node
 		killedAt time.Time
+		stopping atomic.Bool
 	)
+	tokensSince := func(since time.Time) int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, a := range attempts {
+			if a.outcome == "token" && a.at.After(since) {
+				n++
+			}
+		}
+		return n
+	}
 	start := time.Now()
-	stop := start.Add(duration)
 	var wg sync.WaitGroup
+	// stopStream ends the stream; the workers are gone before the test may fail.
+	stopStream := func() {
+		stopping.Store(true)
+		wg.Wait()
+	}
+	defer stopStream()
+	waitTokens := func(what string, since time.Time) {
+		deadline := time.Now().Add(haReady)
+		for tokensSince(since) < tokensPerPhase {
+			if time.Now().After(deadline) || t.Failed() {
+				stopStream()
+				t.Fatalf("%s: %d tokens within %s, want %d", what, tokensSince(since), haReady, tokensPerPhase)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for time.Now().Before(stop) {
+			for !stopping.Load() {
 				i := counter.Add(1)
 				alive := c.aliveNodes()
 				nonceNode, loginNode := alive[int(i)%len(alive)], alive[int(i+1)%len(alive)]
@@ -138,16 +165,19 @@ func TestHAClusterKeepsNoncesSingleUseAcrossLeaderLoss(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(killAfter)
+	waitTokens("logins before the kill", start)
 	victim := c.active()
 	if victim == nil {
+		stopStream()
 		t.Fatal("no active node to kill")
 	}
-	victim.cmd.Process.Signal(syscall.SIGKILL)
-	victim.cmd.Wait()
-	victim.killed = true
+	// The node is lost with its plugin processes (its whole process group).
+	killGroup(victim.cmd)
+	victim.killed.Store(true)
 	killedAt = time.Now()
-	wg.Wait()
+	waitTokens("logins after the kill", killedAt)
+	stopStream()
+	duration := time.Since(start)
 
 	// Tally.
 	var tokens, refused, unavailable, wrongRefused, wrongUnavailable, beforeKill, afterKill int
@@ -211,7 +241,7 @@ func TestHAClusterKeepsNoncesSingleUseAcrossLeaderLoss(t *testing.T) {
 		"%d tokens (%d before, %d after the kill), %d refused (%d of %d wrong-workload, %d unanswered), %d unavailable during "+
 		"the election (and %d nonce requests without an active node); logins resumed %s after the kill; "+
 		"%d replays of used nonces refused, 0 accepted; every token still valid on the new active node",
-		len(attempts), duration, workers, victim.name, killedAt.Sub(start).Round(time.Millisecond),
+		len(attempts), duration.Round(time.Millisecond), workers, victim.name, killedAt.Sub(start).Round(time.Millisecond),
 		tokens, beforeKill, afterKill, refused, wrongRefused, countWrong(attempts), wrongUnavailable, unavailable, noNonce.Load(),
 		firstAfterKill.Sub(killedAt).Round(time.Millisecond), replayRefused)
 	t.Log(report)

@@ -5,6 +5,7 @@ package integration
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -177,17 +178,15 @@ func TestSidecarDownFailsClosedAndRecovers(t *testing.T) {
 	if out, err := sys.script("start-sidecar"); err != nil {
 		t.Fatalf("%v %s", err, out)
 	}
-	var lastErr error
-	for i := 0; i < 20; i++ { // the plugin's connection backs off and reconnects
-		nonce = nonceFor(t, "mcp-server-tdx")
-		if secret, lastErr = login("mcp-server-tdx", nonce, boundEvidence(t, "tdx", nonce)); lastErr == nil {
-			break
+	// The plugin's connection backs off and reconnects.
+	waitFor(t, "a login after the restart", 2*time.Minute, func() error {
+		nonce := nonceFor(t, "mcp-server-tdx")
+		secret, err := login("mcp-server-tdx", nonce, boundEvidence(t, "tdx", nonce))
+		if err == nil && secret.Auth == nil {
+			err = fmt.Errorf("no token")
 		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	if lastErr != nil || secret.Auth == nil {
-		t.Fatalf("after restart: %v", lastErr)
-	}
+		return err
+	})
 }
 
 func TestBadInputIsAClearError(t *testing.T) {

@@ -43,6 +43,10 @@ func run(m *testing.M) int {
 		return 1
 	}
 	s := &stack{root: root, work: work, build: envOr("BUILD_DIR", filepath.Join(root, "build"))}
+	if err := s.startWatchdog(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	if out, err := s.script("start"); err != nil {
 		fmt.Fprintf(os.Stderr, "starting the stack: %v\n%s\n", err, out)
 		s.script("stop")
@@ -207,21 +211,25 @@ func requestNonce(client *api.Client, role string) ([]byte, error) {
 func (s *stack) serve(t *testing.T, args ...string) {
 	t.Helper()
 	c := exec.Command(s.bin("tee-testgen"), append(args, "--profile", s.testProfile())...)
-	c.Stderr = os.Stderr
-	if err := c.Start(); err != nil {
+	logFile := filepath.Join(t.TempDir(), "serve.log")
+	log, err := os.Create(logFile)
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		c.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { c.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			c.Process.Kill()
+	defer log.Close()
+	c.Stdout, c.Stderr = log, log
+	if err := startGroup(c); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopGroup(c, 5*time.Second) })
+	// Ready once it says what it serves ("emulating configfs-tsm", "listening on").
+	waitFor(t, args[0]+" to serve", 2*time.Minute, func() error {
+		out, _ := os.ReadFile(logFile)
+		if !strings.Contains(string(out), "emulating") && !strings.Contains(string(out), "listening") {
+			return fmt.Errorf("%s not ready: %q", args[0], out)
 		}
+		return nil
 	})
-	time.Sleep(100 * time.Millisecond)
 }
 
 // readSecret reads the value of a KV v2 secret through client (a copy of it), with token.
