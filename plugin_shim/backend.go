@@ -30,9 +30,12 @@ type backend struct {
 	clientMu sync.Mutex
 	client   VerifierClient
 
-	// nonceLocks serialize the consumption of a nonce, so that one nonce yields one login.
+	// nonceLocks serialize the spending of a nonce, so that one nonce yields one login.
 	nonceLocks []*locksutil.LockEntry
-	nonces     nonceCounter
+	// nonceKeys are the nonce keys as last read or written (nil: read them), dropped when
+	// another node rotates them.
+	nonceKeysMu sync.RWMutex
+	nonceKeys   *nonceKeys
 }
 
 // Factory is the plugin's entry point. It neither dials the sidecar nor touches storage: the
@@ -55,8 +58,9 @@ func newBackend(newClient ClientFactory) *backend {
 		BackendType: logical.TypeCredential,
 		PathsSpecial: &logical.Paths{
 			Unauthenticated: []string{"login", "nonce"},
-			// The client private key for mutual TLS to the sidecar.
-			SealWrapStorage: []string{configStoragePath},
+			// The client private key for mutual TLS to the sidecar, and the nonce keys. (Only
+			// Vault Enterprise seal-wraps; elsewhere the barrier protects them like all storage.)
+			SealWrapStorage: []string{configStoragePath, nonceKeysPath},
 		},
 		Paths: framework.PathAppend(
 			[]*framework.Path{pathConfig(b), pathNonce(b), pathLogin(b)},
@@ -64,15 +68,20 @@ func newBackend(newClient ClientFactory) *backend {
 		),
 		AuthRenew:    b.pathLoginRenew,
 		Invalidate:   b.invalidate,
-		PeriodicFunc: b.removeExpiredNonces,
+		PeriodicFunc: b.periodicFunc,
 		Clean:        b.resetClient,
 	}
 	return b
 }
 
 func (b *backend) invalidate(_ context.Context, key string) {
-	if key == configStoragePath {
+	switch key {
+	case configStoragePath:
 		b.resetClient(context.Background())
+	case nonceKeysPath:
+		b.nonceKeysMu.Lock()
+		b.nonceKeys = nil
+		b.nonceKeysMu.Unlock()
 	}
 }
 

@@ -75,8 +75,12 @@ func dialSidecar(cfg *pluginConfig) (VerifierClient, error) {
 		return nil, err
 	}
 	target := cfg.SidecarAddress
-	conn, err := grpc.NewClient(target, grpc.WithTransportCredentials(creds),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(4<<20)))
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(4 << 20))}
+	if strings.HasPrefix(target, "unix:") {
+		opts = append(opts, grpc.WithContextDialer(unixDialer(cfg.sidecarUID())))
+	}
+	conn, err := grpc.NewClient(target, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("sidecar %s: %w", target, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -14,16 +15,15 @@ import (
 const (
 	configStoragePath = "config"
 
-	defaultRequestTimeout       = 10 * time.Second
-	defaultNonceTTL             = 2 * time.Minute
-	maxNonceTTL                 = 10 * time.Minute
-	defaultMaxOutstandingNonces = 10000
+	defaultRequestTimeout = 10 * time.Second
+	defaultNonceTTL       = 2 * time.Minute
+	maxNonceTTL           = 10 * time.Minute
 )
 
 var errNotConfigured = errors.New("the tee auth method is not configured: write auth/<mount>/config first")
 
-// pluginConfig is stored seal-wrapped: it holds the private key of the client certificate used
-// for mutual TLS to the sidecar.
+// pluginConfig holds the private key of the client certificate used for mutual TLS to the
+// sidecar: the barrier protects it like all storage (Vault Enterprise also seal-wraps it).
 type pluginConfig struct {
 	SidecarAddress          string        `json:"sidecar_address"`
 	SidecarCAPEM            string        `json:"sidecar_ca_pem,omitempty"`
@@ -33,7 +33,16 @@ type pluginConfig struct {
 	SidecarInsecureLoopback bool          `json:"sidecar_insecure_loopback,omitempty"`
 	RequestTimeout          time.Duration `json:"request_timeout"`
 	NonceTTL                time.Duration `json:"nonce_ttl"`
-	MaxOutstandingNonces    int           `json:"max_outstanding_nonces"`
+	// SidecarUID is the user a unix-socket sidecar must run as; nil: the plugin's own user
+	// (the server's).
+	SidecarUID *int `json:"sidecar_uid,omitempty"`
+}
+
+func (c *pluginConfig) sidecarUID() int {
+	if c.SidecarUID != nil {
+		return *c.SidecarUID
+	}
+	return os.Getuid()
 }
 
 func pathConfig(b *backend) *framework.Path {
@@ -58,7 +67,7 @@ func pathConfig(b *backend) *framework.Path {
 			},
 			"sidecar_client_key_pem": {
 				Type:        framework.TypeString,
-				Description: "PEM private key of the client certificate (TCP only). Stored seal-wrapped; never returned.",
+				Description: "PEM private key of the client certificate (TCP only). Never returned; protected by the barrier (seal-wrapped on Vault Enterprise).",
 				DisplayAttrs: &framework.DisplayAttributes{
 					Sensitive: true,
 				},
@@ -71,6 +80,11 @@ func pathConfig(b *backend) *framework.Path {
 				Type:        framework.TypeBool,
 				Description: "Plaintext TCP to a loopback address (127.0.0.1, [::1], localhost) only. For tests.",
 			},
+			"sidecar_uid": {
+				Type: framework.TypeInt,
+				Description: "Unix sockets: the user ID the sidecar must run as, checked on every connection " +
+					"(SO_PEERCRED). Default: the server's own user ID. -1 restores the default.",
+			},
 			"request_timeout": {
 				Type:        framework.TypeDurationSecond,
 				Default:     int(defaultRequestTimeout.Seconds()),
@@ -80,11 +94,6 @@ func pathConfig(b *backend) *framework.Path {
 				Type:        framework.TypeDurationSecond,
 				Default:     int(defaultNonceTTL.Seconds()),
 				Description: "How long an issued nonce can be used (at most 10 minutes).",
-			},
-			"max_outstanding_nonces": {
-				Type:        framework.TypeInt,
-				Default:     defaultMaxOutstandingNonces,
-				Description: "Upper bound on issued, unused, unexpired nonces (the nonce endpoint is unauthenticated).",
 			},
 		},
 		Operations: map[logical.Operation]framework.OperationHandler{
@@ -127,9 +136,9 @@ func (b *backend) pathConfigRead(ctx context.Context, req *logical.Request, _ *f
 		"sidecar_client_key_set":    cfg.SidecarClientKeyPEM != "",
 		"sidecar_tls_server_name":   cfg.SidecarTLSServerName,
 		"sidecar_insecure_loopback": cfg.SidecarInsecureLoopback,
+		"sidecar_uid":               cfg.sidecarUID(),
 		"request_timeout":           int64(cfg.RequestTimeout.Seconds()),
 		"nonce_ttl":                 int64(cfg.NonceTTL.Seconds()),
-		"max_outstanding_nonces":    cfg.MaxOutstandingNonces,
 	}}, nil
 }
 
@@ -157,6 +166,12 @@ func (b *backend) pathConfigWrite(ctx context.Context, req *logical.Request, d *
 	if v, ok := d.GetOk("sidecar_insecure_loopback"); ok {
 		cfg.SidecarInsecureLoopback = v.(bool)
 	}
+	if v, ok := d.GetOk("sidecar_uid"); ok {
+		cfg.SidecarUID = nil
+		if uid := v.(int); uid != -1 {
+			cfg.SidecarUID = &uid
+		}
+	}
 	// Unset fields keep their stored value on update, and take their default on create (Get
 	// returns the value given, or the schema default).
 	if _, ok := d.GetOk("request_timeout"); ok || cfg.RequestTimeout == 0 {
@@ -164,9 +179,6 @@ func (b *backend) pathConfigWrite(ctx context.Context, req *logical.Request, d *
 	}
 	if _, ok := d.GetOk("nonce_ttl"); ok || cfg.NonceTTL == 0 {
 		cfg.NonceTTL = time.Duration(d.Get("nonce_ttl").(int)) * time.Second
-	}
-	if _, ok := d.GetOk("max_outstanding_nonces"); ok || cfg.MaxOutstandingNonces == 0 {
-		cfg.MaxOutstandingNonces = d.Get("max_outstanding_nonces").(int)
 	}
 
 	if problem := validateConfig(cfg); problem != "" {
@@ -180,6 +192,11 @@ func (b *backend) pathConfigWrite(ctx context.Context, req *logical.Request, d *
 		return nil, err
 	}
 	b.resetClient(ctx)
+	// The nonce keys exist before the first nonce is asked for, so that standbys issue nonces
+	// without forwarding the very first request.
+	if _, err := b.nonceKeySet(ctx, req.Storage); err != nil {
+		return nil, err
+	}
 	return nil, nil
 }
 
@@ -188,12 +205,12 @@ func validateConfig(cfg *pluginConfig) string {
 	switch {
 	case cfg.SidecarAddress == "":
 		return "sidecar_address: required (e.g. unix:///run/tee-verifierd/tee-verifierd.sock)"
+	case cfg.SidecarUID != nil && (*cfg.SidecarUID < 0 || *cfg.SidecarUID > 1<<32-2):
+		return "sidecar_uid: must be a user ID (0 to 4294967294), or -1 for the server's own"
 	case cfg.RequestTimeout <= 0:
 		return "request_timeout: must be positive"
 	case cfg.NonceTTL <= 0 || cfg.NonceTTL > maxNonceTTL:
 		return fmt.Sprintf("nonce_ttl: must be between 1s and %s", maxNonceTTL)
-	case cfg.MaxOutstandingNonces <= 0:
-		return "max_outstanding_nonces: must be positive"
 	}
 	// The transport rules are the ones the client is dialled with.
 	if _, err := sidecarCredentials(cfg); err != nil {

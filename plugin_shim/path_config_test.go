@@ -16,16 +16,16 @@ func TestConfigWriteReadNeverReturnsTheKey(t *testing.T) {
 	})
 	data := h.mustOK(logical.ReadOperation, "config", nil).Data
 	if data["sidecar_address"] != "unix:///run/tee-verifierd/s.sock" || data["request_timeout"] != int64(5) ||
-		data["nonce_ttl"] != int64(90) || data["max_outstanding_nonces"] != defaultMaxOutstandingNonces {
+		data["nonce_ttl"] != int64(90) {
 		t.Fatalf("config read: %v", data)
 	}
 	if _, ok := data["sidecar_client_key_pem"]; ok {
 		t.Fatal("the client key was returned")
 	}
 	// A partial update keeps what it does not name.
-	h.mustOK(logical.UpdateOperation, "config", map[string]interface{}{"max_outstanding_nonces": 5})
+	h.mustOK(logical.UpdateOperation, "config", map[string]interface{}{"request_timeout": "7s"})
 	data = h.mustOK(logical.ReadOperation, "config", nil).Data
-	if data["nonce_ttl"] != int64(90) || data["max_outstanding_nonces"] != 5 {
+	if data["nonce_ttl"] != int64(90) || data["request_timeout"] != int64(7) {
 		t.Fatalf("after partial update: %v", data)
 	}
 }

@@ -61,7 +61,7 @@ func pathLogin(b *backend) *framework.Path {
 		Operations: map[logical.Operation]framework.OperationHandler{
 			logical.UpdateOperation: &framework.PathOperation{
 				Callback: b.pathLogin,
-				// The nonce is consumed in storage, which only the active node writes.
+				// The nonce is spent in storage, which only the active node writes.
 				ForwardPerformanceStandby: true,
 			},
 			// The alias is known only once the evidence has been verified, which consumes the
@@ -183,7 +183,7 @@ func (b *backend) pathLogin(ctx context.Context, req *logical.Request, d *framew
 	// used again.
 	if len(in.nonce) > 0 {
 		if err := b.consumeNonce(ctx, req.Storage, in.nonce, in.roleName, time.Now()); err != nil {
-			if errors.Is(err, errNonceUnknown) || errors.Is(err, errNonceExpired) || errors.Is(err, errNonceOtherRole) {
+			if nonceRefusal(err) {
 				b.Logger().Info("login denied", "role", in.roleName, "reason", err.Error())
 				return logical.ErrorResponse(err.Error()), logical.ErrPermissionDenied
 			}

@@ -41,7 +41,7 @@ func TestLoginIssuesATokenBoundToTheRoleAndTheWorkload(t *testing.T) {
 	// What went to the sidecar: the evidence, the nonce and the stored (normalized) policy.
 	sent := h.fake.lastEvaluate
 	if string(sent.GetEvidence().GetEvidence()) != "quote" || sent.GetRole() != "mcp" ||
-		len(sent.GetNonce()) != 32 || sent.GetPolicy().GetTdx().GetMrtd()[0] != testMrtd {
+		len(sent.GetNonce()) != nonceBytes || sent.GetPolicy().GetTdx().GetMrtd()[0] != testMrtd {
 		t.Fatalf("evaluate request %v", sent)
 	}
 }
@@ -70,7 +70,7 @@ func TestANonceWorksOnce(t *testing.T) {
 		t.Fatalf("first login: %v %v", err, resp)
 	}
 	resp, err := h.login("mcp", nonce)
-	if !errors.Is(err, logical.ErrPermissionDenied) || !strings.Contains(resp.Error().Error(), "unknown, already used or expired") {
+	if !errors.Is(err, logical.ErrPermissionDenied) || !strings.Contains(resp.Error().Error(), "already been used") {
 		t.Fatalf("replay: %v %v", err, resp)
 	}
 	if h.fake.calls() != 1 {
@@ -114,9 +114,10 @@ func TestExpiredAndForeignNoncesAreRefused(t *testing.T) {
 		t.Fatalf("foreign nonce: %v %v", err, resp)
 	}
 	expired := h.nonce("")
-	entry, _ := logical.StorageEntryJSON(noncePrefix+expired, &nonceEntry{ExpiresAt: time.Now().Add(-time.Second)})
-	_ = h.storage.Put(t.Context(), entry)
-	resp, err = h.login("mcp", expired)
+	if err := h.b.consumeNonce(t.Context(), h.storage, mustHex(t, expired), "mcp", time.Now().Add(defaultNonceTTL+time.Second)); err != errNonceExpired {
+		t.Fatalf("a nonce past its expiry: %v", err)
+	}
+	resp, err = h.login("mcp", expiredNonce(t, h))
 	if !errors.Is(err, logical.ErrPermissionDenied) || !strings.Contains(resp.Error().Error(), "expired") {
 		t.Fatalf("expired nonce: %v %v", err, resp)
 	}
@@ -137,7 +138,7 @@ func TestBadInputIsA400NamingTheField(t *testing.T) {
 		"bad base64":      {map[string]interface{}{"role": "mcp", "evidence": "%%%", "nonce": nonce}, "evidence: not base64"},
 		"no evidence":     {map[string]interface{}{"role": "mcp", "nonce": nonce}, "evidence: required"},
 		"no nonce":        {map[string]interface{}{"role": "mcp", "evidence": "cXVvdGU="}, "nonce: required"},
-		"short nonce":     {map[string]interface{}{"role": "mcp", "evidence": "cXVvdGU=", "nonce": "abcd"}, "nonce: expected 32 bytes"},
+		"short nonce":     {map[string]interface{}{"role": "mcp", "evidence": "cXVvdGU=", "nonce": "abcd"}, "nonce: expected 62 bytes"},
 		"bad tee type":    {map[string]interface{}{"role": "mcp", "evidence": "cXVvdGU=", "nonce": nonce, "tee_type": "sgx"}, "tee_type: expected"},
 		"pinned time":     {map[string]interface{}{"role": "mcp", "evidence": "cXVvdGU=", "nonce": nonce, "verification_time": "2025-07-19T10:00:34Z"}, "verification_time: accepted only on roles"},
 		"bad pinned time": {map[string]interface{}{"role": "mcp", "evidence": "cXVvdGU=", "nonce": nonce, "verification_time": "yesterday"}, "verification_time: not RFC 3339"},

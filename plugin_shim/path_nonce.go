@@ -19,16 +19,16 @@ func pathNonce(b *backend) *framework.Path {
 				Description: "Optional: the nonce is then accepted only by a login to this role.",
 			},
 		},
+		// Issuing writes nothing, so any node answers: GET (served by read-serving standbys
+		// themselves) or the original write form.
 		Operations: map[logical.Operation]framework.OperationHandler{
-			logical.UpdateOperation: &framework.PathOperation{
-				Callback: b.pathNonceIssue,
-				// Nonces live in storage, which only the active node writes.
-				ForwardPerformanceStandby: true,
-			},
+			logical.ReadOperation:   &framework.PathOperation{Callback: b.pathNonceIssue},
+			logical.UpdateOperation: &framework.PathOperation{Callback: b.pathNonceIssue},
 		},
 		HelpSynopsis: "Issues a single-use nonce to bind into attestation evidence.",
 		HelpDescription: "A workload binds the nonce into its evidence (docs/policy.md, \"Nonce " +
-			"binding\") and logs in with both before the nonce expires. Each nonce is accepted once.",
+			"binding\") and logs in with both before the nonce expires. Each nonce is accepted once. " +
+			"Nonces are MACed, not stored: issuing one writes nothing (docs/plugin.md, \"Nonces\").",
 	}
 }
 
@@ -50,7 +50,7 @@ func (b *backend) pathNonceIssue(ctx context.Context, req *logical.Request, d *f
 			return logical.ErrorResponse("role %q could not be found", role), nil
 		}
 	}
-	nonce, expires, err := b.issueNonce(ctx, req.Storage, role, cfg.NonceTTL, cfg.MaxOutstandingNonces)
+	nonce, expires, err := b.issueNonce(ctx, req.Storage, role, cfg.NonceTTL)
 	if err != nil {
 		return nil, err
 	}

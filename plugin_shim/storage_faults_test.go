@@ -9,11 +9,11 @@ import (
 	"github.com/hashicorp/vault/sdk/logical"
 )
 
-// faultyStorage is the plugin's storage on a full disk or a read-only node: writes, deletes or
-// reads fail with the given error.
+// faultyStorage is the plugin's storage on a full disk or a read-only node: writes or reads
+// fail with the given error.
 type faultyStorage struct {
 	logical.Storage
-	putErr, deleteErr, getErr error
+	putErr, getErr error
 }
 
 func (s *faultyStorage) Put(ctx context.Context, e *logical.StorageEntry) error {
@@ -23,15 +23,8 @@ func (s *faultyStorage) Put(ctx context.Context, e *logical.StorageEntry) error 
 	return s.Storage.Put(ctx, e)
 }
 
-func (s *faultyStorage) Delete(ctx context.Context, key string) error {
-	if s.deleteErr != nil {
-		return s.deleteErr
-	}
-	return s.Storage.Delete(ctx, key)
-}
-
 func (s *faultyStorage) Get(ctx context.Context, key string) (*logical.StorageEntry, error) {
-	if s.getErr != nil && strings.HasPrefix(key, noncePrefix) {
+	if s.getErr != nil && strings.HasPrefix(key, spentPrefix) {
 		return nil, s.getErr
 	}
 	return s.Storage.Get(ctx, key)
@@ -46,31 +39,46 @@ func faultySetup(t *testing.T) (*harness, *faultyStorage) {
 
 var errNoSpace = errors.New("write /var/lib/openbao/raft/raft.db: no space left on device")
 
-func TestNonceIsNotIssuedWhenItCannotBeStored(t *testing.T) {
+// Issuing a nonce writes nothing, so a node whose storage is read-only or full still issues
+// them; only a mount without nonce keys (which a standby cannot create) needs a write.
+func TestNonceIsIssuedWhateverTheStorage(t *testing.T) {
 	h, fs := faultySetup(t)
 	fs.putErr = errNoSpace
-	resp, err := h.request(logical.UpdateOperation, "nonce", map[string]interface{}{})
-	if err == nil || !strings.Contains(err.Error(), "no space left on device") {
-		t.Fatalf("want the storage error, got %v %v", err, resp)
+	h.nonce("mcp")
+
+	// A mount configured by an earlier version: a config, no keys.
+	fresh := newHarness(t)
+	entry, _ := logical.StorageEntryJSON(configStoragePath, &pluginConfig{SidecarAddress: "unix:///x.sock",
+		RequestTimeout: defaultRequestTimeout, NonceTTL: defaultNonceTTL})
+	if err := fresh.storage.Put(t.Context(), entry); err != nil {
+		t.Fatal(err)
 	}
-	if resp != nil && resp.Data["nonce"] != nil {
-		t.Fatal("a nonce was handed out that is not stored")
+	ro := &faultyStorage{Storage: fresh.storage, putErr: logical.ErrReadOnly}
+	fresh.storage = ro
+	_, err := fresh.request(logical.UpdateOperation, "nonce", map[string]interface{}{})
+	if !errors.Is(err, logical.ErrReadOnly) {
+		t.Fatalf("no keys on a standby: want ErrReadOnly (forwarded to the active node), got %v", err)
 	}
 }
 
 func TestLoginFailsClosedWhenTheNonceCannotBeSpent(t *testing.T) {
 	h, fs := faultySetup(t)
 	nonce := h.nonce("mcp")
-	fs.deleteErr = logical.ErrReadOnly
+	fs.putErr = errNoSpace
 	resp, err := h.login("mcp", nonce)
-	if err == nil || !strings.Contains(err.Error(), "consuming the nonce") || (resp != nil && resp.Auth != nil) {
+	if err == nil || !strings.Contains(err.Error(), "spending the nonce") || (resp != nil && resp.Auth != nil) {
 		t.Fatalf("want an error naming the nonce and no token, got %v %+v", err, resp)
 	}
 	if h.fake.calls() != 0 {
 		t.Fatal("the evidence was evaluated although the nonce could not be spent")
 	}
+	// On a standby the write is refused as read-only: the login is forwarded, not failed here.
+	fs.putErr = logical.ErrReadOnly
+	if _, err := h.login("mcp", nonce); !errors.Is(err, logical.ErrReadOnly) {
+		t.Fatalf("want ErrReadOnly, got %v", err)
+	}
 	// Once storage works again, the (unspent) nonce can be used once.
-	fs.deleteErr = nil
+	fs.putErr = nil
 	if resp, err := h.login("mcp", nonce); err != nil || resp.IsError() || resp.Auth == nil {
 		t.Fatalf("after recovery: %v %v", err, resp)
 	}

@@ -104,7 +104,7 @@ if [ $built = 1 ] && [ "${TEE_SKIP_LOAD:-0}" != "1" ]; then
   # A short run of the load test, so that it keeps working: it fails on any error or wrong
   # decision; its timings are not judged here (docs/performance.md has a full run).
   note "load test, short (scripts/load.sh)"
-  if TMPDIR="$RUN_TMP" LOAD_SECONDS=2 LOAD_ROUNDS=1 LOAD_BATCH=30 LOAD_SKIP_BUILD=1 bash scripts/load.sh >build/load.log 2>&1; then
+  if TMPDIR="$RUN_TMP" LOAD_NONCE_BURST=200 LOAD_SECONDS=2 LOAD_ROUNDS=1 LOAD_BATCH=30 LOAD_SKIP_BUILD=1 bash scripts/load.sh >build/load.log 2>&1; then
     pass
   else
     tail -30 build/load.log; fail 1 "load test (build/load.log)"

@@ -163,7 +163,7 @@ func TestSlowSidecarFailsClosed(t *testing.T) {
 		t.Errorf("the login took %s with request_timeout=1s", took)
 	}
 	_, err = c.Logical().Write("auth/tee-slow/login", data)
-	requireDenied(t, err, "403", "already used")
+	requireDenied(t, err, "403", "already been used")
 }
 
 // The sidecar is killed (no clean shutdown) and restarted while logins stream in: every login
@@ -272,5 +272,5 @@ func TestSidecarKilledMidStream(t *testing.T) {
 		t.Fatalf("want failures while down and tokens after the restart: %d, %d", failedClosed, afterRestart)
 	}
 	_, err := login("mcp-server-tdx", spent, spentEvidence)
-	requireDenied(t, err, "403", "already used")
+	requireDenied(t, err, "403", "already been used")
 }

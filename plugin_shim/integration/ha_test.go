@@ -18,8 +18,8 @@ import (
 )
 
 // A three-node OpenBao cluster on integrated raft storage (static-key auto-unseal), the plugin in
-// its catalog, and the test sidecar of the stack. Logins go to every node (standbys forward them
-// to the active node); the active node is killed during a stream of logins. Afterwards: no nonce
+// its catalog, and the test sidecar of the stack. Nonces (stateless, MACed) come from every node;
+// logins go to every node (standbys forward them to the active node, which spends the nonce); the active node is killed during a stream of logins. Afterwards: no nonce
 // was accepted twice, every token issued is still valid on the new active node, and no login with
 // evidence of the wrong workload got a token.
 
@@ -54,12 +54,10 @@ func TestHAClusterKeepsNoncesSingleUseAcrossLeaderLoss(t *testing.T) {
 	// loaded the new mount from the replicated mount table).
 	for _, n := range c.nodes[1:] {
 		var nonce []byte
-		waitFor(t, n.name+" to serve auth/tee", 30*time.Second, func() error {
-			resp, err := n.client.Logical().Write("auth/tee/nonce", map[string]interface{}{"role": "mcp-server-tdx"})
-			if err != nil {
-				return err
+		waitFor(t, n.name+" to serve auth/tee", haReady, func() error {
+			if nonce = haNonce(n); nonce == nil {
+				return fmt.Errorf("no nonce from %s", n.name)
 			}
-			nonce, _ = hex.DecodeString(resp.Data["nonce"].(string))
 			return nil
 		})
 		if tok, outcome, err := haLogin(n, nonce, haEvidence(t, nonce, goodProfile)); outcome != "token" {
@@ -226,7 +224,7 @@ func TestHAClusterKeepsNoncesSingleUseAcrossLeaderLoss(t *testing.T) {
 		for _, n := range c.aliveNodes() {
 			if _, outcome, err := haLogin(n, a.nonce, a.evidence); outcome == "token" {
 				t.Errorf("a nonce was accepted twice (replayed on %s)", n.name)
-			} else if outcome == "refused" && strings.Contains(err.Error(), "nonce is unknown") {
+			} else if outcome == "refused" && strings.Contains(err.Error(), "already been used") {
 				replayRefused++
 			} else {
 				t.Errorf("replay on %s: want refused for its nonce, got %s %v", n.name, outcome, err)
@@ -264,8 +262,14 @@ func countWrong(attempts []*haAttempt) int {
 	return n
 }
 
+// haNonce asks node n for a nonce with GET, the form standbys that serve reads answer
+// themselves (issuing a nonce writes nothing).
 func haNonce(n *haNode) []byte {
-	nonce, _ := requestNonce(n.client, "mcp-server-tdx")
+	resp, err := n.client.Logical().ReadWithData("auth/tee/nonce", map[string][]string{"role": {"mcp-server-tdx"}})
+	if err != nil || resp == nil {
+		return nil
+	}
+	nonce, _ := hex.DecodeString(resp.Data["nonce"].(string))
 	return nonce
 }
 

@@ -104,7 +104,7 @@ func TestReplayedNonceIsRefused(t *testing.T) {
 		t.Fatalf("first login: %v", err)
 	}
 	_, err := login("mcp-server-tdx", nonce, evidence)
-	requireDenied(t, err, "403", "already used")
+	requireDenied(t, err, "403", "already been used")
 }
 
 func TestEvidenceBoundToAnotherNonceIsRefused(t *testing.T) {

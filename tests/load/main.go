@@ -12,10 +12,13 @@
 //	tee            TEE login with a nonce from the nonce batch (login request only)
 //	tee_unbound    TEE login without a nonce on a role that allows unbound evidence (breakdown:
 //	               the login without the nonce's storage reads and writes)
-//	tee_bad_nonce  TEE login with an unknown nonce: an intended 403 before the sidecar is called
-//	               (breakdown: request dispatch to the plugin, role and config reads)
+//	tee_bad_nonce  TEE login with a nonce the server never issued: an intended 403 before the
+//	               sidecar is called (breakdown: request dispatch to the plugin, role and config reads)
 //
-// "nonce+tee" pairs each nonce request with the login that used it. Every batch also records
+// Next to the nonce batch, "noop_request" times the same request to the control plugin (a
+// no-op answer of the same shape). "nonce+tee" pairs each nonce request with the login that used
+// it, "noop_request+noop" the control's pair. Before the rounds, -nonce-burst N nonce requests
+// (GET) at concurrency 8, then one login: nonces cost no storage, so nothing is exhausted. Every batch also records
 // the CPU time of the server, its plugin processes, the sidecar and this program.
 package main
 
@@ -43,7 +46,7 @@ import (
 
 type options struct {
 	addr, token, testgen, profile, roleFile, policyFile, sidecarLog, out, tmp, kinds string
-	serverPid, sidecarPid, rounds, batch, warmup                                     int
+	serverPid, sidecarPid, rounds, batch, warmup, nonceBurst                         int
 	duration                                                                         time.Duration
 	concs                                                                            []int
 }
@@ -69,6 +72,7 @@ func main() {
 	flag.IntVar(&o.rounds, "rounds", 5, "rounds")
 	flag.IntVar(&o.batch, "batch", 120, "logins of each kind per round and concurrency")
 	flag.IntVar(&o.warmup, "warmup", 10, "untimed logins of each kind first")
+	flag.IntVar(&o.nonceBurst, "nonce-burst", 0, "nonce requests (GET) in a burst before the rounds, then one login")
 	flag.StringVar(&concs, "concurrency", "1,4", "concurrency levels")
 	flag.StringVar(&o.kinds, "kinds", "approle,noop,tee,tee_unbound,tee_bad_nonce", "login kinds to run (profiling runs one)")
 	flag.DurationVar(&o.duration, "for", 0, "run rounds until this much time has passed (instead of -rounds)")
@@ -146,6 +150,19 @@ func run(o options) error {
 		return all[key]
 	}
 	var decisionProblems []string
+	report := map[string]interface{}{}
+	if o.nonceBurst > 0 {
+		b, err := l.nonceBurst(o.nonceBurst, 8)
+		if err != nil {
+			return err
+		}
+		report["nonce_burst"] = map[string]interface{}{
+			"requests": o.nonceBurst, "concurrency": 8, "seconds": round2(b.wall.Seconds()),
+			"rps": round2(float64(o.nonceBurst) / b.wall.Seconds()), "login_after": "ok",
+		}
+		fmt.Printf("nonce burst: %d GET auth/tee/nonce in %.1f s (%.0f/s), then a login: ok\n",
+			o.nonceBurst, b.wall.Seconds(), float64(o.nonceBurst)/b.wall.Seconds())
+	}
 
 	// Warm-up: first logins create entities and open connections; not counted.
 	if o.warmup > 0 {
@@ -166,7 +183,6 @@ func run(o options) error {
 	}
 	elapsed := time.Since(start)
 
-	report := map[string]interface{}{}
 	sums := map[string]summary{}
 	for key, s := range all {
 		sums[key] = s.summarize()
@@ -197,6 +213,13 @@ func run(o options) error {
 		}
 		if z, ok := sums[fmt.Sprintf("noop/c%d", c)]; ok {
 			r := ratios[fmt.Sprintf("c%d", c)].(map[string]float64)
+			if q, ok := sums[fmt.Sprintf("noop_request/c%d", c)]; ok {
+				pairKey := fmt.Sprintf("noop_request+noop/c%d", c)
+				sums[pairKey] = pairSum(get("noop_request", c), get("noop", c)).summarize()
+				nn := sums[fmt.Sprintf("nonce/c%d", c)]
+				r["nonce_over_noop_request_mean"] = round2(nn.MeanMs / q.MeanMs)
+				r["nonce_tee_over_noop_pair_mean"] = round2(n.MeanMs / sums[pairKey].MeanMs)
+			}
 			r["noop_over_approle_mean"] = round2(z.MeanMs / a.MeanMs)
 			r["noop_cpu_over_approle_cpu"] = round2(z.CPUMsPerOp["total"] / a.CPUMsPerOp["total"])
 			r["tee_over_noop_mean"] = round2(t.MeanMs / z.MeanMs)
@@ -205,7 +228,7 @@ func run(o options) error {
 	}
 	errorsTotal := len(decisionProblems)
 	for key, s := range sums {
-		if !strings.HasPrefix(key, "nonce+tee") { // its errors are those of nonce and tee
+		if !strings.Contains(key, "+") { // a pair's errors are those of its parts
 			errorsTotal += s.Errors
 		}
 	}
@@ -233,11 +256,14 @@ func run(o options) error {
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
 
+// randomNonce has the size and version of the plugin's nonces (1 ‖ ... , 62 bytes) but no
+// valid MAC: a nonce the server never issued.
 func randomNonce() []byte {
-	b := make([]byte, 32)
+	b := make([]byte, 62)
 	if _, err := rand.Read(b); err != nil {
 		panic(err) // crypto/rand does not fail on Linux
 	}
+	b[0], b[1] = 1, 0
 	return b
 }
 
@@ -258,7 +284,7 @@ func (l *loader) round(n, c int, order []string, pr procs, slog *sidecarLog,
 		durations, decisions := slog.evaluations()
 		s.sidecarUs = append(s.sidecarUs, durations...)
 		want := map[string]map[string]int{"tee": {"allow": n}, "tee_unbound": {"allow": n},
-			"tee_bad_nonce": {}, "approle": {}, "noop": {}, "nonce": {}}[kind]
+			"tee_bad_nonce": {}, "approle": {}, "noop": {}, "nonce": {}, "noop_request": {}}[kind]
 		if slog.path != "" && fmt.Sprint(decisions) != fmt.Sprint(want) {
 			problems = append(problems, fmt.Sprintf("%s/c%d: sidecar decisions %v, want %v", kind, c, decisions, want))
 		}
@@ -270,6 +296,9 @@ func (l *loader) round(n, c int, order []string, pr procs, slog *sidecarLog,
 			nonces[i] = nonce
 			return false, err
 		})
+		if slices.Contains(order, "noop") {
+			timed("noop_request", func(int) (bool, error) { return false, l.noopRequest() })
+		}
 		for _, nc := range nonces {
 			if nc == nil {
 				return nil, errors.New("a nonce request failed; cannot make its evidence")

@@ -86,6 +86,45 @@ func (l *loader) nonce() ([]byte, error) {
 	return hex.DecodeString(h)
 }
 
+// noopRequest is the control of a nonce request: the same request to the no-op plugin.
+func (l *loader) noopRequest() error {
+	s, err := l.login.Logical().Write("auth/noop/ping", map[string]interface{}{"role": teeRole})
+	if err == nil && (s == nil || s.Data["nonce"] == nil) {
+		err = errors.New("noop ping: empty response")
+	}
+	return err
+}
+
+// nonceBurst sends n nonce requests (GET, as a standby would serve them) at concurrency c: an
+// unauthenticated caller asking for as many as it can. They write nothing, so a workload logs
+// in right after.
+func (l *loader) nonceBurst(n, c int) (batchResult, error) {
+	b := runBatch(n, c, func(int) (bool, error) {
+		s, err := l.login.Logical().ReadWithData("auth/tee/nonce", map[string][]string{"role": {teeRole}})
+		if err == nil && (s == nil || s.Data["nonce"] == nil) {
+			err = errors.New("nonce: empty response")
+		}
+		return false, err
+	})
+	for _, err := range b.errs {
+		if err != nil {
+			return b, fmt.Errorf("nonce burst: %w", err)
+		}
+	}
+	nonce, err := l.nonce()
+	if err != nil {
+		return b, fmt.Errorf("a nonce right after the burst: %w", err)
+	}
+	evidence, err := l.evidence([][]byte{nonce})
+	if err != nil {
+		return b, err
+	}
+	if err := l.teeLogin(teeRole, nonce, evidence[0]); err != nil {
+		return b, fmt.Errorf("a login right after the burst: %w", err)
+	}
+	return b, nil
+}
+
 func (l *loader) appRoleLogin() error {
 	s, err := l.login.Logical().Write("auth/approle/login", map[string]interface{}{
 		"role_id": l.roleID, "secret_id": l.secret,
@@ -137,7 +176,7 @@ func (l *loader) badNonceLogin() (bool, error) {
 		"role": teeRole, "evidence": l.unboundEvidence, "nonce": hex.EncodeToString(randomNonce()),
 	})
 	var re *api.ResponseError
-	if errors.As(err, &re) && re.StatusCode == 403 && strings.Contains(err.Error(), "nonce is unknown") {
+	if errors.As(err, &re) && re.StatusCode == 403 && strings.Contains(err.Error(), "not issued by this auth method") {
 		return true, nil
 	}
 	if err == nil {

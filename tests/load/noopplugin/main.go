@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"os"
+	"strings"
 	"time"
 
 	hclog "github.com/hashicorp/go-hclog"
@@ -38,8 +39,17 @@ func fatal(err error) {
 func factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend, error) {
 	b := &framework.Backend{
 		BackendType:  logical.TypeCredential,
-		PathsSpecial: &logical.Paths{Unauthenticated: []string{"login"}},
+		PathsSpecial: &logical.Paths{Unauthenticated: []string{"login", "ping"}},
 		Paths: []*framework.Path{{
+			// The control of a nonce request: an unauthenticated request answered with data of
+			// the same shape and size, without storage.
+			Pattern: "ping$",
+			Fields:  map[string]*framework.FieldSchema{"role": {Type: framework.TypeString}},
+			Operations: map[logical.Operation]framework.OperationHandler{
+				logical.ReadOperation:   &framework.PathOperation{Callback: ping},
+				logical.UpdateOperation: &framework.PathOperation{Callback: ping},
+			},
+		}, {
 			Pattern: "login$",
 			Fields:  map[string]*framework.FieldSchema{"role": {Type: framework.TypeString}},
 			Operations: map[logical.Operation]framework.OperationHandler{
@@ -57,6 +67,14 @@ func factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend,
 		return nil, err
 	}
 	return b, nil
+}
+
+var pingData = strings.Repeat("00", 62)
+
+func ping(_ context.Context, _ *logical.Request, d *framework.FieldData) (*logical.Response, error) {
+	return &logical.Response{Data: map[string]interface{}{
+		"nonce": pingData, "expires_at": time.Now().UTC().Format(time.RFC3339), "ttl": 120, "role": d.Get("role"),
+	}}, nil
 }
 
 // login issues the same kind of token as the AppRole and TEE roles of the load test.
