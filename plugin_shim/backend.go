@@ -26,9 +26,13 @@ type backend struct {
 
 	newClient ClientFactory
 
-	// client is built on first use from the stored configuration and dropped when it changes.
+	// client is built on first use from the stored configuration and dropped when it changes;
+	// cfg is that configuration, decoded once (logins and nonces read it on every request).
+	// cfgGen counts resets, so that a read that raced with a change is not cached.
 	clientMu sync.Mutex
 	client   VerifierClient
+	cfg      *pluginConfig
+	cfgGen   uint64
 
 	// nonceLocks serialize the spending of a nonce, so that one nonce yields one login.
 	nonceLocks []*locksutil.LockEntry
@@ -92,11 +96,33 @@ func (b *backend) resetClient(_ context.Context) {
 		_ = b.client.Close()
 		b.client = nil
 	}
+	b.cfg = nil
+	b.cfgGen++
+}
+
+// config returns the stored configuration (nil when there is none), from memory once read.
+func (b *backend) config(ctx context.Context, s logical.Storage) (*pluginConfig, error) {
+	b.clientMu.Lock()
+	cfg, gen := b.cfg, b.cfgGen
+	b.clientMu.Unlock()
+	if cfg != nil {
+		return cfg, nil
+	}
+	cfg, err := readConfig(ctx, s)
+	if err != nil || cfg == nil {
+		return cfg, err
+	}
+	b.clientMu.Lock()
+	if b.cfgGen == gen {
+		b.cfg = cfg
+	}
+	b.clientMu.Unlock()
+	return cfg, nil
 }
 
 // verifier returns the sidecar client, building it from the stored configuration if needed.
 func (b *backend) verifier(ctx context.Context, s logical.Storage) (VerifierClient, *pluginConfig, error) {
-	cfg, err := readConfig(ctx, s)
+	cfg, err := b.config(ctx, s)
 	if err != nil {
 		return nil, nil, err
 	}

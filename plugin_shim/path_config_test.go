@@ -1,6 +1,7 @@
 package teeauth
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -53,4 +54,45 @@ func TestConfigRefusesUnsafeOrIncompleteSettings(t *testing.T) {
 	}
 	h := newHarness(t)
 	h.mustOK(logical.UpdateOperation, "config", map[string]interface{}{"sidecar_address": "127.0.0.1:7443", "sidecar_insecure_loopback": true})
+}
+
+// getCounter counts the reads of one storage key.
+type getCounter struct {
+	logical.Storage
+	key  string
+	gets int
+}
+
+func (s *getCounter) Get(ctx context.Context, key string) (*logical.StorageEntry, error) {
+	if key == s.key {
+		s.gets++
+	}
+	return s.Storage.Get(ctx, key)
+}
+
+// Logins and nonces use the decoded configuration from memory; a write on this node, or an
+// invalidation from another, makes the next request read it again.
+func TestConfigIsReadOnceUntilItChanges(t *testing.T) {
+	h := setup(t)
+	counter := &getCounter{Storage: h.storage, key: configStoragePath}
+	h.storage = counter
+	for i := 0; i < 3; i++ {
+		if resp, err := h.login("mcp", h.nonce("mcp")); err != nil || resp.IsError() {
+			t.Fatal(err, resp)
+		}
+	}
+	if counter.gets > 1 {
+		t.Fatalf("3 nonces and logins read the configuration %d times", counter.gets)
+	}
+	before := counter.gets
+	h.b.invalidate(t.Context(), configStoragePath)
+	h.nonce("mcp")
+	h.nonce("mcp")
+	if counter.gets != before+1 {
+		t.Fatalf("after invalidation: %d reads, want 1", counter.gets-before)
+	}
+	h.mustOK(logical.UpdateOperation, "config", map[string]interface{}{"nonce_ttl": "30s"})
+	if ttl := h.mustOK(logical.UpdateOperation, "nonce", nil).Data["ttl"]; ttl != int64(30) {
+		t.Fatalf("after a config write the nonce ttl is %v", ttl)
+	}
 }

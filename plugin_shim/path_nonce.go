@@ -33,7 +33,7 @@ func pathNonce(b *backend) *framework.Path {
 }
 
 func (b *backend) pathNonceIssue(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
-	cfg, err := readConfig(ctx, req.Storage)
+	cfg, err := b.config(ctx, req.Storage)
 	if err != nil {
 		return nil, err
 	}
