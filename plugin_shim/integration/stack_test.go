@@ -52,7 +52,16 @@ func run(m *testing.M) int {
 		s.script("stop")
 		return 1
 	}
-	defer s.script("stop")
+	// Stopped before the work directory (its pid files) is removed; a deferred stop after the
+	// removal found nothing to stop and left the server and both sidecars running.
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			s.script("stop")
+		}
+	}
+	defer stop()
 	env, _ := os.ReadFile(filepath.Join(work, "env"))
 	for _, line := range strings.Split(string(env), "\n") {
 		for _, kv := range strings.Fields(strings.TrimPrefix(line, "export ")) {
@@ -77,6 +86,7 @@ func run(m *testing.M) int {
 	}
 	sys = s
 	code := m.Run()
+	stop()
 	if code != 0 {
 		for _, log := range []string{"sidecar-test.log", "sidecar-recorded.log", "server.out"} {
 			data, _ := os.ReadFile(filepath.Join(work, log))
