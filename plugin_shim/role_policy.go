@@ -21,11 +21,15 @@ type policyField struct {
 }
 
 var topLevelDescriptions = map[string]string{
-	"tee_types":                "TEE types the role admits: tdx, sev-snp, nitro. Required.",
-	"allowed_tcb_statuses":     "TDX TCB statuses admitted (default: UpToDate).",
-	"allow_debug":              "Admit debug TDs, debug-policy SNP guests and debug-mode enclaves (default: false).",
-	"max_evidence_age_seconds": "Nitro: how old the attestation document may be (default: 300).",
-	"allow_unbound_evidence":   "Admit evidence that does not carry the login nonce. Only for replaying recorded evidence in demos and tests.",
+	"tee_types":                      "TEE types the role admits: tdx, sev-snp, nitro. Required.",
+	"allowed_tcb_statuses":           "TDX TCB statuses admitted (default: UpToDate).",
+	"allow_debug":                    "Admit debug TDs, debug-policy SNP guests and debug-mode enclaves (default: false).",
+	"max_evidence_age_seconds":       "Nitro: how old the attestation document may be (default: 300).",
+	"allow_unbound_evidence":         "Admit evidence that does not carry the login nonce. Only for replaying recorded evidence in demos and tests.",
+	"tcb_grace_period":               "TDX, seconds: admit an OutOfDate platform until this long after tdx.tcb_out_of_date_since (docs/tcb-recovery.md); default 0, no grace.",
+	"min_tcb_evaluation_data_number": "TDX: minimum tcbEvaluationDataNumber of the TCB info and QE identity.",
+	"max_collateral_age":             "TDX, seconds: TCB info and QE identity issueDate and PCK CRL thisUpdate at most this old; default 0, unbounded.",
+	"rejected_advisory_ids":          "TDX: Intel advisory IDs (INTEL-SA-...) refused outright, also within the grace period.",
 }
 
 var policyFields = derivePolicyFields()

@@ -6,7 +6,7 @@ set -uo pipefail
 
 cases=(dcap_qvl_verifies v5_sample_verifies debug_td_reported rejected_exit_1 expired_names_item
        missing_collateral_dir_item inspect_every_vector inspect_unverified usage_errors
-       unreadable_file bad_at tee_flag_and_detection roots_flag)
+       unreadable_file bad_at tee_flag_and_detection roots_flag explain_no_level explain_usage)
 
 if [ "${1:-}" = "list" ]; then printf '%s\n' "${cases[@]}"; exit 0; fi
 TV="$1"; DATA="$2"; CASE="$3"
@@ -15,6 +15,24 @@ OUT=$(mktemp); trap 'rm -f "$OUT"' EXIT
 source "$(dirname "$0")/lib.sh"
 
 case "$CASE" in
+explain_no_level)
+  # MANIFEST caveat 5: every level of this TCB info needs SGX component 7 = 5; the PCK has 3
+  # (read by hand from the TCB info JSON and the certificate's SGX extension).
+  run 1 --explain --at 2026-03-20T10:41:14Z --collateral "$C/dcap-qvl-2026-02" "$Q/dcap-qvl_tdx_quote_outdated_v5.bin"
+  for want in "verification: REJECTED at 2026-03-20T10:41:14Z: TCB_LEVEL_NOT_SUPPORTED" \
+              "platform: matches NO TCB level" \
+              "  level 0 (UpToDate, tcbDate 2024-11-13T00:00:00Z): cpusvn[7] 3 < 5" \
+              "  level 1 (OutOfDate, tcbDate 2024-03-13T00:00:00Z): cpusvn[7] 3 < 5" \
+              "  level 2 (OutOfDate, tcbDate 2018-01-04T00:00:00Z): cpusvn[7] 3 < 5" \
+              "tdx_module: level 0 UpToDate (tcbDate 2024-11-13T00:00:00Z)"; do
+    grep -qF -- "$want" "$OUT" || fail "explanation lacks: $want"
+  done
+  run 0 --explain --at 2025-07-19T10:00:34Z --collateral "$C/dcap-qvl-2025-06" "$Q/dcap-qvl_tdx_quote.bin"
+  grep -qF "verification: verified at 2025-07-19T10:00:34Z, tcb_status UpToDate" "$OUT" || fail "verified line"
+  grep -qF "platform: level 0 UpToDate" "$OUT" || fail "matched level" ;;
+explain_usage)
+  run 2 --explain --inspect "$Q/dcap-qvl_tdx_quote.bin"
+  run 2 --explain --at 2022-10-13T09:00:00Z "$DATA/nitro/docs/beta_nondebug.bin" ;;
 dcap_qvl_verifies)
   run 0 --at 2025-07-19T10:00:34Z --collateral "$C/dcap-qvl-2025-06" "$Q/dcap-qvl_tdx_quote.bin"
   jqeq .tee tdx; jqeq .verified true; jqeq .tcb_status UpToDate; jqeq '.advisory_ids|length' 0

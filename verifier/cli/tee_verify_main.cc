@@ -2,7 +2,7 @@
 // tests and benchmarks use it too. Contract (other tools depend on it):
 //
 //   tee-verify [--tee auto|tdx|sev-snp|nitro] [--at RFC3339] [--collateral DIR] [--cert FILE]
-//              [--roots DIR] [--inspect] [--nonce HEX [--client-key FILE]]
+//              [--roots DIR] [--inspect | --explain] [--nonce HEX [--client-key FILE]]
 //              [--policy FILE | --role FILE] EVIDENCE
 //
 // Exit status: 0 verified (or, with --inspect, parsed; with --policy or --role, allowed); 1
@@ -24,6 +24,7 @@
 #include "verifier/policy/policy_engine.h"
 #include "verifier/policy/policy_validation.h"
 #include "verifier/policy/role_json.h"
+#include "verifier/tdx/tcb_explain.h"
 
 namespace teeverify {
 namespace {
@@ -34,7 +35,8 @@ constexpr int kExitUsage = 2;
 
 constexpr absl::string_view kUsage =
     "usage: tee-verify [--tee auto|tdx|sev-snp|nitro] [--at RFC3339] [--collateral DIR]\n"
-    "                  [--cert FILE] [--roots DIR] [--inspect] [--nonce HEX [--client-key FILE]]\n"
+    "                  [--cert FILE] [--roots DIR] [--inspect | --explain]\n"
+    "                  [--nonce HEX [--client-key FILE]]\n"
     "                  [--policy FILE | --role FILE] EVIDENCE\n"
     "\n"
     "Verifies TEE evidence and prints its claims as JSON.\n"
@@ -46,6 +48,8 @@ constexpr absl::string_view kUsage =
     "  --cert        SEV-SNP: VCEK or VLEK, DER or PEM (PEM may append the ASK/ASVK and ARK)\n"
     "  --roots       directory of test roots replacing the built-in vendor roots\n"
     "  --inspect     parse and print without verifying (verified: false)\n"
+    "  --explain     TDX: why the platform is not UpToDate, for a person: the TCB level it\n"
+    "                matches and what falls short of each level above (docs/tcb-recovery.md)\n"
     "  --nonce       the login nonce the evidence must bind (docs/policy.md)\n"
     "  --client-key  a public key bound together with the nonce\n"
     "  --policy      a role's policy (JSON); prints the decision and every reason\n"
@@ -65,6 +69,7 @@ struct Options {
   std::optional<std::string> policy_file;
   bool policy_is_role = false;  // --role: the file is a Vault role (role_json.h)
   bool inspect = false;
+  bool explain = false;
   std::string evidence_path;
 };
 
@@ -81,6 +86,10 @@ std::optional<int> ParseArgs(int argc, char** argv, Options* out) {
     if (arg == "--help" || arg == "-h") {
       std::cout << kUsage;
       return kExitOk;
+    }
+    if (arg == "--explain") {
+      out->explain = true;
+      continue;
     }
     if (arg == "--inspect") {
       out->inspect = true;
@@ -126,6 +135,9 @@ std::optional<int> ParseArgs(int argc, char** argv, Options* out) {
   }
   if (positional.size() != 1) return Usage("expected exactly one EVIDENCE file");
   if (out->client_key_file && !out->nonce_hex) return Usage("--client-key needs --nonce");
+  if (out->explain && (out->inspect || out->policy_file)) {
+    return Usage("--explain takes neither --inspect nor --policy/--role");
+  }
   if (out->inspect && (out->nonce_hex || out->policy_file)) {
     return Usage("--inspect does not verify, so it takes neither --nonce nor --policy/--role");
   }
@@ -134,6 +146,37 @@ std::optional<int> ParseArgs(int argc, char** argv, Options* out) {
 }
 
 void Print(const nlohmann::ordered_json& json) { std::cout << json.dump(2) << "\n"; }
+
+// --explain: the verification outcome in one line, then the TCB explanation of the quote
+// against the collateral (which must itself verify at the same time).
+int Explain(const EvidenceRequest& request, const TrustRoots& roots,
+            const absl::StatusOr<VerifiedClaims>& claims) {
+  if (!request.tdx_collateral) return Usage("--explain needs TDX evidence and --collateral DIR");
+  if (claims.ok()) {
+    std::cout << "verification: verified at " << FormatRfc3339(request.now) << ", tcb_status "
+              << claims->claims().tcb_status << "\n";
+  } else {
+    std::cout << "verification: REJECTED at " << FormatRfc3339(request.now) << ": "
+              << ReasonName(ReasonOf(claims.status())) << ": " << claims.status().message()
+              << "\n";
+  }
+  absl::StatusOr<X509*> root = roots.Get(RootId::kIntelSgxRootCa);
+  absl::StatusOr<std::shared_ptr<const tdx::VerifiedTdxCollateral>> collateral =
+      root.ok() ? tdx::VerifyTdxCollateral(*request.tdx_collateral, *root, request.now)
+                : absl::StatusOr<std::shared_ptr<const tdx::VerifiedTdxCollateral>>(root.status());
+  if (!collateral.ok()) {
+    std::cout << "no explanation: the collateral does not verify: " << collateral.status().message()
+              << "\n";
+    return kExitRejected;
+  }
+  absl::StatusOr<std::string> text = tdx::ExplainQuoteText(request.evidence, **collateral);
+  if (!text.ok()) {
+    std::cout << "no explanation: " << text.status().message() << "\n";
+    return kExitRejected;
+  }
+  std::cout << *text;
+  return claims.ok() ? kExitOk : kExitRejected;
+}
 
 int Run(int argc, char** argv) {
   Options opts;
@@ -226,6 +269,7 @@ int Run(int argc, char** argv) {
     request.expected_report_data = *std::move(expected);
   }
   absl::StatusOr<VerifiedClaims> claims = verifier.Verify(request);
+  if (opts.explain) return Explain(request, **roots, claims);
   if (!claims.ok()) {
     nlohmann::ordered_json out = RejectionToJson(known_tee, now, claims.status());
     if (role) out["decision"] = "deny";

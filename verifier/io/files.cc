@@ -41,6 +41,10 @@ absl::StatusOr<tdx::TdxCollateral> LoadTdxCollateralDir(const std::string& dir) 
     }
     *out = *std::move(bytes);
   }
+  const std::string early = (std::filesystem::path(dir) / std::string(tdx::kTcbInfoEarlyFile)).string();
+  if (std::filesystem::exists(early)) {
+    ASSIGN_OR_RETURN(c.tcb_info_early_response, ReadFileBytes(early));
+  }
   return c;
 }
 

@@ -15,7 +15,8 @@ namespace teeverify {
 absl::StatusOr<std::string> ReadFileBytes(const std::string& path, size_t max_bytes = 16 << 20);
 
 // Loads the seven TDX collateral items from a directory (names in tdx/collateral.h). A missing
-// file is an error naming it; PEM CRLs are accepted under the .der names too.
+// file is an error naming it; PEM CRLs are accepted under the .der names too. The optional early
+// TCB info (kTcbInfoEarlyFile) is read when present.
 absl::StatusOr<tdx::TdxCollateral> LoadTdxCollateralDir(const std::string& dir);
 
 // Loads test roots from a directory (file names from RootFileName); at least one must exist.

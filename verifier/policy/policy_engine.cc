@@ -6,6 +6,7 @@
 #include "verifier/common/hex.h"
 #include "verifier/common/openssl_util.h"
 #include "verifier/policy/nonce_binding.h"
+#include "verifier/policy/tcb_rules.h"
 
 namespace teeverify::policy {
 namespace {
@@ -56,15 +57,7 @@ Decision EvaluateClaims(const Claims& claims, const v1::Policy& policy,
   if (claims.debug && !policy.allow_debug()) {
     out.mismatches.push_back({"debug", {"false"}, "true"});
   }
-  if (claims.tcb_status != kTcbStatusNotApplicable) {
-    out.metadata["tcb_status"] = claims.tcb_status;
-    if (!Contains(policy.allowed_tcb_statuses(), claims.tcb_status)) {
-      out.mismatches.push_back({"tcb_status",
-                                {policy.allowed_tcb_statuses().begin(),
-                                 policy.allowed_tcb_statuses().end()},
-                                claims.tcb_status});
-    }
-  }
+  CheckTcb(claims, policy, now, &out.mismatches, &out.metadata);
   const TeeRules& rules = RulesOf(claims.tee);
   for (const ValueField& field : rules.fields) {
     const StringList& allowed = field.allowed(policy);

@@ -10,6 +10,7 @@
 #include "verifier/claims/claims.h"
 #include "verifier/common/errors.h"
 #include "verifier/common/hex.h"
+#include "verifier/policy/tcb_rules.h"
 #include "verifier/policy/tee_rules.h"
 #include "verifier/tdx/tcb_status.h"
 
@@ -107,6 +108,7 @@ PolicyValidation ValidatePolicy(const v1::Policy& policy) {
                                     "]: Revoked evidence never verifies and cannot be allowed"));
     }
   }
+  ValidateTcbRecoveryFields(p, &errors);
   if (p->max_evidence_age_seconds() < 0) {
     errors.push_back("max_evidence_age_seconds: must not be negative");
   } else if (p->max_evidence_age_seconds() == 0) {

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "verifier/common/errors.h"
+#include "verifier/common/hex.h"
 #include "verifier/common/status_macros.h"
 #include "verifier/crypto/chain.h"
 #include "verifier/crypto/ecdsa.h"
@@ -99,6 +100,20 @@ absl::StatusOr<std::shared_ptr<const VerifiedTdxCollateral>> VerifyTdxCollateral
   ASSIGN_OR_RETURN(out->tcb_info, ParseTcbInfo(tcb_info.body, kTcbInfoFile));
   RETURN_IF_ERROR(CheckIssueWindow(out->tcb_info.issue_date, out->tcb_info.next_update, now,
                                    kTcbInfoFile, &window));
+  if (!c.tcb_info_early_response.empty()) {
+    ASSIGN_OR_RETURN(SignedCollateral early, VerifySignedBody(c.tcb_info_early_response, "tcbInfo",
+                                                              kTcbInfoEarlyFile, tcb_signer.get()));
+    ASSIGN_OR_RETURN(out->tcb_info_early, ParseTcbInfo(early.body, kTcbInfoEarlyFile));
+    if (out->tcb_info_early->fmspc != out->tcb_info.fmspc) {
+      return MakeError(v1::REASON_COLLATERAL_INVALID,
+                       absl::StrCat(kTcbInfoEarlyFile, ": FMSPC ",
+                                    HexEncode(out->tcb_info_early->fmspc), " differs from ",
+                                    kTcbInfoFile, "'s ", HexEncode(out->tcb_info.fmspc)));
+    }
+    RETURN_IF_ERROR(CheckIssueWindow(out->tcb_info_early->issue_date,
+                                     out->tcb_info_early->next_update, now, kTcbInfoEarlyFile,
+                                     &window));
+  }
 
   // 3. The TD quoting enclave identity, signed the same way.
   ASSIGN_OR_RETURN(X509Ptr qe_signer,
@@ -120,6 +135,7 @@ absl::StatusOr<std::shared_ptr<const VerifiedTdxCollateral>> VerifyTdxCollateral
   ASSIGN_OR_RETURN(ValidityWindow pck_crl_window,
                    VerifyCrl(out->pck_crl.get(), out->pck_crl_issuer.get(), now, kPckCrlFile));
   window.Intersect(pck_crl_window);
+  out->pck_crl_this_update = pck_crl_window.not_before;
   return std::shared_ptr<const VerifiedTdxCollateral>(std::move(out));
 }
 

@@ -6,6 +6,7 @@
 #define TEE_VERIFIER_TDX_COLLATERAL_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include "absl/strings/string_view.h"
 
@@ -26,6 +27,11 @@ inline constexpr absl::string_view kRootCaCrlFile = "root_ca_crl.der";
 inline constexpr absl::string_view kTcbInfoIssuerChainFile = "tcb_info_issuer_chain.pem";
 inline constexpr absl::string_view kQeIdentityIssuerChainFile = "qe_identity_issuer_chain.pem";
 inline constexpr absl::string_view kPckCrlIssuerChainFile = "pck_crl_issuer_chain.pem";
+// Optional: the same platform's TCB info from PCS with update=early (the next evaluation
+// number, before the standard channel switches to it), signed by the same TCB Signing key as
+// the standard one (so tcb_info_issuer_chain.pem serves both). Not one of kTdxCollateralItems:
+// a bundle without it is complete.
+inline constexpr absl::string_view kTcbInfoEarlyFile = "tcb_info_early_response.json";
 
 struct TdxCollateral {
   std::string tcb_info_response;
@@ -35,6 +41,7 @@ struct TdxCollateral {
   std::string tcb_info_issuer_chain;
   std::string qe_identity_issuer_chain;
   std::string pck_crl_issuer_chain;
+  std::string tcb_info_early_response;  // optional (kTcbInfoEarlyFile)
 };
 
 // Every item with its file name, for code that handles the bundle item by item (files, tests).
@@ -58,12 +65,16 @@ struct VerifiedTdxCollateral {
   X509CrlPtr root_ca_crl;
   X509CrlPtr pck_crl;
   X509Ptr pck_crl_issuer;  // the PCK CA that signed pck_crl
+  absl::Time pck_crl_this_update;
+  // The early TCB info, verified like the standard one, when the bundle has it.
+  std::optional<TcbInfo> tcb_info_early;
   // Where every certificate, CRL and signed body above is valid.
   ValidityWindow window;
 };
 
 // Verifies every collateral item against `intel_root` at `now`. A missing item is an error
-// naming it (REASON_COLLATERAL_MISSING); nothing is skipped silently. `pool` (optional, built
+// naming it (REASON_COLLATERAL_MISSING); nothing is skipped silently. An early TCB info, when
+// given, must verify too (signature, FMSPC, window) or the whole collateral is refused. `pool` (optional, built
 // with `intel_root` as its known certificate) lets callers share parsed certificates.
 absl::StatusOr<std::shared_ptr<const VerifiedTdxCollateral>> VerifyTdxCollateral(
     const TdxCollateral& collateral, X509* intel_root, absl::Time now,

@@ -59,6 +59,21 @@ nlohmann::ordered_json TdxClaimsToJson(const TdxClaims& c) {
     j["qe_tcb_status"] = c.tcb->qe_tcb_status;
     j["tcb_date"] = FormatRfc3339(c.tcb->tcb_date);
     j["tcb_evaluation_data_number"] = c.tcb->tcb_evaluation_data_number;
+    j["qe_identity_tcb_evaluation_data_number"] = c.tcb->qe_identity_tcb_evaluation_data_number;
+    if (!c.tcb->shortfall.empty()) j["tcb_shortfall"] = ShortfallToJson(c.tcb->shortfall);
+    if (c.tcb->out_of_date_since) {
+      j["tcb_out_of_date_since"] = FormatRfc3339(*c.tcb->out_of_date_since);
+    }
+    j["collateral_dates"] = {{"tcb_info_issue_date", FormatRfc3339(c.tcb->tcb_info_issue_date)},
+                             {"qe_identity_issue_date", FormatRfc3339(c.tcb->qe_identity_issue_date)},
+                             {"pck_crl_this_update", FormatRfc3339(c.tcb->pck_crl_this_update)}};
+    if (c.tcb->early) {
+      j["tcb_status_early"] = c.tcb->early->tcb_status;
+      j["tcb_evaluation_data_number_early"] = c.tcb->early->tcb_evaluation_data_number;
+      if (!c.tcb->early->shortfall.empty()) {
+        j["tcb_shortfall_early"] = ShortfallToJson(c.tcb->early->shortfall);
+      }
+    }
   }
   return j;
 }

@@ -5,10 +5,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 #include "verifier/tdx/quote.h"
+#include "verifier/tdx/tcb_explain.h"
 
 namespace teeverify::tdx {
 
@@ -19,6 +21,23 @@ struct TcbEvaluationClaims {
   std::string qe_tcb_status;
   absl::Time tcb_date;
   uint32_t tcb_evaluation_data_number = 0;
+  uint32_t qe_identity_tcb_evaluation_data_number = 0;
+  // Below UpToDate: what falls short of the next higher level of each scope (tcb_explain.h).
+  std::vector<TcbExplanation::Entry> shortfall;
+  // When the platform became out of date (TcbExplanation::OutOfDateSince); grace counts from it.
+  std::optional<absl::Time> out_of_date_since;
+  // How fresh the collateral is (a role's max_collateral_age).
+  absl::Time tcb_info_issue_date;
+  absl::Time qe_identity_issue_date;
+  absl::Time pck_crl_this_update;
+  // The converged status under an "early" TCB info (the next evaluation number, published before
+  // the standard channel switches to it), when the collateral carries one.
+  struct Early {
+    std::string tcb_status;  // Intel's status, or "TcbLevelNotSupported"
+    uint32_t tcb_evaluation_data_number = 0;
+    std::vector<TcbExplanation::Entry> shortfall;
+  };
+  std::optional<Early> early;
 };
 
 struct TdxClaims {

@@ -180,11 +180,38 @@ absl::StatusOr<VerifiedClaims> TdxVerifier::VerifyWithChain(const Quote& quote,
   claims.valid_until = window.not_after;
   claims.tdx->fmspc = pck->extensions.fmspc;
   claims.tdx->pce_id = pck->extensions.pce_id;
-  claims.tdx->tcb = tdx::TcbEvaluationClaims{
-      std::string(tdx::TcbStatusName(tcb.platform_status)),
-      std::string(tdx::TcbStatusName(tcb.module_status)),
-      std::string(tdx::TcbStatusName(tcb.qe_status)), tcb.tcb_date,
-      collateral.tcb_info.tcb_evaluation_data_number};
+  tdx::TcbEvaluationClaims& out = claims.tdx->tcb.emplace();
+  out.platform_tcb_status = std::string(tdx::TcbStatusName(tcb.platform_status));
+  out.tdx_module_tcb_status = std::string(tdx::TcbStatusName(tcb.module_status));
+  out.qe_tcb_status = std::string(tdx::TcbStatusName(tcb.qe_status));
+  out.tcb_date = tcb.tcb_date;
+  out.tcb_evaluation_data_number = collateral.tcb_info.tcb_evaluation_data_number;
+  out.qe_identity_tcb_evaluation_data_number = collateral.qe_identity.tcb_evaluation_data_number;
+  const uint16_t qe_isvsvn = quote.certification.qe_report.isv_svn;
+  if (tcb.status != tdx::TcbStatus::kUpToDate) {
+    const tdx::TcbExplanation why = tdx::ExplainTcb(collateral.tcb_info, collateral.qe_identity,
+                                                    pck->extensions, quote.body, qe_isvsvn);
+    out.shortfall = why.Shortfall();
+    out.out_of_date_since = why.OutOfDateSince();
+  }
+  out.tcb_info_issue_date = collateral.tcb_info.issue_date;
+  out.qe_identity_issue_date = collateral.qe_identity.issue_date;
+  out.pck_crl_this_update = collateral.pck_crl_this_update;
+  // 7. Early warning: the same platform under the next evaluation number, for reporting only.
+  if (collateral.tcb_info_early) {
+    const tdx::TcbInfo& early_info = *collateral.tcb_info_early;
+    tdx::TcbEvaluationClaims::Early& early = out.early.emplace();
+    early.tcb_evaluation_data_number = early_info.tcb_evaluation_data_number;
+    absl::StatusOr<tdx::TcbEvaluation> under_early =
+        tdx::EvaluateTcb(early_info, pck->extensions, quote.body, qe);
+    early.tcb_status = under_early.ok() ? std::string(tdx::TcbStatusName(under_early->status))
+                                        : "TcbLevelNotSupported";
+    if (!under_early.ok() || under_early->status != tdx::TcbStatus::kUpToDate) {
+      early.shortfall = tdx::ExplainTcb(early_info, collateral.qe_identity, pck->extensions,
+                                        quote.body, qe_isvsvn)
+                            .Shortfall();
+    }
+  }
   return VerifiedClaims(std::move(claims));
 }
 

@@ -203,6 +203,19 @@ std::string TdxTestTee::TcbInfoBody() const {
   return info.dump();
 }
 
+std::string TdxTestTee::RecoveredTcbInfoBody(absl::Time recovery) const {
+  ordered_json info = ordered_json::parse(TcbInfoBody());
+  info["tcbEvaluationDataNumber"] = 19;
+  ordered_json& levels = info["tcbLevels"];
+  ordered_json recovered = levels[0];
+  recovered["tcb"]["tdxtcbcomponents"][2]["svn"] = 4;
+  recovered["tcbDate"] = FormatRfc3339(recovery);
+  levels[0]["tcbStatus"] = "OutOfDate";
+  levels[0]["advisoryIDs"] = {"INTEL-SA-TEST-RECOVERY"};
+  levels.insert(levels.begin(), recovered);
+  return info.dump();
+}
+
 absl::StatusOr<std::string> TdxTestTee::SignTcbInfo(absl::string_view body) const {
   ASSIGN_OR_RETURN(const std::string sig,
                    SignEcdsaRaw(tcb_signing_key_.get(), EVP_sha256(), body, 32));

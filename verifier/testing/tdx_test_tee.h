@@ -68,6 +68,12 @@ class TdxTestTee {
   std::string TcbInfoBody() const;
   absl::StatusOr<std::string> SignTcbInfo(absl::string_view body) const;
 
+  // The TCB info after a TCB recovery published on `recovery`: evaluation number 19 instead of
+  // 18, a new UpToDate level (tcbDate `recovery`) that needs TEE_TCB_SVN[2] = 4, and the
+  // former UpToDate level now OutOfDate with advisory INTEL-SA-TEST-RECOVERY. DefaultReport's
+  // platform (TEE_TCB_SVN[2] = 3) is UpToDate before and OutOfDate after.
+  std::string RecoveredTcbInfoBody(absl::Time recovery) const;
+
   X509* pck_certificate() const { return pck_.get(); }
   X509* pck_ca_certificate() const { return pck_ca_.get(); }
   const TdxTestOptions& options() const { return options_; }

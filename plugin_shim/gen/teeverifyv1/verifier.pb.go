@@ -544,8 +544,21 @@ type Policy struct {
 	// The evidence need not carry the login nonce. Only for replaying recorded evidence (demos and
 	// tests); such logins are labelled in logs and token metadata.
 	AllowUnboundEvidence bool `protobuf:"varint,8,opt,name=allow_unbound_evidence,json=allowUnboundEvidence,proto3" json:"allow_unbound_evidence,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// TCB recovery (TDX; docs/tcb-recovery.md). A role that sets any of these must admit "tdx".
+	// Seconds during which a platform that became OutOfDate (OutOfDateConfigurationNeeded) is still
+	// admitted as if UpToDate (ConfigurationNeeded) were its status, counted from the claim
+	// tdx.tcb_out_of_date_since (the tcbDate of the lowest level above the one the platform
+	// matches). 0: no grace. Such logins carry tcb_grace_deadline in their metadata.
+	TcbGracePeriod int64 `protobuf:"varint,50,opt,name=tcb_grace_period,json=tcbGracePeriod,proto3" json:"tcb_grace_period,omitempty"`
+	// The TCB info and QE identity must have at least this tcbEvaluationDataNumber.
+	MinTcbEvaluationDataNumber *uint32 `protobuf:"varint,51,opt,name=min_tcb_evaluation_data_number,json=minTcbEvaluationDataNumber,proto3,oneof" json:"min_tcb_evaluation_data_number,omitempty"`
+	// Seconds: the TCB info and QE identity issueDate and the PCK CRL thisUpdate must be at most
+	// this old at the verification time. 0: only their own nextUpdate bounds them.
+	MaxCollateralAge int64 `protobuf:"varint,52,opt,name=max_collateral_age,json=maxCollateralAge,proto3" json:"max_collateral_age,omitempty"`
+	// Intel advisory IDs (INTEL-SA-…) refused outright, also within tcb_grace_period.
+	RejectedAdvisoryIds []string `protobuf:"bytes,53,rep,name=rejected_advisory_ids,json=rejectedAdvisoryIds,proto3" json:"rejected_advisory_ids,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *Policy) Reset() {
@@ -632,6 +645,34 @@ func (x *Policy) GetAllowUnboundEvidence() bool {
 		return x.AllowUnboundEvidence
 	}
 	return false
+}
+
+func (x *Policy) GetTcbGracePeriod() int64 {
+	if x != nil {
+		return x.TcbGracePeriod
+	}
+	return 0
+}
+
+func (x *Policy) GetMinTcbEvaluationDataNumber() uint32 {
+	if x != nil && x.MinTcbEvaluationDataNumber != nil {
+		return *x.MinTcbEvaluationDataNumber
+	}
+	return 0
+}
+
+func (x *Policy) GetMaxCollateralAge() int64 {
+	if x != nil {
+		return x.MaxCollateralAge
+	}
+	return 0
+}
+
+func (x *Policy) GetRejectedAdvisoryIds() []string {
+	if x != nil {
+		return x.RejectedAdvisoryIds
+	}
+	return nil
 }
 
 // Each list: the claim must equal one of the values. An empty list leaves the claim unconstrained.
@@ -1528,7 +1569,7 @@ const file_teeverify_v1_verifier_proto_rawDesc = "" +
 	"\btee_type\x18\x02 \x01(\x0e2\x15.teeverify.v1.TeeTypeR\ateeType\x12\x1f\n" +
 	"\vclaims_json\x18\x03 \x01(\tR\n" +
 	"claimsJson\x12)\n" +
-	"\x05error\x18\x04 \x01(\v2\x13.teeverify.v1.ErrorR\x05error\"\xf5\x02\n" +
+	"\x05error\x18\x04 \x01(\v2\x13.teeverify.v1.ErrorR\x05error\"\xed\x04\n" +
 	"\x06Policy\x12\x1b\n" +
 	"\ttee_types\x18\x01 \x03(\tR\bteeTypes\x12)\n" +
 	"\x03tdx\x18\x02 \x01(\v2\x17.teeverify.v1.TdxPolicyR\x03tdx\x120\n" +
@@ -1538,7 +1579,12 @@ const file_teeverify_v1_verifier_proto_rawDesc = "" +
 	"\vallow_debug\x18\x06 \x01(\bR\n" +
 	"allowDebug\x127\n" +
 	"\x18max_evidence_age_seconds\x18\a \x01(\x03R\x15maxEvidenceAgeSeconds\x124\n" +
-	"\x16allow_unbound_evidence\x18\b \x01(\bR\x14allowUnboundEvidence\"\xef\x01\n" +
+	"\x16allow_unbound_evidence\x18\b \x01(\bR\x14allowUnboundEvidence\x12(\n" +
+	"\x10tcb_grace_period\x182 \x01(\x03R\x0etcbGracePeriod\x12G\n" +
+	"\x1emin_tcb_evaluation_data_number\x183 \x01(\rH\x00R\x1aminTcbEvaluationDataNumber\x88\x01\x01\x12,\n" +
+	"\x12max_collateral_age\x184 \x01(\x03R\x10maxCollateralAge\x122\n" +
+	"\x15rejected_advisory_ids\x185 \x03(\tR\x13rejectedAdvisoryIdsB!\n" +
+	"\x1f_min_tcb_evaluation_data_number\"\xef\x01\n" +
 	"\tTdxPolicy\x12\x12\n" +
 	"\x04mrtd\x18\x01 \x03(\tR\x04mrtd\x12\x14\n" +
 	"\x05rtmr0\x18\x02 \x03(\tR\x05rtmr0\x12\x14\n" +
@@ -1736,6 +1782,7 @@ func file_teeverify_v1_verifier_proto_init() {
 	if File_teeverify_v1_verifier_proto != nil {
 		return
 	}
+	file_teeverify_v1_verifier_proto_msgTypes[4].OneofWrappers = []any{}
 	file_teeverify_v1_verifier_proto_msgTypes[6].OneofWrappers = []any{}
 	file_teeverify_v1_verifier_proto_msgTypes[7].OneofWrappers = []any{}
 	type x struct{}

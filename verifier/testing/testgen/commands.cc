@@ -10,6 +10,7 @@
 #include "verifier/claims/claims.h"
 #include "verifier/common/hex.h"
 #include "verifier/common/status_macros.h"
+#include "verifier/common/time_util.h"
 #include "verifier/io/files.h"
 #include "verifier/policy/nonce_binding.h"
 #include "verifier/tdx/collateral.h"
@@ -80,7 +81,8 @@ absl::Status RunRoots(int argc, char** argv) {
 }
 
 absl::Status RunCollateral(int argc, char** argv) {
-  ASSIGN_OR_RETURN(const Args args, ParseArgs(argc, argv, {"--name"}, 1));
+  ASSIGN_OR_RETURN(const Args args,
+                   ParseArgs(argc, argv, {"--name", "--tcb-recovery", "--early-tcb-recovery"}, 1));
   const std::string name = args.Get("--name").value_or("testgen-tdx");
   if (name.empty() || name.find('/') != std::string::npos || name[0] == '.') {
     return absl::InvalidArgumentError(
@@ -88,12 +90,27 @@ absl::Status RunCollateral(int argc, char** argv) {
   }
   const std::string dir = Join(args.positional[0], name);
   ASSIGN_OR_RETURN(auto tee, NewTdxTee(absl::Now()));
-  ASSIGN_OR_RETURN(const tdx::TdxCollateral c, tee->MakeCollateral());
+  ASSIGN_OR_RETURN(tdx::TdxCollateral c, tee->MakeCollateral());
+  // After a recovery: the standard TCB info is the recovered one; before it: the recovered one
+  // is only published on the early channel.
+  for (const char* option : {"--tcb-recovery", "--early-tcb-recovery"}) {
+    const std::optional<std::string> recovery = args.Get(option);
+    if (!recovery) continue;
+    ASSIGN_OR_RETURN(const absl::Time at, ParseRfc3339(*recovery, option));
+    ASSIGN_OR_RETURN(std::string recovered, tee->SignTcbInfo(tee->RecoveredTcbInfoBody(at)));
+    (absl::string_view(option) == "--tcb-recovery" ? c.tcb_info_response
+                                                    : c.tcb_info_early_response) =
+        std::move(recovered);
+  }
   RETURN_IF_ERROR(MakeDirectories(dir));
   for (const tdx::TdxCollateralItem& item : tdx::kTdxCollateralItems) {
     const absl::string_view file = item.file;
     const std::string* bytes = &(c.*item.bytes);
     RETURN_IF_ERROR(WriteFileAtomically(Join(dir, file), *bytes));
+  }
+  if (!c.tcb_info_early_response.empty()) {
+    RETURN_IF_ERROR(
+        WriteFileAtomically(Join(dir, tdx::kTcbInfoEarlyFile), c.tcb_info_early_response));
   }
   return absl::OkStatus();
 }

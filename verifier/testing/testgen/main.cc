@@ -21,7 +21,8 @@ constexpr int kExitUsage = 2;
 
 constexpr absl::string_view kUsage =
     "usage: tee-testgen roots DIR\n"
-    "       tee-testgen collateral DIR [--name NAME]\n"
+    "       tee-testgen collateral DIR [--name NAME] [--tcb-recovery RFC3339]\n"
+    "                                      [--early-tcb-recovery RFC3339]\n"
     "       tee-testgen evidence --tee tdx|sev-snp|nitro (--report-data HEX | --nonce HEX\n"
     "                            [--client-key FILE]) [--profile FILE] --out FILE [--cert-out FILE]\n"
     "       tee-testgen profile [--profile FILE]\n"
@@ -34,7 +35,10 @@ constexpr absl::string_view kUsage =
     "TEST ONLY: makes TEE evidence from checked-in test keys (docs/testgen.md).\n"
     "  roots        write the test roots under the names tee-verify --roots and\n"
     "               tee-verifierd --test-roots read\n"
-    "  collateral   write the test TDX platform's collateral into DIR/NAME/ (default testgen-tdx)\n"
+    "  collateral   write the test TDX platform's collateral into DIR/NAME/ (default testgen-tdx);\n"
+    "               --tcb-recovery: the TCB info is the one after a recovery on that date\n"
+    "               (evaluation number 19; the test platform becomes OutOfDate);\n"
+    "               --early-tcb-recovery: that one as tcb_info_early_response.json instead\n"
     "  evidence     one piece of evidence made now; REPORT_DATA (TDX, SEV-SNP: 64 bytes) or the\n"
     "               Nitro nonce is --report-data, or the nonce binding of --nonce [--client-key]\n"
     "  profile      print the measurements the evidence carries (defaults, or --profile applied)\n"
