@@ -35,20 +35,10 @@ func TestTcbRecoveryGraceWindow(t *testing.T) {
 	sidecar := exec.Command(filepath.Join(sys.build, "verifier", "tee-verifierd"), "--listen", "unix:"+socket,
 		"--test-roots", filepath.Join(sys.work, "test-roots"), "--replay-recorded-evidence",
 		"--collateral-dir", filepath.Join(dir, "collateral"), "--log-file", filepath.Join(dir, "decisions.log"))
-	if err := sidecar.Start(); err != nil {
+	if err := startGroup(sidecar); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		sidecar.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { sidecar.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			sidecar.Process.Kill()
-			<-done
-		}
-	})
+	t.Cleanup(func() { stopGroup(sidecar, 10*time.Second) })
 	waitFor(t, "the recovery sidecar", 30*time.Second, func() error {
 		c, err := net.Dial("unix", socket)
 		if err == nil {
