@@ -173,29 +173,32 @@ collateral_window)
   run 1 --roots "$W/roots" --collateral "$COLL" --at "$(date -u -d @$((next + 60)) +%FT%TZ)" "$W/q.bin"
   jqeq .reason EXPIRED ;;
 tcb_recovery_explained)
-  # After a recovery on 2025-06-01 the test platform (TEE_TCB_SVN[2] = 3) is OutOfDate: the new
-  # top level needs 4 (tdx_test_tee.h RecoveredTcbInfoBody).
+  # After a recovery 60 days ago (the test collateral is valid from a year ago) the test
+  # platform (TEE_TCB_SVN[2] = 3) is OutOfDate: the new top level needs 4 (tdx_test_tee.h
+  # RecoveredTcbInfoBody).
   setup_roots
-  tg 0 collateral "$W/coll" --tcb-recovery 2025-06-01T00:00:00Z
+  R=$(date -u -d "$(date -u +%F) - 60 days" +%FT%TZ); AT=$(date -u -d "$R + 1 day" +%FT%TZ)
+  tg 0 collateral "$W/coll" --tcb-recovery "$R"
   tg 0 evidence --tee tdx --report-data "$RD" --out "$W/q.bin"
-  run 0 --roots "$W/roots" --collateral "$W/coll/testgen-tdx" --at 2025-06-02T00:00:00Z "$W/q.bin"
+  run 0 --roots "$W/roots" --collateral "$W/coll/testgen-tdx" --at "$AT" "$W/q.bin"
   jqeq .tcb_status OutOfDate; jqeq .tdx.tcb_evaluation_data_number 19
   jqeq '.tdx.tcb_shortfall[0].component' 'tee_tcb_svn[2]'; jqeq '.tdx.tcb_shortfall[0].have' 3
   jqeq '.tdx.tcb_shortfall[0].need' 4; jqeq '.tdx.tcb_shortfall[0].level_status' UpToDate
-  jqeq '.tdx.tcb_shortfall[0].level_tcb_date' 2025-06-01T00:00:00Z
-  jqeq .tdx.tcb_out_of_date_since 2025-06-01T00:00:00Z; jqeq '.advisory_ids[0]' INTEL-SA-TEST-RECOVERY
-  run 0 --explain --roots "$W/roots" --collateral "$W/coll/testgen-tdx" --at 2025-06-02T00:00:00Z "$W/q.bin"
+  jqeq '.tdx.tcb_shortfall[0].level_tcb_date' "$R"
+  jqeq .tdx.tcb_out_of_date_since "$R"; jqeq '.advisory_ids[0]' INTEL-SA-TEST-RECOVERY
+  run 0 --explain --roots "$W/roots" --collateral "$W/coll/testgen-tdx" --at "$AT" "$W/q.bin"
   for want in "platform: level 1 OutOfDate" \
-              "short of the next higher level 0 (UpToDate, tcbDate 2025-06-01T00:00:00Z, advisories none): tee_tcb_svn[2] 3 < 4" \
-              "out of date since 2025-06-01T00:00:00Z"; do
+              "short of the next higher level 0 (UpToDate, tcbDate $R, advisories none): tee_tcb_svn[2] 3 < 4" \
+              "out of date since $R"; do
     grep -qF -- "$want" "$OUT" || fail "explanation lacks: $want"
   done ;;
 tcb_recovery_early_warning)
   setup_roots
-  tg 0 collateral "$W/coll" --early-tcb-recovery 2025-06-01T00:00:00Z
+  R=$(date -u -d "$(date -u +%F) + 30 days" +%FT%TZ)
+  tg 0 collateral "$W/coll" --early-tcb-recovery "$R"
   [ -f "$W/coll/testgen-tdx/tcb_info_early_response.json" ] || fail "no early TCB info written"
   tg 0 evidence --tee tdx --report-data "$RD" --out "$W/q.bin"
-  run 0 --roots "$W/roots" --collateral "$W/coll/testgen-tdx" --at 2025-05-20T00:00:00Z "$W/q.bin"
+  run 0 --roots "$W/roots" --collateral "$W/coll/testgen-tdx" "$W/q.bin"
   jqeq .tcb_status UpToDate; jqeq .tdx.tcb_evaluation_data_number 18
   jqeq .tdx.tcb_status_early OutOfDate; jqeq .tdx.tcb_evaluation_data_number_early 19
   jqeq '.tdx.tcb_shortfall_early[0].component' 'tee_tcb_svn[2]'
