@@ -32,7 +32,7 @@ func TestTcbRecoveryGraceWindow(t *testing.T) {
 	}
 
 	socket := filepath.Join(dir, "sidecar.sock")
-	sidecar := exec.Command(filepath.Join(sys.build, "verifier", "tee-verifierd"), "--listen", "unix:"+socket,
+	sidecar := exec.Command(filepath.Join(sys.build, "verifier", "server", "tee-verifierd"), "--listen", "unix:"+socket,
 		"--test-roots", filepath.Join(sys.work, "test-roots"), "--replay-recorded-evidence",
 		"--collateral-dir", filepath.Join(dir, "collateral"), "--log-file", filepath.Join(dir, "decisions.log"))
 	if err := startGroup(sidecar); err != nil {
@@ -95,8 +95,8 @@ func TestTcbRecoveryGraceWindow(t *testing.T) {
 	if err == nil {
 		t.Fatal("login on day 31 after the recovery succeeded")
 	}
-	if !strings.Contains(stderr, "permission denied") {
-		t.Fatalf("day 31: want permission denied, got %v\n%s", err, stderr)
+	if !strings.Contains(stderr, "Code: 403") || !strings.Contains(stderr, `does not satisfy role "mcp-server-tdx": tcb_grace_period`) {
+		t.Fatalf("day 31: want 403 naming tcb_grace_period, got %v\n%s", err, stderr)
 	}
 
 	// The decision log records both: the grace deadline on the allow, the reason on the deny.
