@@ -160,6 +160,38 @@ TEST_F(UnixSidecarTest, VerificationFailureIsADenyNotAnRpcError) {
   EXPECT_TRUE(resp.claims_json().empty());
 }
 
+// The role's tee_types are checked on the detected type before the evidence is parsed: evidence
+// that only looks like another TEE's (a header, then junk that would not parse) is denied as the
+// wrong TEE, not parsed and refused as malformed.
+TEST_F(UnixSidecarTest, EvidenceOfATeeTheRoleDoesNotAdmitIsDeniedUnparsed) {
+  std::string snp(1184, '\0');
+  snp[0] = 3;     // version 3
+  snp[0x34] = 1;  // ECDSA P-384
+  snp += std::string(512 * 1024, '\xff');  // no certificate table
+  const std::string nitro = std::string("\xd2\x84\x40", 3) + std::string(4096, '\x01');
+  for (const auto& [evidence, tee] :
+       {std::pair<std::string, std::string>{snp, "sev-snp"}, {nitro, "nitro"}}) {
+    SCOPED_TRACE(tee);
+    grpc::Status status;
+    v1::EvaluateResponse resp =
+        Evaluate(evidence, platform_.Role(platform_.mrtd_hex), kNonce, &status);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(resp.decision(), v1::DECISION_DENY);
+    EXPECT_FALSE(resp.has_error()) << resp.error().message();
+    ASSERT_EQ(resp.mismatches_size(), 1);
+    EXPECT_EQ(resp.mismatches(0).field(), "tee");
+    EXPECT_EQ(resp.mismatches(0).actual(), tee);
+    ASSERT_EQ(resp.mismatches(0).expected_size(), 1);
+    EXPECT_EQ(resp.mismatches(0).expected(0), "tdx");
+    EXPECT_TRUE(resp.claims_json().empty());
+  }
+  ASSERT_TRUE(sidecar_->WaitForLog(R"("tee":"nitro","decision":"deny")", 1, absl::Seconds(5)))
+      << sidecar_->Log();
+  EXPECT_EQ(CountLines(sidecar_->Log(), R"("tee":"sev-snp","decision":"deny","reasons":[{"field":"tee")"), 1)
+      << sidecar_->Log();
+  EXPECT_EQ(CountLines(sidecar_->Log(), "invalid_input"), 0) << sidecar_->Log();
+}
+
 TEST_F(UnixSidecarTest, InvalidPolicyIsRefused) {
   v1::Policy role;
   role.add_tee_types("tdx");  // constrains no measurement

@@ -1,5 +1,7 @@
 #include "verifier/server/verifier_service.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -59,6 +61,20 @@ grpc::Status RpcError(const absl::Status& status) {
   details.set_message(message);
   details.add_details()->PackFrom(error);
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message, details.SerializeAsString());
+}
+
+// The TEE a request is about (named, or detected from a few header bytes), without parsing it.
+absl::StatusOr<TeeKind> TeeOf(const v1::VerifyRequest& req) {
+  EvidenceRequest request;
+  request.evidence = req.evidence();
+  request.tee = TeeFromProto(req.tee_type());
+  return EvidenceVerifier::ResolveTee(request);
+}
+
+bool Admits(const v1::Policy& policy, TeeKind tee) {
+  const absl::string_view name = TeeKindName(tee);
+  return std::find(policy.tee_types().begin(), policy.tee_types().end(), name) !=
+         policy.tee_types().end();
 }
 
 nlohmann::ordered_json ErrorJson(const absl::Status& status) {
@@ -127,7 +143,7 @@ VerifierService::Outcome VerifierService::VerifyEvidence(const v1::VerifyRequest
                                                 c.pck_crl_issuer_chain()};
   }
   request.tdx_collateral_provider = store_.get();
-  absl::StatusOr<TeeKind> tee = EvidenceVerifier::ResolveTee(request);
+  absl::StatusOr<TeeKind> tee = TeeOf(req);
   if (tee.ok()) out.tee = *tee;
   out.claims = tee.ok() ? verifier_->Verify(request) : absl::StatusOr<VerifiedClaims>(tee.status());
   return out;
@@ -167,6 +183,12 @@ grpc::Status VerifierService::Evaluate(grpc::ServerContext* context, const v1::E
   if (!policy.errors.empty()) {
     return RpcError(MakeError(v1::REASON_BAD_REQUEST,
                               absl::StrCat("policy: ", absl::StrJoin(policy.errors, "; "))));
+  }
+  // Evidence of a TEE the role does not admit is denied on its type alone: nothing of it is
+  // parsed or verified, so a caller cannot make a role pay for evidence it could never accept.
+  if (absl::StatusOr<TeeKind> tee = TeeOf(req->evidence());
+      tee.ok() && !Admits(policy.normalized, *tee)) {
+    return DenyTeeType(*req, policy.normalized, *tee, resp);
   }
   if (!Acquire(context)) return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "sidecar busy");
   const absl::Time start = absl::Now();
@@ -216,6 +238,27 @@ grpc::Status VerifierService::Evaluate(grpc::ServerContext* context, const v1::E
   log["duration_us"] = absl::ToInt64Microseconds(absl::Now() - start);
   log_->Write("info", "evaluate", log);
   return context->IsCancelled() ? grpc::Status::CANCELLED : grpc::Status::OK;
+}
+
+grpc::Status VerifierService::DenyTeeType(const v1::EvaluateRequest& req, const v1::Policy& policy,
+                                          TeeKind tee, v1::EvaluateResponse* resp) {
+  const absl::Time start = absl::Now();
+  const policy::Mismatch mismatch{"tee", {policy.tee_types().begin(), policy.tee_types().end()},
+                                  std::string(TeeKindName(tee))};
+  resp->set_tee_type(TeeToProto(tee));
+  resp->set_decision(v1::DECISION_DENY);
+  v1::Mismatch* pm = resp->add_mismatches();
+  pm->set_field(mismatch.field);
+  for (const std::string& e : mismatch.expected) pm->add_expected(e);
+  pm->set_actual(mismatch.actual);
+  log_->Write("info", "evaluate",
+              {{"role", req.role()},
+               {"evidence_sha256", HexEncode(Sha256(req.evidence().evidence()))},
+               {"tee", mismatch.actual},
+               {"decision", "deny"},
+               {"reasons", policy::MismatchesToJson({mismatch})},
+               {"duration_us", absl::ToInt64Microseconds(absl::Now() - start)}});
+  return grpc::Status::OK;
 }
 
 grpc::Status VerifierService::ValidatePolicy(grpc::ServerContext*,

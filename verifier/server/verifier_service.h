@@ -48,6 +48,10 @@ class VerifierService final : public v1::Verifier::Service {
   // Waits for one of max_concurrent slots until the call's deadline; false when none freed.
   bool Acquire(grpc::ServerContext* context);
   void Release();
+  // The answer to evidence of a TEE that `policy` does not admit: DENY, the "tee" mismatch,
+  // nothing verified.
+  grpc::Status DenyTeeType(const v1::EvaluateRequest& req, const v1::Policy& policy, TeeKind tee,
+                           v1::EvaluateResponse* resp);
   // Verifies the evidence of `request`; malformed input comes back as `rpc_error`.
   Outcome VerifyEvidence(const v1::VerifyRequest& request) const;
 
