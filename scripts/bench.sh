@@ -7,7 +7,9 @@
 #   4. callgrind: instructions per verification (repeatable on a shared machine);
 #   5. the peers on the same vectors: go-tdx-guest and go-sev-guest (bench/peers/go, modules
 #      from the Go module proxy) and dcap-qvl (bench/peers/rust, crates.io);
-#   6. prints the tables.
+#   6. prints the tables;
+#   7. parser_bench: every parser on a normal input and on its worst inputs, and worst / normal
+#      per parser (docs/performance.md, "Worst-case inputs").
 # Environment: BUILD_DIR (default build-bench), SPEED_SECONDS (3), MIN_TIME (0.5 s per
 # benchmark), REPETITIONS (3), CG_ITERATIONS (10), PEER_SECONDS (2), SKIP_CALLGRIND=1,
 # SKIP_PEERS=1. Whole run: about 2.5 minutes on 2 cores once the peers are built, 5-8 the
@@ -30,7 +32,7 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTEE_BENCH=ON >&2
 fi
 log "building verify_bench in $BUILD_DIR"
-cmake --build "$BUILD_DIR" -j "${JOBS:-2}" --target verify_bench >&2
+cmake --build "$BUILD_DIR" -j "${JOBS:-2}" --target verify_bench parser_bench >&2
 BENCH="$BUILD_DIR/tests/verify_bench"
 
 # 2. The floor, as this machine's OpenSSL does it (CPU time, like verify_bench's CPU column).
@@ -182,4 +184,32 @@ if peers:
         print(f"| {key} | {p['peer']} {case} | {pt:.0f} us | {cold:.0f} us | {warm:.0f} us | "
               f"{pt / cold:.2f}x | {pt / warm:.2f}x |")
 print()
+PY
+
+# 7. Worst-case inputs: each parser's slowest input over its normal one (CPU time, median).
+log "parser_bench: $REPETITIONS x ${MIN_TIME}s per case"
+"$BUILD_DIR/tests/parser_bench" --benchmark_min_time="$MIN_TIME" \
+  --benchmark_repetitions="$REPETITIONS" --benchmark_report_aggregates_only=true \
+  --benchmark_format=json --benchmark_out="$OUT/parser_bench.json" \
+  --benchmark_out_format=json > /dev/null
+python3 - "$OUT/parser_bench.json" <<'PY'
+import json, sys
+
+cases = {}  # parser -> {case: (cpu us, bytes)}
+for b in json.load(open(sys.argv[1]))["benchmarks"]:
+    if b.get("aggregate_name") == "median" or b.get("run_type") == "iteration":
+        parser, case = b["run_name"][len("BM_"):].split("/", 1)
+        cases.setdefault(parser, {})[case] = (b["cpu_time"] / 1000.0, int(b.get("bytes", 0)))
+print("| parser | case | bytes | CPU time | / normal |")
+print("|---|---|---:|---:|---:|")
+for parser, by_case in cases.items():
+    normal = by_case["normal"][0]
+    for case, (t, n) in by_case.items():
+        print(f"| {parser} | {case} | {n} | {t:.2f} us | {t / normal:.2f}x |")
+print("\n| parser | worst case | worst / normal |")
+print("|---|---|---:|")
+for parser, by_case in cases.items():
+    normal = by_case["normal"][0]
+    worst = max((c for c in by_case if c not in ("normal", "real")), key=lambda c: by_case[c][0])
+    print(f"| {parser} | {worst} | {by_case[worst][0] / normal:.2f}x |")
 PY

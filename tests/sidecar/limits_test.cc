@@ -104,29 +104,38 @@ std::string CertificateFlood(const std::string& der, int count) {
   return pem;
 }
 
-// The slow call: a quote whose PCK chain holds thousands of certificates (refused, but only once
-// they are parsed) keeps the only slot; calls meanwhile wait --max-call-seconds and are refused.
+// The slow call: TDX collateral sent with the request (only the socket's owner can send it; a
+// login cannot) whose TCB info issuer chain holds thousands of certificates, refused only once
+// they are parsed; it keeps the only slot, and calls meanwhile wait --max-call-seconds and are
+// refused. (Evidence itself has no such input: every evidence parser is bounded, see
+// docs/performance.md, "Worst-case inputs".)
 TEST(SidecarLimitsTest, ACallFindingNoSlotWithinMaxCallSecondsIsRefused) {
   TestPlatform platform;
   std::unique_ptr<SidecarProcess> sidecar =
       StartPlatformSidecar(platform, "", {"--max-concurrent=1", "--max-call-seconds=1",
                               absl::StrCat("--max-request-bytes=", 64 << 20)});
   ASSERT_TRUE(sidecar->WaitReady()) << sidecar->Log();
-  tdx::Quote flood_quote = *platform.tee->MakeQuoteStruct(platform.tee->DefaultReport());
   constexpr int kCertificates = 20000;
-  flood_quote.certification.pck_chain_pem =
-      CertificateFlood(CertificateDer(platform.tee->pck_certificate()), kCertificates);
-  const std::string flood = tdx::SerializeQuote(flood_quote);
+  const tdx::TdxCollateral c = *platform.tee->MakeCollateral();
+  v1::VerifyRequest flood_req;
+  flood_req.set_evidence(platform.Quote(kNonce));
+  v1::TdxCollateral* pc = flood_req.mutable_tdx_collateral();
+  pc->set_tcb_info_response(c.tcb_info_response);
+  pc->set_qe_identity_response(c.qe_identity_response);
+  pc->set_pck_crl(c.pck_crl);
+  pc->set_root_ca_crl(c.root_ca_crl);
+  pc->set_tcb_info_issuer_chain(
+      CertificateFlood(CertificateDer(platform.tee->pck_certificate()), kCertificates));
+  pc->set_qe_identity_issuer_chain(c.qe_identity_issuer_chain);
+  pc->set_pck_crl_issuer_chain(c.pck_crl_issuer_chain);
 
   std::atomic<bool> flood_done{false};
   grpc::Status flood_status;
   v1::VerifyResponse flood_resp;
   std::thread slow([&] {
-    v1::VerifyRequest req;
-    req.set_evidence(flood);
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
-    flood_status = sidecar->Stub()->Verify(&ctx, req, &flood_resp);
+    flood_status = sidecar->Stub()->Verify(&ctx, flood_req, &flood_resp);
     flood_done = true;
   });
   auto stub = sidecar->Stub();
@@ -153,7 +162,7 @@ TEST(SidecarLimitsTest, ACallFindingNoSlotWithinMaxCallSecondsIsRefused) {
   slow.join();
   ASSERT_TRUE(flood_status.ok()) << flood_status.error_message();
   EXPECT_FALSE(flood_resp.verified());
-  EXPECT_EQ(flood_resp.error().reason(), v1::REASON_CERT_CHAIN_INVALID);
+  EXPECT_EQ(flood_resp.error().reason(), v1::REASON_COLLATERAL_INVALID);
   EXPECT_TRUE(absl::StrContains(flood_resp.error().message(),
                                 absl::StrCat("found ", kCertificates)))
       << flood_resp.error().message();

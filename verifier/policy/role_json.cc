@@ -126,6 +126,11 @@ absl::Status SetField(Message& policy, absl::string_view name, const FieldPath& 
 }  // namespace
 
 absl::StatusOr<v1::Policy> PolicyFromRoleJson(absl::string_view json) {
+  if (json.size() > kMaxRoleJsonSize) {
+    return MakeError(v1::REASON_BAD_REQUEST, absl::StrCat("role JSON: ", json.size(),
+                                                          " bytes, more than the ",
+                                                          kMaxRoleJsonSize, " accepted"));
+  }
   const nlohmann::json doc = nlohmann::json::parse(json.begin(), json.end(), nullptr,
                                                    /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) {

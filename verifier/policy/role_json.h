@@ -6,11 +6,17 @@
 #ifndef TEE_VERIFIER_POLICY_ROLE_JSON_H_
 #define TEE_VERIFIER_POLICY_ROLE_JSON_H_
 
+#include <cstddef>
+
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "teeverify/v1/verifier.pb.h"
 
 namespace teeverify::policy {
+
+// The largest role JSON accepted: room for about 600 allowed measurements (a real role lists a
+// handful), checked before the JSON is parsed.
+inline constexpr size_t kMaxRoleJsonSize = 64 * 1024;
 
 // The policy of a role JSON object. Token settings (`token_*`) are the plugin's and skipped; any
 // other unknown field is an error naming it. Lists are JSON arrays or comma-separated strings,

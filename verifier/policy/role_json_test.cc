@@ -58,6 +58,21 @@ TEST(RoleJsonTest, RefusesWhatVaultWouldRefuse) {
 }
 
 // The example roles an admin starts from are valid as written.
+TEST(RoleJsonTest, RoleOverTheSizeBoundIsRefusedUnparsed) {
+  const std::string head = R"({"tee_types":["tdx"],"tdx_mrtd":[)";
+  std::string list;
+  while (head.size() + list.size() + 2 * (kHex48.size() + 4) <= kMaxRoleJsonSize) {
+    list += absl::StrCat("\"", kHex48, "\",");
+  }
+  const std::string at_bound = absl::StrCat(head, list, "\"", kHex48, "\"]}");
+  ASSERT_LE(at_bound.size(), kMaxRoleJsonSize);
+  EXPECT_TRUE(PolicyFromRoleJson(at_bound).ok());
+  const std::string over = at_bound + std::string(kMaxRoleJsonSize + 1 - at_bound.size(), ' ');
+  absl::StatusOr<v1::Policy> p = PolicyFromRoleJson(over);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().message(), "role JSON: 65537 bytes, more than the 65536 accepted");
+}
+
 TEST(RoleJsonTest, PolicyExamplesAreValidRoles) {
   for (const char* tee : {"tdx", "snp", "nitro"}) {
     const std::string file = absl::StrCat("../../policy_examples/mcp-server-", tee, ".role.json");

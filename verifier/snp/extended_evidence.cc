@@ -61,14 +61,27 @@ absl::StatusOr<std::vector<RawEntry>> ReadEntries(absl::string_view table) {
       }
       return entries;
     }
-    RETURN_IF_ERROR(CheckKnownOrder(e.guid));
-    for (const RawEntry& earlier : entries) {
-      if (earlier.guid == e.guid) {
-        return Malformed(absl::StrCat(kWhat, ": GUID ", GuidText(e.guid), " appears twice"));
-      }
+    if (entries.size() == kMaxCertTableEntries) {
+      return Malformed(absl::StrCat(kWhat, ": more than ", kMaxCertTableEntries,
+                                    " entries (a real table carries 3: VCEK or VLEK, ASK or "
+                                    "ASVK, ARK)"));
     }
+    RETURN_IF_ERROR(CheckKnownOrder(e.guid));
     entries.push_back(e);
   }
+}
+
+// Sorting, not comparing every pair: a table's cost stays linear in its size.
+absl::Status CheckDistinctGuids(const std::vector<RawEntry>& entries) {
+  std::vector<Guid> guids;
+  guids.reserve(entries.size());
+  for (const RawEntry& e : entries) guids.push_back(e.guid);
+  std::sort(guids.begin(), guids.end());
+  const auto twice = std::adjacent_find(guids.begin(), guids.end());
+  if (twice != guids.end()) {
+    return Malformed(absl::StrCat(kWhat, ": GUID ", GuidText(*twice), " appears twice"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -87,10 +100,19 @@ std::string GuidText(const Guid& g) {
 }
 
 absl::StatusOr<std::vector<CertTableEntry>> ParseCertTable(absl::string_view table) {
+  if (table.size() > kMaxCertTableSize) {
+    return Malformed(absl::StrCat(kWhat, ": ", table.size(), " bytes, more than the ",
+                                  kMaxCertTableSize,
+                                  " a guest receives (SEV_FW_BLOB_MAX_SIZE of the Linux driver)"));
+  }
   ASSIGN_OR_RETURN(const std::vector<RawEntry> raw, ReadEntries(table));
+  RETURN_IF_ERROR(CheckDistinctGuids(raw));
   const uint64_t header_end = (raw.size() + 1) * kCertTableEntrySize;
-  // Every byte after the entries is either inside exactly one certificate or zero padding.
-  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  struct Range {
+    uint64_t begin, end;
+    const Guid* guid;
+  };
+  std::vector<Range> ranges;
   std::vector<CertTableEntry> out;
   for (const RawEntry& e : raw) {
     const uint64_t begin = e.offset, end = uint64_t{e.offset} + e.length;
@@ -104,27 +126,28 @@ absl::StatusOr<std::vector<CertTableEntry>> ParseCertTable(absl::string_view tab
                                     " bytes that follow the entries (which end at ", header_end,
                                     ")"));
     }
-    for (const auto& [b, en] : ranges) {
-      if (begin < en && b < end) {
-        return Malformed(absl::StrCat(kWhat, ": entry ", GuidText(e.guid),
-                                      " overlaps another certificate"));
-      }
-    }
-    ranges.emplace_back(begin, end);
+    ranges.push_back({begin, end, &e.guid});
     out.push_back({e.guid, std::string(table.substr(begin, e.length))});
   }
-  std::sort(ranges.begin(), ranges.end());
+  // In offset order, every byte after the entries is either inside exactly one certificate (a
+  // range starting before the previous one ends overlaps it) or zero padding.
+  std::stable_sort(ranges.begin(), ranges.end(),
+                   [](const Range& a, const Range& b) { return a.begin < b.begin; });
   uint64_t pos = header_end;
-  ranges.emplace_back(table.size(), table.size());
-  for (const auto& [begin, end] : ranges) {
-    const absl::string_view gap = table.substr(pos, begin - pos);
+  ranges.push_back({table.size(), table.size(), nullptr});
+  for (const Range& range : ranges) {
+    if (range.begin < pos) {
+      return Malformed(absl::StrCat(kWhat, ": entry ", GuidText(*range.guid),
+                                    " overlaps another certificate"));
+    }
+    const absl::string_view gap = table.substr(pos, range.begin - pos);
     const auto nonzero = std::find_if(gap.begin(), gap.end(), [](char c) { return c != 0; });
     if (nonzero != gap.end()) {
       return Malformed(absl::StrCat(kWhat, ": non-zero byte at offset ",
                                     pos + (nonzero - gap.begin()),
                                     " outside every certificate (only zero padding may be there)"));
     }
-    pos = end;
+    pos = range.end;
   }
   return out;
 }

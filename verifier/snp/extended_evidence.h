@@ -37,6 +37,15 @@ inline constexpr Guid kArkGuid = {0xc0, 0xb4, 0x06, 0xa4, 0xa8, 0x03, 0x49, 0x52
 
 inline constexpr size_t kCertTableEntrySize = 24;
 
+// Bounds on a certificate table, checked before anything else of it is read: whoever calls the
+// login endpoint (unauthenticated) chooses these bytes. A real table carries 3 entries (VCEK or
+// VLEK, ASK or ASVK, ARK) of about 1.3-1.7 KB each; the Linux guest driver hands out at most
+// SEV_FW_BLOB_MAX_SIZE = 16 KiB of certificates (include/linux/psp-sev.h; the certs_len of
+// SNP_GET_EXT_REPORT and configfs-tsm's auxblob), zero-padded to whole pages. 16 entries leave
+// room for GUIDs a host may add (kept and ignored) without letting a table of tiny entries in.
+inline constexpr size_t kMaxCertTableSize = 16 * 1024;
+inline constexpr size_t kMaxCertTableEntries = 16;
+
 struct CertTableEntry {
   Guid guid = {};
   std::string data;  // the certificate bytes the entry points at
@@ -58,10 +67,12 @@ struct SnpEvidence {
 // The text form, "63da758d-e664-4564-adc5-f4b93be8accd", as errors show GUIDs.
 std::string GuidText(const Guid& guid);
 
-// Parses a certificate table. Refused: no terminating all-zero entry, an entry with a zero GUID
-// but a non-zero offset or length, a duplicated GUID, an empty entry, an entry pointing into the
-// entries or beyond the end, overlapping entries, and any non-zero byte outside the entries and
-// the certificates (zero padding, e.g. to a page, is accepted). Unknown GUIDs are kept.
+// Parses a certificate table. Refused: more than kMaxCertTableSize bytes or kMaxCertTableEntries
+// entries, no terminating all-zero entry, an entry with a zero GUID but a non-zero offset or
+// length, a duplicated GUID, an empty entry, an entry pointing into the entries or beyond the end,
+// overlapping entries, and any non-zero byte outside the entries and the certificates (zero
+// padding, e.g. to a page, is accepted). Unknown GUIDs are kept. The work is linear in the size
+// of the table (the duplicate and overlap checks sort).
 absl::StatusOr<std::vector<CertTableEntry>> ParseCertTable(absl::string_view table);
 
 // Entries, terminator, then the certificates in entry order, without padding.

@@ -1,5 +1,5 @@
-// The certificate table of extended reports: GUID byte order, round trips, and single mutations
-// of a well-formed table.
+// The certificate table of extended reports: GUID byte order, round trips, single mutations of
+// a well-formed table, and the bounds that keep an unauthenticated caller's table cheap.
 #include "verifier/snp/extended_evidence.h"
 
 #include <string>
@@ -158,6 +158,77 @@ TEST(SnpCertTableTest, OversizedEvidenceNamesTheTable) {
   e = ParseEvidence(report.substr(0, 1000));
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.status().message(), "sev-snp report: 1000 bytes, but a report is exactly 1184 bytes");
+}
+
+// `count` distinct unknown GUIDs, each pointing at one byte of its own.
+std::string TinyEntries(size_t count) {
+  std::string entries, data;
+  const uint32_t header = static_cast<uint32_t>((count + 1) * kCertTableEntrySize);
+  for (size_t i = 0; i < count; ++i) {
+    Guid guid = {0x7e};
+    guid[14] = static_cast<uint8_t>(i >> 8);
+    guid[15] = static_cast<uint8_t>(i);
+    entries += Entry(guid, header + static_cast<uint32_t>(i), 1);
+    data += 'c';
+  }
+  return absl::StrCat(entries, kTerminator, data);
+}
+
+TEST(SnpCertTableTest, TableOverTheByteBoundIsRefusedBeforeItIsRead) {
+  // At the bound: a real-shaped table padded to the 16 KiB the Linux guest driver hands out.
+  const std::string at_bound =
+      GoodTable() + std::string(kMaxCertTableSize - GoodTable().size(), '\0');
+  ASSERT_EQ(at_bound.size(), 16384u);
+  EXPECT_TRUE(ParseCertTable(at_bound).ok()) << TableError(at_bound);
+  // One byte over, and a 1 MiB login: refused by size, whatever the bytes say.
+  for (const size_t size : {kMaxCertTableSize + 1, size_t{1} << 20}) {
+    const std::string over = GoodTable() + std::string(size - GoodTable().size(), '\0');
+    const absl::Status status = TableError(over);
+    EXPECT_EQ(ReasonOf(status), v1::REASON_MALFORMED_EVIDENCE);
+    EXPECT_EQ(status.message(),
+              absl::StrCat("sev-snp certificate table: ", size,
+                           " bytes, more than the 16384 a guest receives (SEV_FW_BLOB_MAX_SIZE of "
+                           "the Linux driver)"));
+  }
+  const std::string report = ReadTestData("sevsnp/reports/trustee_test-report.bin");
+  absl::StatusOr<SnpEvidence> e = ParseEvidence(report + std::string(1 << 20, '\0'));
+  ASSERT_FALSE(e.ok());
+  EXPECT_TRUE(absl::StrContains(e.status().message(), "1048576 bytes, more than the 16384"))
+      << e.status();
+}
+
+// A table of many tiny, distinct, well-placed entries is valid in every other respect: it is
+// refused by its entry count, not scanned pair by pair.
+TEST(SnpCertTableTest, TableOfManyTinyEntriesIsRefusedByCount) {
+  absl::StatusOr<std::vector<CertTableEntry>> at_bound =
+      ParseCertTable(TinyEntries(kMaxCertTableEntries));
+  ASSERT_TRUE(at_bound.ok()) << at_bound.status();
+  EXPECT_EQ(at_bound->size(), 16u);
+  for (const size_t count : {kMaxCertTableEntries + 1, size_t{600}}) {
+    const std::string table = TinyEntries(count);
+    ASSERT_LE(table.size(), kMaxCertTableSize);
+    const absl::Status status = TableError(table);
+    EXPECT_EQ(ReasonOf(status), v1::REASON_MALFORMED_EVIDENCE);
+    EXPECT_EQ(status.message(),
+              "sev-snp certificate table: more than 16 entries (a real table carries 3: VCEK or "
+              "VLEK, ASK or ASVK, ARK)");
+  }
+}
+
+// The duplicate and overlap checks sort; they still name the entry at fault.
+TEST(SnpCertTableTest, DuplicatesAndOverlapsAreFoundAnywhereInTheTable) {
+  std::string table = TinyEntries(kMaxCertTableEntries);
+  // The last entry takes the first one's GUID.
+  table.replace((kMaxCertTableEntries - 1) * kCertTableEntrySize, 16, table.substr(0, 16));
+  EXPECT_TRUE(absl::StrContains(TableError(table).message(),
+                                "GUID 7e000000-0000-0000-0000-000000000000 appears twice"))
+      << TableError(table);
+  // The first entry's certificate grows over the second one's byte.
+  table = TinyEntries(kMaxCertTableEntries);
+  table.replace(20, 4, U32(2));
+  EXPECT_TRUE(absl::StrContains(TableError(table).message(),
+                                "entry 7e000000-0000-0000-0000-000000000001 overlaps another"))
+      << TableError(table);
 }
 
 }  // namespace

@@ -14,11 +14,19 @@ namespace {
 constexpr absl::string_view kWhat = "tdx quote pck chain";
 
 absl::StatusOr<std::vector<X509*>> ParseChain(absl::string_view pem, CertificatePool& pool) {
-  ASSIGN_OR_RETURN(std::vector<X509*> certs, pool.FromPem(pem, kWhat, PemForm::kStrict));
-  if (certs.size() != 3) {
+  // Counted before any is parsed (parsing is what costs): a chain of many certificates is refused
+  // for its count.
+  ASSIGN_OR_RETURN(const std::vector<std::string> ders,
+                   PemCertificatesToDer(pem, kWhat, PemForm::kStrict));
+  if (ders.size() != 3) {
     return MakeError(v1::REASON_CERT_CHAIN_INVALID,
                      absl::StrCat(kWhat, ": expected 3 certificates (PCK, PCK CA, root), found ",
-                                  certs.size()));
+                                  ders.size()));
+  }
+  std::vector<X509*> certs;
+  for (const std::string& der : ders) {
+    ASSIGN_OR_RETURN(X509* cert, pool.FromDer(der, kWhat));
+    certs.push_back(cert);
   }
   if (!absl::StrContains(SubjectCommonName(certs[0]), "SGX PCK Certificate")) {
     return MakeError(v1::REASON_CERT_CHAIN_INVALID,

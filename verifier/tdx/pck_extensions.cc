@@ -30,7 +30,35 @@ absl::Status Invalid(absl::string_view detail) {
   return MakeError(v1::REASON_CERT_CHAIN_INVALID, absl::StrCat(kWhat, ": ", detail));
 }
 
-absl::StatusOr<Sequence> ParseSequence(const unsigned char* der, long len, absl::string_view name) {
+// Refuses a SEQUENCE of more than `max` elements from their headers alone, before
+// d2i_ASN1_SEQUENCE_ANY allocates every one: one of thousands of tiny elements costs no more than
+// a real extension. Anything else malformed is left to d2i to refuse.
+absl::Status CheckElementCount(const unsigned char* der, long len, absl::string_view name,
+                               int max) {
+  const unsigned char* p = der;
+  long content = 0;
+  int tag = 0, cls = 0;
+  const absl::Status not_der = Invalid(absl::StrCat(name, " is not a well-formed DER SEQUENCE"));
+  int ret = ASN1_get_object(&p, &content, &tag, &cls, len);
+  if (ret & 0x80 || tag != V_ASN1_SEQUENCE) return absl::OkStatus();
+  if (ret & 0x01) return not_der;  // indefinite length
+  const unsigned char* end = p + content;
+  for (int n = 0; p < end; ++n) {
+    if (n == max) return Invalid(absl::StrCat(name, " has more than ", max, " elements"));
+    long element = 0;
+    ret = ASN1_get_object(&p, &element, &tag, &cls, end - p);
+    if (ret & 0x80) return absl::OkStatus();
+    if (ret & 0x01) return not_der;
+    p += element;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Sequence> ParseSequence(const unsigned char* der, long len, absl::string_view name,
+                                       int max_elements) {
+  absl::Status count = CheckElementCount(der, len, name, max_elements);
+  ClearOpenSslErrors();
+  RETURN_IF_ERROR(count);
   const unsigned char* p = der;
   Sequence seq(d2i_ASN1_SEQUENCE_ANY(nullptr, &p, len));
   if (!seq || p != der + len) {
@@ -41,18 +69,19 @@ absl::StatusOr<Sequence> ParseSequence(const unsigned char* der, long len, absl:
 }
 
 // Views a SEQUENCE element (an ASN1_TYPE of type SEQUENCE) as its own SEQUENCE OF ANY.
-absl::StatusOr<Sequence> InnerSequence(const ASN1_TYPE* t, absl::string_view name) {
+absl::StatusOr<Sequence> InnerSequence(const ASN1_TYPE* t, absl::string_view name,
+                                       int max_elements) {
   if (t == nullptr || t->type != V_ASN1_SEQUENCE) {
     return Invalid(absl::StrCat(name, " is not a SEQUENCE"));
   }
-  return ParseSequence(t->value.sequence->data, t->value.sequence->length, name);
+  return ParseSequence(t->value.sequence->data, t->value.sequence->length, name, max_elements);
 }
 
 // Each entry of the extension is SEQUENCE { OID, value }; returns the OID suffix after `prefix`
 // ("1", "2.17", ...) and the value.
 absl::Status SplitEntry(const ASN1_TYPE* entry, absl::string_view prefix, std::string* out_suffix,
                         const ASN1_TYPE** out_value, Sequence* holder) {
-  ASSIGN_OR_RETURN(*holder, InnerSequence(entry, "entry"));
+  ASSIGN_OR_RETURN(*holder, InnerSequence(entry, "entry", 2));
   if (sk_ASN1_TYPE_num(holder->get()) != 2) return Invalid("entry is not {OID, value}");
   const ASN1_TYPE* oid = sk_ASN1_TYPE_value(holder->get(), 0);
   if (oid->type != V_ASN1_OBJECT) return Invalid("entry does not start with an OID");
@@ -89,7 +118,7 @@ absl::StatusOr<int64_t> ReadInteger(const ASN1_TYPE* v, int asn1_type, absl::str
 
 absl::Status ReadTcb(const ASN1_TYPE* value, PckExtensions* out) {
   const std::string prefix = absl::StrCat(kSgxExtensionOid, ".2");
-  ASSIGN_OR_RETURN(Sequence tcb, InnerSequence(value, "TCB"));
+  ASSIGN_OR_RETURN(Sequence tcb, InnerSequence(value, "TCB", 18));
   if (sk_ASN1_TYPE_num(tcb.get()) != 18) {
     return Invalid(absl::StrCat("TCB has ", sk_ASN1_TYPE_num(tcb.get()),
                                 " entries, expected 18"));
@@ -123,8 +152,9 @@ absl::Status ReadTcb(const ASN1_TYPE* value, PckExtensions* out) {
 }  // namespace
 
 absl::StatusOr<PckExtensions> ParsePckExtensionValue(absl::string_view der) {
-  ASSIGN_OR_RETURN(Sequence top,
-                   ParseSequence(Uchar(der), static_cast<long>(der.size()), "extension value"));
+  // Seven entries at most: each of 1..7 once.
+  ASSIGN_OR_RETURN(Sequence top, ParseSequence(Uchar(der), static_cast<long>(der.size()),
+                                               "extension value", 7));
   PckExtensions out;
   uint32_t seen = 0;
   for (int i = 0; i < sk_ASN1_TYPE_num(top.get()); ++i) {

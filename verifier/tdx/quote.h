@@ -16,6 +16,12 @@
 
 namespace teeverify::tdx {
 
+// The largest quote accepted, checked before anything else is read: whoever calls the login
+// endpoint chooses these bytes. Real quotes are 5-8 KB (about 1.5 KB of quote and a 3.5-5 KB PCK
+// chain); the Linux TDX guest driver's quote buffer is 8 KiB (GET_QUOTE_BUF_SIZE) and was 16 KiB
+// (GET_QUOTE_MAX_SIZE, 4 pages) "for third party implementations".
+inline constexpr size_t kMaxQuoteSize = 16 * 1024;
+
 inline constexpr uint16_t kQuoteVersion4 = 4;
 inline constexpr uint16_t kQuoteVersion5 = 5;
 inline constexpr uint16_t kAttestationKeyEcdsaP256 = 2;

@@ -173,6 +173,10 @@ absl::Status ReadSignatureData(absl::string_view data, Quote* q) {
 
 absl::StatusOr<Quote> ParseQuoteIgnoringTrailingBytes(absl::string_view bytes,
                                                       std::string* out_trailing_problem) {
+  if (bytes.size() > kMaxQuoteSize) {
+    return Malformed(absl::StrCat(kWhat, ": ", bytes.size(), " bytes, more than the ",
+                                  kMaxQuoteSize, " a TD's quote buffer holds"));
+  }
   Quote q;
   ByteReader r(bytes, kWhat);
   RETURN_IF_ERROR(ReadHeader(r, &q.header));

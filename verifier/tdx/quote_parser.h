@@ -11,7 +11,8 @@
 
 namespace teeverify::tdx {
 
-// Parses a v4 or v5 TDX quote. Lengths come from the structures and are bounds-checked; the
+// Parses a v4 or v5 TDX quote of at most kMaxQuoteSize bytes. Lengths come from the structures
+// and are bounds-checked; the
 // certification data must be type 6 wrapping a type-5 PCK chain and must be consumed exactly.
 // After the signature data only zero bytes may follow (quote generators pad to fixed sizes);
 // any non-zero trailing byte is rejected, because it is unsigned data posing as evidence.

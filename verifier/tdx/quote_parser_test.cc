@@ -165,6 +165,18 @@ TEST(QuoteParserTest, ZeroPaddingIsAcceptedButAnyNonZeroPaddingByteIsNot) {
   EXPECT_TRUE(absl::StrContains(q.status().message(), "not zero padding"));
 }
 
+// The bound is checked before anything is read: a quote grown past it (here with zero padding,
+// which is otherwise accepted) is refused by its size.
+TEST(QuoteParserTest, QuoteOverTheSizeBoundIsRefused) {
+  const std::string bytes = ReadTestData("tdx/quotes/dcap-qvl_tdx_quote.bin");
+  EXPECT_TRUE(ParseQuote(bytes + std::string(kMaxQuoteSize - bytes.size(), '\0')).ok());
+  const std::string over = bytes + std::string(kMaxQuoteSize + 1 - bytes.size(), '\0');
+  absl::StatusOr<Quote> q = ParseQuote(over);
+  ASSERT_FALSE(q.ok());
+  EXPECT_EQ(ReasonOf(q.status()), v1::REASON_MALFORMED_EVIDENCE);
+  EXPECT_EQ(q.status().message(), "tdx quote: 16385 bytes, more than the 16384 a TD's quote buffer holds");
+}
+
 TEST(QuoteParserTest, EveryTruncationIsAnError) {
   const std::string bytes = ReadTestData("tdx/quotes/trustee_tdx_quote_4_debug.bin");
   ASSERT_TRUE(ParseQuote(bytes).ok());

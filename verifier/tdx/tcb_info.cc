@@ -116,6 +116,10 @@ auto LevelKey(const TcbLevel& l) { return std::tie(l.sgx_svns, l.pce_svn, l.tdx_
 absl::StatusOr<SignedCollateral> ParseSignedCollateral(absl::string_view response,
                                                        absl::string_view body_key,
                                                        absl::string_view what) {
+  if (response.size() > kMaxCollateralJsonSize) {
+    return MakeError(kInvalid, absl::StrCat(what, ": ", response.size(), " bytes, more than the ",
+                                            kMaxCollateralJsonSize, " accepted"));
+  }
   // The envelope is only delimited here; the body is parsed in full by ParseTcbInfo or
   // ParseEnclaveIdentity, and the signature must be a plain string of hex digits.
   ASSIGN_OR_RETURN(const auto members, RawTopLevelMembers(response, what));

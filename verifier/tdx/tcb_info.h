@@ -22,7 +22,13 @@ struct SignedCollateral {
   ByteArray<64> signature = {};
 };
 
-// Splits {"<body_key>":{...},"signature":"<hex r||s>"} into the signed body bytes and signature.
+// The largest PCS response (TCB info, QE identity) accepted, checked before it is read. Real TDX
+// TCB info is 2.4-4.8 KB (tests/data/tdx, /work/shared/vectors) and grows by about 450 bytes per
+// TCB recovery; 64 KiB leaves room for a decade of them.
+inline constexpr size_t kMaxCollateralJsonSize = 64 * 1024;
+
+// Splits {"<body_key>":{...},"signature":"<hex r||s>"} into the signed body bytes and signature;
+// a response over kMaxCollateralJsonSize is refused.
 absl::StatusOr<SignedCollateral> ParseSignedCollateral(absl::string_view response,
                                                        absl::string_view body_key,
                                                        absl::string_view what);

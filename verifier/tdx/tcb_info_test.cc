@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
@@ -46,6 +47,26 @@ TEST(TcbInfoTest, ParsesDcapQvl2025) {
   EXPECT_EQ(info.tcb_levels[1].pce_svn, 5);
   EXPECT_EQ(info.tcb_levels[1].advisory_ids.size(), 14u);
   EXPECT_EQ(info.tcb_levels[1].advisory_ids.front(), "INTEL-SA-00106");
+}
+
+TEST(TcbInfoTest, ResponseOverTheSizeBoundIsRefusedUnread) {
+  const std::string real = ReadTestData("tdx/collateral/dcap-qvl-2025-06/tcb_info_response.json");
+  const std::string over = real + std::string(kMaxCollateralJsonSize + 1 - real.size(), ' ');
+  absl::StatusOr<SignedCollateral> s = ParseSignedCollateral(over, "tcbInfo", "tcb.json");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(ReasonOf(s.status()), v1::REASON_COLLATERAL_INVALID);
+  EXPECT_EQ(s.status().message(), "tcb.json: 65537 bytes, more than the 65536 accepted");
+}
+
+// Thousands of top-level members are sorted for the duplicate check, not compared pairwise; the
+// duplicate is still named, wherever it is.
+TEST(TcbInfoTest, DuplicateAmongManyTopLevelMembersIsNamed) {
+  std::string doc = R"({"tcbInfo":{},)";
+  for (int i = 0; i < 5000; ++i) absl::StrAppend(&doc, "\"m", i, "\":0,");
+  doc += R"("m17":1})";
+  absl::StatusOr<SignedCollateral> s = ParseSignedCollateral(doc, "tcbInfo", "tcb.json");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().message(), "tcb.json: top-level member \"m17\" appears more than once");
 }
 
 TEST(TcbInfoTest, LevelsAreSortedHighestFirstWhateverTheDocumentOrder) {
