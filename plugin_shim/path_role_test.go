@@ -33,6 +33,9 @@ func TestRoleIsValidatedBySidecarAndStoredNormalized(t *testing.T) {
 		"tdx_rtmr2":                          []string{"aa", "bb"},
 		"sev_snp_min_reported_tcb_microcode": 209,
 		"sev_snp_max_vmpl":                   0,
+		"sev_snp_min_firmware":               "1.55",
+		"tdx_attributes":                     "0000001000000000",
+		"tdx_attributes_mask":                "0000003000000080",
 		"allow_debug":                        false,
 		"token_policies":                     "mcp-secrets",
 		"token_ttl":                          "15m",
@@ -49,6 +52,12 @@ func TestRoleIsValidatedBySidecarAndStoredNormalized(t *testing.T) {
 	}
 	if _, set := data["sev_snp_min_guest_svn"]; set {
 		t.Fatal("an unset optional number was returned")
+	}
+	if data["sev_snp_min_firmware"] != "1.55" || data["tdx_attributes_mask"] != "0000003000000080" {
+		t.Fatalf("optional strings: %v %v", data["sev_snp_min_firmware"], data["tdx_attributes_mask"])
+	}
+	if _, set := data["tdx_xfam"]; set {
+		t.Fatal("an unset optional string was returned")
 	}
 	if got := data["allowed_tcb_statuses"].([]string); len(got) != 1 || got[0] != "UpToDate" {
 		t.Fatalf("default tcb statuses: %v", got)

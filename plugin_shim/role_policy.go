@@ -21,15 +21,26 @@ type policyField struct {
 }
 
 var topLevelDescriptions = map[string]string{
-	"tee_types":                      "TEE types the role admits: tdx, sev-snp, nitro. Required.",
-	"allowed_tcb_statuses":           "TDX TCB statuses admitted (default: UpToDate).",
-	"allow_debug":                    "Admit debug TDs, debug-policy SNP guests and debug-mode enclaves (default: false).",
-	"max_evidence_age_seconds":       "Nitro: how old the attestation document may be (default: 300).",
-	"allow_unbound_evidence":         "Admit evidence that does not carry the login nonce. Only for replaying recorded evidence in demos and tests.",
-	"tcb_grace_period":               "TDX, seconds: admit an OutOfDate platform until this long after tdx.tcb_out_of_date_since (docs/tcb-recovery.md); default 0, no grace.",
-	"min_tcb_evaluation_data_number": "TDX: minimum tcbEvaluationDataNumber of the TCB info and QE identity.",
-	"max_collateral_age":             "TDX, seconds: TCB info and QE identity issueDate and PCK CRL thisUpdate at most this old; default 0, unbounded.",
-	"rejected_advisory_ids":          "TDX: Intel advisory IDs (INTEL-SA-...) refused outright, also within the grace period.",
+	"tee_types":                          "TEE types the role admits: tdx, sev-snp, nitro. Required.",
+	"allowed_tcb_statuses":               "TDX TCB statuses admitted (default: UpToDate).",
+	"allow_debug":                        "Admit debug TDs, debug-policy SNP guests and debug-mode enclaves (default: false).",
+	"max_evidence_age_seconds":           "Nitro: how old the attestation document may be (default: 300).",
+	"allow_unbound_evidence":             "Admit evidence that does not carry the login nonce. Only for replaying recorded evidence in demos and tests.",
+	"tcb_grace_period":                   "TDX, seconds: admit an OutOfDate platform until this long after tdx.tcb_out_of_date_since (docs/tcb-recovery.md); default 0, no grace.",
+	"min_tcb_evaluation_data_number":     "TDX: minimum tcbEvaluationDataNumber of the TCB info and QE identity.",
+	"max_collateral_age":                 "TDX, seconds: TCB info and QE identity issueDate and PCK CRL thisUpdate at most this old; default 0, unbounded.",
+	"rejected_advisory_ids":              "TDX: Intel advisory IDs (INTEL-SA-...) refused outright, also within the grace period.",
+	"allow_weak_image_anchor":            "DANGEROUS: admit a TEE although the role does not pin its image (docs/policy.md, Image anchors); shown on every token as weak_image_anchor.",
+	"sev_snp_allow_migrate_ma":           "SEV-SNP: admit guests whose policy allows a migration agent (MIGRATE_MA; default: refused).",
+	"sev_snp_allow_cxl":                  "SEV-SNP: admit guests whose policy allows CXL-attached memory (CXL_ALLOW; default: refused).",
+	"sev_snp_allow_provisional_firmware": "SEV-SNP: admit a CURRENT_TCB or firmware version above the committed one (default: refused).",
+	"sev_snp_min_firmware":               "SEV-SNP: minimum committed firmware version, major.minor or major.minor.build.",
+	"sev_snp_max_vmpl":                   "SEV-SNP: most privileged VMPL admitted (default: 0).",
+	"tdx_attributes":                     "TDX: TD_ATTRIBUTES value (16 hex digits, as in the quote), with tdx_attributes_mask; default requires SEPT_VE_DISABLE and refuses MIGRATABLE and PERFMON.",
+	"tdx_attributes_mask":                "TDX: TD_ATTRIBUTES bits compared with tdx_attributes (16 hex digits).",
+	"tdx_xfam":                           "TDX: XFAM value (16 hex digits, as in the quote), with tdx_xfam_mask.",
+	"tdx_xfam_mask":                      "TDX: XFAM bits compared with tdx_xfam (16 hex digits).",
+	"tdx_min_tee_tcb_svn":                "TDX: minimum TEE_TCB_SVN, each of its 16 bytes (32 hex digits).",
 }
 
 var policyFields = derivePolicyFields()
@@ -81,6 +92,11 @@ func policyFieldSchemas() map[string]*framework.FieldSchema {
 			}
 		case leaf.Kind() == protoreflect.BoolKind:
 			schema.Type = framework.TypeBool
+		case leaf.Kind() == protoreflect.StringKind:
+			schema.Type = framework.TypeString
+			if schema.Description == "" {
+				schema.Description = fmt.Sprintf("Constraint on the claim %s (see docs/policy.md).", f.claim())
+			}
 		default:
 			schema.Type = framework.TypeInt
 			if schema.Description == "" {
@@ -110,6 +126,13 @@ func setPolicyField(policy *pb.Policy, f policyField, value interface{}) error {
 		msg.Set(leaf, protoreflect.ValueOfList(list))
 	case leaf.Kind() == protoreflect.BoolKind:
 		msg.Set(leaf, protoreflect.ValueOfBool(value.(bool)))
+	case leaf.Kind() == protoreflect.StringKind:
+		// An empty string leaves an optional field unset (as an omitted field would).
+		if v := strings.TrimSpace(value.(string)); v != "" {
+			msg.Set(leaf, protoreflect.ValueOfString(v))
+		} else {
+			msg.Clear(leaf)
+		}
 	case leaf.Kind() == protoreflect.Uint32Kind:
 		n := value.(int)
 		if n < 0 || n > 1<<32-1 {
@@ -147,6 +170,8 @@ func policyToData(policy *pb.Policy, data map[string]interface{}) {
 			switch leaf.Kind() {
 			case protoreflect.Uint32Kind:
 				data[f.name] = msg.Get(leaf).Uint()
+			case protoreflect.StringKind:
+				data[f.name] = msg.Get(leaf).String()
 			default:
 				data[f.name] = msg.Get(leaf).Int()
 			}

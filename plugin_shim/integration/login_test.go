@@ -115,8 +115,13 @@ func TestEvidenceBoundToAnotherNonceIsRefused(t *testing.T) {
 }
 
 func TestWrongMeasurementIsRefused(t *testing.T) {
+	// The test TD's RTMR1 and RTMR2 (policy_examples/test-tee-profile.json) with another MRTD: the
+	// role pins an image (MRTD + RTMR1 + RTMR2), just not this one.
 	if out, err := sys.cli("write", "auth/tee/role/other-tdx", "tee_types=tdx",
-		"tdx_mrtd="+strings.Repeat("ab", 48), "token_policies=mcp-server-tdx"); err != nil {
+		"tdx_mrtd="+strings.Repeat("ab", 48),
+		"tdx_rtmr1=0084452c01668329d4bc06acdf58a7205c26743304509973949e5619bf81a6a7aea8c323c173019b3093d54e579e9378",
+		"tdx_rtmr2=d833feef2cd945148aa38ead2c53e9b7f138190aaaebfc551dccd829fc207aa3ba80b70870d7330733642e01d48c3132",
+		"token_policies=mcp-server-tdx"); err != nil {
 		t.Fatalf("%v %s", err, out)
 	}
 	nonce := nonceFor(t, "other-tdx")

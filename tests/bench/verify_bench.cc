@@ -73,7 +73,9 @@ struct TdxFixture {
   EvpPkeyPtr attestation_key =
       Must(EcPublicKeyFromXY(Curve::kP256, AsView(parsed.attestation_key), "key"), "key");
   v1::Policy role = Role(
-      R"({"tee_types":["tdx"],"tdx":{"mrtd":["91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6dc5f87f27428b2538873118b7"]},"allow_unbound_evidence":true})");
+      R"({"tee_types":["tdx"],"tdx":{"mrtd":["91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6dc5f87f27428b2538873118b7"],)"
+      R"("rtmr1":["0084452c01668329d4bc06acdf58a7205c26743304509973949e5619bf81a6a7aea8c323c173019b3093d54e579e9378"],)"
+      R"("rtmr2":["d833feef2cd945148aa38ead2c53e9b7f138190aaaebfc551dccd829fc207aa3ba80b70870d7330733642e01d48c3132"]},"allow_unbound_evidence":true})");
 };
 
 // SEV-SNP: Oak's Milan (v3) and Genoa (v5) reports with their VCEKs, at Oak's pinned time.
@@ -112,8 +114,9 @@ struct NitroFixture {
            "nitro chain")
           .bundle;
   std::string bundle_key = nitro::BundleCacheKey(parsed.payload);
+  // A debug enclave's image PCRs are zero, so nothing pins its image: the role must opt out.
   v1::Policy role = Role(
-      R"({"tee_types":["nitro"],"nitro":{"pcr3":["4a9329d69c836267b18abbf9f4a38889124490453419e426818626348d21f989dc930b1562682a9082887454e53425aa"]},"allow_debug":true,"max_evidence_age_seconds":86400,"allow_unbound_evidence":true})");
+      R"({"tee_types":["nitro"],"allow_weak_image_anchor":true,"nitro":{"pcr3":["4a9329d69c836267b18abbf9f4a38889124490453419e426818626348d21f989dc930b1562682a9082887454e53425aa"]},"allow_debug":true,"max_evidence_age_seconds":86400,"allow_unbound_evidence":true})");
 };
 
 TdxFixture* tdx_fixture = nullptr;

@@ -74,8 +74,9 @@ nested_policy_same_decision)
 invalid_role_lists_errors)
   echo '{"tee_types":["tdx","sgx"],"tdx_mrtd":["abc"]}' >"$OUT.role"
   run 1 --role "$OUT.role" "${TDX_ARGS[@]}"
-  jqeq .decision invalid_policy; jqeq '.errors|length' 2
+  jqeq .decision invalid_policy; jqeq '.errors|length' 3
   jqtrue '.errors|map(test("sgx"))|any'; jqtrue '.errors|map(test("tdx.mrtd"))|any'
+  jqtrue '.errors|map(test("does not pin its image"))|any'
   jqtrue 'has("claims")|not' ;;
 unknown_role_field)
   jq '. + {tdx_mrtdd: []}' "$EX/mcp-server-tdx.role.json" >"$OUT.role"

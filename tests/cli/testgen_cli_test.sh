@@ -11,7 +11,7 @@ set -uo pipefail
 
 cases=(roots_written usage_errors tdx_bound_to_nonce snp_bound_to_nonce nitro_bound_to_nonce
        nonce_option_binds_client_key collateral_window default_profile profile_in_claims
-       profile_policy_decision bad_profile_refused tsm_tdx_round_trip tsm_snp_round_trip
+       profile_policy_decision example_roles_refuse_host_choices bad_profile_refused tsm_tdx_round_trip tsm_snp_round_trip
        tsm_errors_and_regeneration nsm_round_trip nsm_malformed_requests servers_stop_on_sigint)
 
 if [ "${1:-}" = "list" ]; then printf '%s\n' "${cases[@]}"; exit 0; fi
@@ -259,6 +259,31 @@ profile_policy_decision)
   run 1 --roots "$W/roots" --nonce "$NONCE" --policy "$W/deny.json" "$W/n.bin"; jqeq .decision deny
   jqtrue '[.reasons[] | select(.actual == "'"$(rep 44 48)"'")] | length == 1'
   run 1 --roots "$W/roots" --nonce "$OTHER_NONCE" --policy "$W/allow.json" "$W/n.bin"; jqeq .decision deny ;;
+example_roles_refuse_host_choices)
+  # Test TEEs with the example roles' measurements (policy_examples/test-tee-profile.json), but a
+  # guest policy or TD attributes the host chose to weaken: the example roles refuse them, naming
+  # only that field (docs/policy.md, "What a verified report proves").
+  setup_tdx
+  EX="$2/../../policy_examples"
+  jq '.sev_snp.policy = "0x70000"' "$EX/test-tee-profile.json" > "$W/migrate.json"
+  jq '.tdx.td_attributes = "0000000000000080"' "$EX/test-tee-profile.json" > "$W/perfmon.json"
+  for p in test-tee-profile migrate perfmon; do
+    f="$W/$p.json"; [ "$p" = test-tee-profile ] && f="$EX/$p.json"
+    tg 0 evidence --tee sev-snp --report-data "$RD" --profile "$f" --out "$W/$p.snp"
+    tg 0 evidence --tee tdx --report-data "$RD" --profile "$f" --out "$W/$p.tdx"
+  done
+  run 0 --roots "$W/roots" --nonce "$NONCE" --role "$EX/mcp-server-snp.role.json" "$W/test-tee-profile.snp"
+  jqeq .decision allow
+  run 1 --roots "$W/roots" --nonce "$NONCE" --role "$EX/mcp-server-snp.role.json" "$W/migrate.snp"
+  jqeq .decision deny; jqeq '[.reasons[].field]|join(",")' sev_snp.policy.migrate_ma
+  jqeq '.claims.sev_snp.policy.migrate_ma' true
+  run 0 --roots "$W/roots" --collateral "$COLL" --nonce "$NONCE" --role "$EX/mcp-server-tdx.role.json" \
+    "$W/test-tee-profile.tdx"
+  jqeq .decision allow
+  run 1 --roots "$W/roots" --collateral "$COLL" --nonce "$NONCE" --role "$EX/mcp-server-tdx.role.json" \
+    "$W/perfmon.tdx"
+  jqeq .decision deny; jqeq '[.reasons[].field]|join(",")' tdx.attributes
+  jqtrue '.reasons[0].actual|test("sept_ve_disable=0, migratable=0, perfmon=1")' ;;
 bad_profile_refused)
   setup_roots
   printf '{"tdx": {"mrtd": "0011"}}' > "$W/p.json"

@@ -94,7 +94,7 @@ TEST_F(UnixSidecarTest, AllowsBoundEvidenceMatchingTheRole) {
 
 TEST_F(UnixSidecarTest, DeniesWithEveryReason) {
   v1::Policy role = platform_.Role(std::string(96, 'e'));
-  role.mutable_tdx()->add_rtmr1(std::string(96, 'f'));
+  role.mutable_tdx()->set_rtmr1(0, std::string(96, 'f'));
   role.add_allowed_tcb_statuses("OutOfDate");
   grpc::Status status;
   v1::EvaluateResponse resp = Evaluate(platform_.Quote(std::string(32, '\x01')), role, kNonce, &status);
@@ -198,7 +198,7 @@ TEST_F(UnixSidecarTest, InvalidPolicyIsRefused) {
   grpc::Status status;
   Evaluate(platform_.Quote(kNonce), role, kNonce, &status);
   ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_TRUE(absl::StrContains(status.error_message(), "constrains none of its measurements"));
+  EXPECT_TRUE(absl::StrContains(status.error_message(), "does not pin its image"));
 
   grpc::ClientContext ctx;
   v1::ValidatePolicyRequest req;

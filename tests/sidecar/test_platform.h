@@ -67,10 +67,13 @@ struct TestPlatform {
   // A quote whose REPORT_DATA binds `nonce`.
   std::string Quote(absl::string_view nonce) const { return BoundQuote(*tee, nonce); }
 
+  // Pins `mrtd` and the platform's RTMR1 and RTMR2 (the TDX image anchor).
   v1::Policy Role(const std::string& mrtd) const {
     v1::Policy p;
     p.add_tee_types("tdx");
     p.mutable_tdx()->add_mrtd(mrtd);
+    p.mutable_tdx()->add_rtmr1(HexEncode(tee->DefaultReport().rtmr[1]));
+    p.mutable_tdx()->add_rtmr2(HexEncode(tee->DefaultReport().rtmr[2]));
     return p;
   }
 };

@@ -27,6 +27,11 @@ const ValueField kNitroFields[] = {NITRO_FIELD(0), NITRO_FIELD(1), NITRO_FIELD(2
 
 #undef NITRO_FIELD
 
+// The whole image (PCR0), its kernel and application (PCR1 and PCR2), or its signing certificate
+// (PCR8). PCR3 and PCR4 describe the parent instance, i.e. the host.
+const ImageAnchor kNitroAnchors[] = {
+    {{"nitro.pcr0"}}, {{"nitro.pcr1", "nitro.pcr2"}}, {{"nitro.pcr8"}, /*zero_means_unsigned=*/true}};
+
 // A document is produced on request; an old one is a replay even when its nonce matches.
 void CheckNitro(const Claims& c, const v1::Policy& p, absl::Time now, std::vector<Mismatch>* out) {
   const absl::Time produced = absl::FromUnixMillis(static_cast<int64_t>(c.nitro->timestamp_ms));
@@ -50,7 +55,8 @@ std::string NitroIdentity(const Claims& c) {
 const TeeRules& NitroRules() {
   static const TeeRules kRules{TeeKind::kNitro, "nitro",
                                [](const v1::Policy& p) { return p.has_nitro(); }, kNitroFields,
-                               /*validate_extras=*/nullptr, &CheckNitro, &NitroIdentity};
+                               /*validate_extras=*/nullptr, &CheckNitro, kNitroAnchors,
+                               &NitroIdentity};
   return kRules;
 }
 

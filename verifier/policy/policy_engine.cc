@@ -71,6 +71,12 @@ Decision EvaluateClaims(const Claims& claims, const v1::Policy& policy,
     }
   }
   if (rules.check_extras != nullptr) rules.check_extras(claims, policy, now, &out.mismatches);
+  if (policy.allow_weak_image_anchor()) {
+    // The admin's opt-out is shown on every token, and says whether it was needed.
+    out.metadata["weak_image_anchor"] =
+        PinsImage(rules, policy) ? "allowed by role (image pinned)"
+                                 : "allowed by role (DANGEROUS: image not pinned)";
+  }
   CheckBinding(claims, policy, binding, &out);
 
   out.workload_identity = rules.workload_identity(claims);

@@ -22,6 +22,8 @@ using ::teeverify::testing::TestTdxCollateral;
 
 constexpr char kMrtd[] =
     "91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6dc5f87f27428b2538873118b7";
+constexpr char kRtmr1[] =
+    "0084452c01668329d4bc06acdf58a7205c26743304509973949e5619bf81a6a7aea8c323c173019b3093d54e579e9378";
 constexpr char kRtmr2[] =
     "d833feef2cd945148aa38ead2c53e9b7f138190aaaebfc551dccd829fc207aa3ba80b70870d7330733642e01d48c3132";
 const std::string kOther(96, '0');
@@ -45,7 +47,7 @@ VerifiedClaims RealDcapClaims() {
 
 TEST(PolicyEngineTdxTest, RecordedQuoteMatchingItsMeasurementsIsAllowedWhenUnboundIsAllowed) {
   const v1::Policy p = Valid(absl::StrCat(R"({"tee_types":["tdx"],"tdx":{"mrtd":[")", kMrtd,
-                                          R"("],"rtmr2":[")", kRtmr2,
+                                          R"("],"rtmr1":[")", kRtmr1, R"("],"rtmr2":[")", kRtmr2,
                                           R"("]},"allow_unbound_evidence":true})"));
   const Decision d = Evaluate(RealDcapClaims(), p, {}, At("2025-07-19T10:00:34Z"));
   EXPECT_TRUE(d.allow);
@@ -100,17 +102,27 @@ class NonceBoundTdxTest : public ::testing::Test {
     mrtd_ = HexEncode(tee_->DefaultReport().mr_td);
   }
 
-  VerifiedClaims Claims(absl::string_view report_data, bool debug = false) {
+  VerifiedClaims Claims(absl::string_view report_data, bool debug = false,
+                        absl::string_view td_attributes = "") {
     tdx::TdReport report = tee_->DefaultReport();
     std::copy(report_data.begin(), report_data.end(), report.report_data.begin());
     if (debug) report.td_attributes[0] |= 1;
+    if (!td_attributes.empty()) {
+      report.td_attributes = *HexDecodeArray<8>(td_attributes, "td_attributes");
+    }
     absl::StatusOr<VerifiedClaims> claims =
         verifier_->Verify(*tee_->MakeQuote(report), collateral_, kNow);
     EXPECT_TRUE(claims.ok()) << claims.status();
     return *std::move(claims);
   }
 
-  v1::Policy Role() { return Valid(R"({"tee_types":["tdx"],"tdx":{"mrtd":[")" + mrtd_ + R"("]}})"); }
+  // Pins the image (MRTD, RTMR1, RTMR2), with `extra` members in the tdx section.
+  v1::Policy Role(const std::string& extra = "") {
+    const tdx::TdReport r = tee_->DefaultReport();
+    return Valid(absl::StrCat(R"({"tee_types":["tdx"],"tdx":{"mrtd":[")", mrtd_, R"("],"rtmr1":[")",
+                              HexEncode(r.rtmr[1]), R"("],"rtmr2":[")", HexEncode(r.rtmr[2]), R"("])",
+                              extra.empty() ? "" : ",", extra, "}}"));
+  }
 
   const absl::Time kNow = absl::FromUnixSeconds(1767225600);
   const std::string nonce_ = std::string("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
@@ -191,7 +203,10 @@ TEST_P(TdxFieldTest, ConstrainsItsClaim) {
   const std::string actual = tdx[field];
   std::string wrong = actual;
   wrong[0] = wrong[0] == 'f' ? 'e' : 'f';
-  const std::string base = R"({"tee_types":["tdx"],"tdx":{"mrtd":[")" + mrtd_ + R"("],")" + field;
+  // Each field alone: the role opts out of the image anchor (its own tests are elsewhere).
+  const std::string base =
+      R"({"tee_types":["tdx"],"allow_weak_image_anchor":true,"tdx":{"mrtd":[")" + mrtd_ + R"("],")" +
+      field;
   Decision d = Evaluate(claims, Valid(base + R"(":[")" + wrong + R"("]}})"), {nonce_, ""}, kNow);
   ASSERT_FALSE(d.allow);
   ASSERT_EQ(d.mismatches.size(), 1u);
@@ -200,6 +215,82 @@ TEST_P(TdxFieldTest, ConstrainsItsClaim) {
   d = Evaluate(claims, Valid(base + R"(":[")" + wrong + R"(",")" + actual + R"("]}})"), {nonce_, ""}, kNow);
   EXPECT_TRUE(d.allow);
   EXPECT_EQ(d.metadata.at("tdx." + field), actual);
+}
+
+// The issue's reproduction: a TD the host started with SEPT_VE_DISABLE=0 and PERFMON=1 passed a
+// role that pinned its image.
+TEST_F(NonceBoundTdxTest, HostWeakenedAttributesAreRefusedByDefault) {
+  const VerifiedClaims claims =
+      Claims(*ExpectedReportData(nonce_, ""), false, "0000000000000080");
+  Decision d = Evaluate(claims, Role(), {nonce_, ""}, kNow);
+  EXPECT_FALSE(d.allow);
+  ASSERT_EQ(d.mismatches.size(), 1u);
+  EXPECT_EQ(d.mismatches[0].field, "tdx.attributes");
+  EXPECT_EQ(d.mismatches[0].actual,
+            "0000000000000080 (sept_ve_disable=0, migratable=0, perfmon=1)");
+  EXPECT_EQ(d.mismatches[0].expected[0],
+            "0000001000000000 (sept_ve_disable=1, migratable=0, perfmon=0) under mask "
+            "0000003000000080 (default; set tdx.attributes and tdx.attributes_mask to change it)");
+  // A role that allows PERFMON says so with its own pair (SEPT_VE_DISABLE still off here).
+  EXPECT_FALSE(Evaluate(claims, Role(R"("attributes":"0000001000000000","attributes_mask":"0000003000000000")"),
+                        {nonce_, ""}, kNow)
+                   .allow);
+  EXPECT_TRUE(Evaluate(claims, Role(R"("attributes":"0000000000000000","attributes_mask":"0000003000000000")"),
+                       {nonce_, ""}, kNow)
+                  .allow);
+}
+
+TEST_F(NonceBoundTdxTest, MigratableIsRefusedByDefault) {
+  const VerifiedClaims claims =
+      Claims(*ExpectedReportData(nonce_, ""), false, "0000003000000000");
+  Decision d = Evaluate(claims, Role(), {nonce_, ""}, kNow);
+  ASSERT_EQ(d.mismatches.size(), 1u);
+  EXPECT_EQ(d.mismatches[0].actual, "0000003000000000 (sept_ve_disable=1, migratable=1, perfmon=0)");
+}
+
+TEST_F(NonceBoundTdxTest, XfamAndTeeTcbSvnAreConstrainable) {
+  const VerifiedClaims claims = Claims(*ExpectedReportData(nonce_, ""));
+  const nlohmann::ordered_json tdx = ClaimsToJson(claims)["tdx"];
+  const std::string xfam = tdx["xfam"], svn = tdx["tee_tcb_svn"];
+  EXPECT_TRUE(Evaluate(claims, Role(absl::StrCat(R"("xfam":")", xfam, R"(","xfam_mask":"ffffffffffffffff")")),
+                       {nonce_, ""}, kNow)
+                  .allow);
+  // MPX (XFAM bits 3-4) required: the test TD does not have it.
+  Decision d = Evaluate(claims, Role(R"("xfam":"1800000000000000","xfam_mask":"1800000000000000")"),
+                        {nonce_, ""}, kNow);
+  ASSERT_EQ(d.mismatches.size(), 1u);
+  EXPECT_EQ(d.mismatches[0].field, "tdx.xfam");
+  EXPECT_EQ(d.mismatches[0].actual, xfam);
+  EXPECT_TRUE(Evaluate(claims, Role(absl::StrCat(R"("min_tee_tcb_svn":")", svn, "\"")), {nonce_, ""}, kNow)
+                  .allow);
+  d = Evaluate(claims, Role(R"("min_tee_tcb_svn":"ff000000000000000000000000000000")"), {nonce_, ""}, kNow);
+  ASSERT_EQ(d.mismatches.size(), 1u);
+  EXPECT_EQ(d.mismatches[0].field, "tdx.tee_tcb_svn");
+  EXPECT_EQ(d.mismatches[0].actual, svn);
+}
+
+TEST_F(NonceBoundTdxTest, MrServiceTdIsAbsentFromATdx10Body) {
+  const VerifiedClaims claims = Claims(*ExpectedReportData(nonce_, ""));
+  ASSERT_FALSE(claims.claims().tdx->body.is_tdx15);
+  const Decision d = Evaluate(claims, Role(absl::StrCat(R"("mrservicetd":[")", std::string(96, '0'), R"("])")),
+                              {nonce_, ""}, kNow);
+  ASSERT_EQ(d.mismatches.size(), 1u);
+  EXPECT_EQ(d.mismatches[0].field, "tdx.mrservicetd");
+  EXPECT_EQ(d.mismatches[0].actual, "absent");
+}
+
+TEST_F(NonceBoundTdxTest, WeakImageAnchorIsOnTheToken) {
+  const VerifiedClaims claims = Claims(*ExpectedReportData(nonce_, ""));
+  EXPECT_EQ(Evaluate(claims, Role(), {nonce_, ""}, kNow).metadata.count("weak_image_anchor"), 0u);
+  const v1::Policy weak =
+      Valid(R"({"tee_types":["tdx"],"allow_weak_image_anchor":true,"tdx":{"mrtd":[")" + mrtd_ + R"("]}})");
+  const Decision d = Evaluate(claims, weak, {nonce_, ""}, kNow);
+  EXPECT_TRUE(d.allow);
+  EXPECT_EQ(d.metadata.at("weak_image_anchor"), "allowed by role (DANGEROUS: image not pinned)");
+  v1::Policy pinned = Role();
+  pinned.set_allow_weak_image_anchor(true);
+  EXPECT_EQ(Evaluate(claims, pinned, {nonce_, ""}, kNow).metadata.at("weak_image_anchor"),
+            "allowed by role (image pinned)");
 }
 
 INSTANTIATE_TEST_SUITE_P(Fields, TdxFieldTest,

@@ -86,7 +86,13 @@ PolicyValidation ValidatePolicy(const v1::Policy& policy) {
         NormalizeValues(field, p, &errors);
       }
     }
-    if (allowed && !binds) {
+    if (allowed && !p->allow_weak_image_anchor() && !PinsImage(*tee, policy)) {
+      // Read from the role as given: a malformed value already has its own error.
+      errors.push_back(absl::StrCat(
+          "tee_types admits \"", TeeKindName(tee->tee),
+          "\" but the role does not pin its image, so a host could run another workload under it: "
+          "set ", DescribeAnchors(*tee), " (other fields only add constraints; an all-zero signer digest does not count)"));
+    } else if (allowed && !binds) {
       errors.push_back(absl::StrCat("tee_types admits \"", TeeKindName(tee->tee),
                                     "\" but the role constrains none of its measurements, so any ",
                                     TeeKindName(tee->tee), " workload would match: set at least one of ",

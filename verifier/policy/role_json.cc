@@ -118,6 +118,10 @@ absl::Status SetField(Message& policy, absl::string_view name, const FieldPath& 
       r->SetInt64(msg, leaf, *n);
       return absl::OkStatus();
     }
+    case FieldDescriptor::CPPTYPE_STRING:
+      if (!value.is_string()) return BadField(name, "expected a string");
+      r->SetString(msg, leaf, value.get<std::string>());
+      return absl::OkStatus();
     default:
       return BadField(name, "unsupported field type");
   }

@@ -47,8 +47,9 @@ class TcbRecoveryTest : public ::testing::Test {
 
   Decision Login(const tdx::TdxCollateral& collateral, absl::Time now, const std::string& extra) {
     absl::StatusOr<v1::Policy> p = PolicyFromJson(absl::StrCat(
-        R"({"tee_types":["tdx"],"allow_unbound_evidence":true,"tdx":{"mrtd":[")", mrtd_, R"("]})",
-        extra, "}"));
+        R"({"tee_types":["tdx"],"allow_unbound_evidence":true,"tdx":{"mrtd":[")", mrtd_,
+        R"("],"rtmr1":[")", HexEncode(tee_->DefaultReport().rtmr[1]), R"("],"rtmr2":[")",
+        HexEncode(tee_->DefaultReport().rtmr[2]), R"("]})", extra, "}"));
     EXPECT_TRUE(p.ok()) << p.status();
     PolicyValidation v = ValidatePolicy(*p);
     EXPECT_TRUE(v.errors.empty()) << v.errors.front();
@@ -182,7 +183,9 @@ TEST(TcbRecoveryValidationTest, FieldsAreCheckedWhenTheRoleIsWritten) {
     return ValidatePolicy(*p).errors;
   };
   const std::string mrtd(96, 'a');
-  const std::string base = absl::StrCat(R"({"tee_types":["tdx"],"tdx":{"mrtd":[")", mrtd, R"("]})");
+  const std::string base =
+      absl::StrCat(R"({"tee_types":["tdx"],"tdx":{"mrtd":[")", mrtd, R"("],"rtmr1":[")", mrtd,
+                   R"("],"rtmr2":[")", mrtd, R"("]})");
   EXPECT_TRUE(errors(base + R"(,"tcb_grace_period":86400,"max_collateral_age":86400})").empty());
   EXPECT_EQ(errors(base + R"(,"tcb_grace_period":-1})"),
             std::vector<std::string>({"tcb_grace_period: must not be negative"}));

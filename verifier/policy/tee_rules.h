@@ -28,12 +28,20 @@ struct Mismatch {
 struct ValueField {
   absl::string_view name;  // "tdx.mrtd"
   size_t length;           // exact length in bytes of each allowed value
-  // True when constraining this field pins the workload's code or configuration; a role must set
-  // at least one such field for each TEE it admits.
+  // True when constraining this field says something about the workload (not only its host); a
+  // role that allows a weak image anchor must still set one such field per TEE it admits.
   bool binds_workload;
   StringList* (*mutable_allowed)(v1::Policy*);
   const StringList& (*allowed)(const v1::Policy&);
   std::string (*actual)(const Claims&);  // the claim's raw bytes; empty when absent
+};
+
+// One way to pin the workload's image: every named value list set.
+struct ImageAnchor {
+  std::vector<absl::string_view> fields;  // "tdx.mrtd", ...
+  // The fields are signer digests, all zero when nothing was signed (no SNP ID block, an unsigned
+  // enclave image): then an all-zero value pins nothing and does not count.
+  bool zero_means_unsigned = false;
 };
 
 struct TeeRules {
@@ -46,6 +54,8 @@ struct TeeRules {
   // Evaluates constraints other than value lists (may be null).
   void (*check_extras)(const Claims& claims, const v1::Policy& policy, absl::Time now,
                        std::vector<Mismatch>* out);
+  // The ways a role can pin the image (any one suffices); docs/policy.md, "Image anchors".
+  absl::Span<const ImageAnchor> anchors;
   // A stable identity of the workload for the Vault entity alias (docs/policy.md).
   std::string (*workload_identity)(const Claims& claims);
 };
@@ -54,6 +64,12 @@ const TeeRules& TdxRules();
 const TeeRules& SnpRules();
 const TeeRules& NitroRules();
 const TeeRules& RulesOf(TeeKind tee);
+
+// True when `policy` satisfies one of `tee`'s image anchors.
+bool PinsImage(const TeeRules& tee, const v1::Policy& policy);
+
+// "tdx.mrtd + tdx.rtmr1 + tdx.rtmr2, or ...": the anchors, for messages.
+std::string DescribeAnchors(const TeeRules& tee);
 
 // "<tee>:" followed by the hex SHA-256 of `parts` concatenated.
 std::string IdentityDigest(TeeKind tee, std::initializer_list<std::string> parts);

@@ -130,6 +130,8 @@ SnpClaims SnpClaimsFromReport(const Report& r, Product product) {
   c.author_key_en = r.author_key_en();
   c.current_firmware = Firmware(r.current);
   c.committed_firmware = Firmware(r.committed);
+  c.current_version = r.current;
+  c.committed_version = r.committed;
   if (r.has_mitigation_vectors()) {
     c.launch_mit_vector = r.launch_mit_vector;
     c.current_mit_vector = r.current_mit_vector;

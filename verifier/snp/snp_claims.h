@@ -10,6 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
 #include "verifier/common/byte_reader.h"
+#include "verifier/snp/report.h"
 
 namespace teeverify::snp {
 
@@ -53,6 +54,7 @@ struct SnpClaims {
   std::optional<Cpuid> cpuid;  // report version >= 3
   bool author_key_en = false;  // the ID block's ID key was signed by an author key
   std::string current_firmware, committed_firmware;  // "major.minor.build"
+  FirmwareVersion current_version, committed_version;  // the same, as numbers
   std::optional<uint64_t> launch_mit_vector, current_mit_vector;  // report version 5
   std::optional<std::string> csp_id;  // VLEK only: the cloud provider the VLEK was issued to
 };

@@ -37,10 +37,11 @@ nlohmann::ordered_json TdxClaimsToJson(const TdxClaims& c) {
   j["mrsignerseam"] = HexEncode(b.mr_signer_seam);
   j["seam_attributes"] = HexEncode(b.seam_attributes);
   j["td_attributes"] = HexEncode(b.td_attributes);
-  // TDX module ABI, TDINFO_STRUCT.ATTRIBUTES: bit 0 DEBUG, 28 SEPT_VE_DISABLE, 30 PKS, 31 KL,
-  // 63 PERFMON.
+  // TDX module ABI, TDINFO_STRUCT.ATTRIBUTES: bit 0 DEBUG, 28 SEPT_VE_DISABLE, 29 MIGRATABLE,
+  // 30 PKS, 31 KL, 63 PERFMON.
   j["td_attributes_flags"] = {{"debug", TdAttributeBit(b, 0)},
                               {"sept_ve_disable", TdAttributeBit(b, 28)},
+                              {"migratable", TdAttributeBit(b, 29)},
                               {"pks", TdAttributeBit(b, 30)},
                               {"kl", TdAttributeBit(b, 31)},
                               {"perfmon", TdAttributeBit(b, 63)}};

@@ -527,7 +527,7 @@ func (x *VerifyResponse) GetError() *Error {
 
 // A role's constraints on verified claims (docs/policy.md). Field names follow the claims schema;
 // binary values are hex. Written through ValidatePolicy, which rejects malformed values and roles
-// that constrain no measurement, and returns the normalized form to store.
+// that do not pin the image of every TEE they admit, and returns the normalized form to store.
 type Policy struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Allowed TEE types: "tdx", "sev-snp", "nitro". Required, non-empty.
@@ -544,6 +544,11 @@ type Policy struct {
 	// The evidence need not carry the login nonce. Only for replaying recorded evidence (demos and
 	// tests); such logins are labelled in logs and token metadata.
 	AllowUnboundEvidence bool `protobuf:"varint,8,opt,name=allow_unbound_evidence,json=allowUnboundEvidence,proto3" json:"allow_unbound_evidence,omitempty"`
+	// DANGEROUS. Lets the role admit a TEE without pinning the image (docs/policy.md, "Image
+	// anchors"): any field of the TEE's value lists then suffices, including host-chosen ones, so a
+	// host may run a different workload under this role. Shown on every token as
+	// weak_image_anchor.
+	AllowWeakImageAnchor bool `protobuf:"varint,20,opt,name=allow_weak_image_anchor,json=allowWeakImageAnchor,proto3" json:"allow_weak_image_anchor,omitempty"`
 	// TCB recovery (TDX; docs/tcb-recovery.md). A role that sets any of these must admit "tdx".
 	// Seconds during which a platform that became OutOfDate (OutOfDateConfigurationNeeded) is still
 	// admitted as if UpToDate (ConfigurationNeeded) were its status, counted from the claim
@@ -647,6 +652,13 @@ func (x *Policy) GetAllowUnboundEvidence() bool {
 	return false
 }
 
+func (x *Policy) GetAllowWeakImageAnchor() bool {
+	if x != nil {
+		return x.AllowWeakImageAnchor
+	}
+	return false
+}
+
 func (x *Policy) GetTcbGracePeriod() int64 {
 	if x != nil {
 		return x.TcbGracePeriod
@@ -687,6 +699,18 @@ type TdxPolicy struct {
 	Mrowner       []string               `protobuf:"bytes,7,rep,name=mrowner,proto3" json:"mrowner,omitempty"`
 	Mrownerconfig []string               `protobuf:"bytes,8,rep,name=mrownerconfig,proto3" json:"mrownerconfig,omitempty"`
 	Mrseam        []string               `protobuf:"bytes,9,rep,name=mrseam,proto3" json:"mrseam,omitempty"`
+	// TD_ATTRIBUTES and XFAM as value/mask pairs (hex of the 8 bytes as in the quote, like Intel's
+	// appraisal policy): (claim & mask) must equal (value & mask). Both of a pair or neither.
+	// Unset attributes: SEPT_VE_DISABLE required, MIGRATABLE and PERFMON refused (mask
+	// 0000003000000080, value 0000001000000000); a role's own pair replaces that default.
+	Attributes     *string `protobuf:"bytes,20,opt,name=attributes,proto3,oneof" json:"attributes,omitempty"`
+	AttributesMask *string `protobuf:"bytes,21,opt,name=attributes_mask,json=attributesMask,proto3,oneof" json:"attributes_mask,omitempty"`
+	Xfam           *string `protobuf:"bytes,22,opt,name=xfam,proto3,oneof" json:"xfam,omitempty"`
+	XfamMask       *string `protobuf:"bytes,23,opt,name=xfam_mask,json=xfamMask,proto3,oneof" json:"xfam_mask,omitempty"`
+	// The service TD (e.g. a migration TD) bound to this TD; TDX 1.5 quotes only.
+	Mrservicetd []string `protobuf:"bytes,24,rep,name=mrservicetd,proto3" json:"mrservicetd,omitempty"`
+	// Minimum TEE_TCB_SVN (hex of the 16 bytes): every byte of the claim must be >= the minimum's.
+	MinTeeTcbSvn  *string `protobuf:"bytes,25,opt,name=min_tee_tcb_svn,json=minTeeTcbSvn,proto3,oneof" json:"min_tee_tcb_svn,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -784,6 +808,48 @@ func (x *TdxPolicy) GetMrseam() []string {
 	return nil
 }
 
+func (x *TdxPolicy) GetAttributes() string {
+	if x != nil && x.Attributes != nil {
+		return *x.Attributes
+	}
+	return ""
+}
+
+func (x *TdxPolicy) GetAttributesMask() string {
+	if x != nil && x.AttributesMask != nil {
+		return *x.AttributesMask
+	}
+	return ""
+}
+
+func (x *TdxPolicy) GetXfam() string {
+	if x != nil && x.Xfam != nil {
+		return *x.Xfam
+	}
+	return ""
+}
+
+func (x *TdxPolicy) GetXfamMask() string {
+	if x != nil && x.XfamMask != nil {
+		return *x.XfamMask
+	}
+	return ""
+}
+
+func (x *TdxPolicy) GetMrservicetd() []string {
+	if x != nil {
+		return x.Mrservicetd
+	}
+	return nil
+}
+
+func (x *TdxPolicy) GetMinTeeTcbSvn() string {
+	if x != nil && x.MinTeeTcbSvn != nil {
+		return *x.MinTeeTcbSvn
+	}
+	return ""
+}
+
 // Minimum TCB component SVNs; unset components are unconstrained. fmc exists on Turin only.
 type SnpTcbMinimum struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -874,8 +940,37 @@ type SnpPolicy struct {
 	// "Milan", "Genoa", "Turin"; empty allows all.
 	Products []string `protobuf:"bytes,9,rep,name=products,proto3" json:"products,omitempty"`
 	// "vcek", "vlek"; empty allows both.
-	SigningKeys   []string `protobuf:"bytes,10,rep,name=signing_keys,json=signingKeys,proto3" json:"signing_keys,omitempty"`
-	MaxVmpl       *uint32  `protobuf:"varint,11,opt,name=max_vmpl,json=maxVmpl,proto3,oneof" json:"max_vmpl,omitempty"`
+	SigningKeys []string `protobuf:"bytes,10,rep,name=signing_keys,json=signingKeys,proto3" json:"signing_keys,omitempty"`
+	// The most privileged VMPL allowed; unset means 0 (only the most privileged level, the one
+	// that owns the guest; a report from a lower level is not the guest's own).
+	MaxVmpl *uint32 `protobuf:"varint,11,opt,name=max_vmpl,json=maxVmpl,proto3,oneof" json:"max_vmpl,omitempty"`
+	// Guest policy (ABI spec 56860, "Guest Policy"): chosen by the host at launch, not covered by
+	// the measurement. Bits that grant the host something are refused unless allowed; bits that
+	// restrict the host may be required.
+	AllowMigrateMa          bool `protobuf:"varint,20,opt,name=allow_migrate_ma,json=allowMigrateMa,proto3" json:"allow_migrate_ma,omitempty"`                            // a migration agent may be associated (MIGRATE_MA)
+	AllowCxl                bool `protobuf:"varint,21,opt,name=allow_cxl,json=allowCxl,proto3" json:"allow_cxl,omitempty"`                                                // guest memory may live in CXL-attached memory (CXL_ALLOW)
+	RequireSmtDisabled      bool `protobuf:"varint,22,opt,name=require_smt_disabled,json=requireSmtDisabled,proto3" json:"require_smt_disabled,omitempty"`                // SMT must not be allowed (SMT bit clear)
+	RequireSingleSocket     bool `protobuf:"varint,23,opt,name=require_single_socket,json=requireSingleSocket,proto3" json:"require_single_socket,omitempty"`             // SINGLE_SOCKET
+	RequireMemAes_256Xts    bool `protobuf:"varint,24,opt,name=require_mem_aes_256_xts,json=requireMemAes256Xts,proto3" json:"require_mem_aes_256_xts,omitempty"`         // MEM_AES_256_XTS
+	RequireRaplDis          bool `protobuf:"varint,25,opt,name=require_rapl_dis,json=requireRaplDis,proto3" json:"require_rapl_dis,omitempty"`                            // RAPL_DIS
+	RequireCiphertextHiding bool `protobuf:"varint,26,opt,name=require_ciphertext_hiding,json=requireCiphertextHiding,proto3" json:"require_ciphertext_hiding,omitempty"` // CIPHERTEXT_HIDING_DRAM
+	RequirePageSwapDisable  bool `protobuf:"varint,27,opt,name=require_page_swap_disable,json=requirePageSwapDisable,proto3" json:"require_page_swap_disable,omitempty"`  // PAGE_SWAP_DISABLE
+	// The guest's minimum required ABI version (policy ABI_MAJOR.ABI_MINOR) must be at least
+	// this; min_abi_minor needs min_abi_major.
+	MinAbiMajor *uint32 `protobuf:"varint,28,opt,name=min_abi_major,json=minAbiMajor,proto3,oneof" json:"min_abi_major,omitempty"`
+	MinAbiMinor *uint32 `protobuf:"varint,29,opt,name=min_abi_minor,json=minAbiMinor,proto3,oneof" json:"min_abi_minor,omitempty"`
+	// Minimum TCB components of the TCB in use when the guest launched, the TCB the firmware
+	// cannot roll back below, and the TCB running now (min_reported_tcb above compares
+	// REPORTED_TCB, the one the VCEK is derived from).
+	MinLaunchTcb    *SnpTcbMinimum `protobuf:"bytes,30,opt,name=min_launch_tcb,json=minLaunchTcb,proto3" json:"min_launch_tcb,omitempty"`
+	MinCommittedTcb *SnpTcbMinimum `protobuf:"bytes,31,opt,name=min_committed_tcb,json=minCommittedTcb,proto3" json:"min_committed_tcb,omitempty"`
+	MinCurrentTcb   *SnpTcbMinimum `protobuf:"bytes,32,opt,name=min_current_tcb,json=minCurrentTcb,proto3" json:"min_current_tcb,omitempty"`
+	// CURRENT_TCB above COMMITTED_TCB, or a current firmware version above the committed one, is
+	// provisional firmware that can still be rolled back; refused unless true.
+	AllowProvisionalFirmware bool `protobuf:"varint,33,opt,name=allow_provisional_firmware,json=allowProvisionalFirmware,proto3" json:"allow_provisional_firmware,omitempty"`
+	// Minimum SEV-SNP firmware version, "major.minor" or "major.minor.build", compared with the
+	// committed firmware version (the one the platform cannot roll back below).
+	MinFirmware   *string `protobuf:"bytes,34,opt,name=min_firmware,json=minFirmware,proto3,oneof" json:"min_firmware,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -985,6 +1080,111 @@ func (x *SnpPolicy) GetMaxVmpl() uint32 {
 		return *x.MaxVmpl
 	}
 	return 0
+}
+
+func (x *SnpPolicy) GetAllowMigrateMa() bool {
+	if x != nil {
+		return x.AllowMigrateMa
+	}
+	return false
+}
+
+func (x *SnpPolicy) GetAllowCxl() bool {
+	if x != nil {
+		return x.AllowCxl
+	}
+	return false
+}
+
+func (x *SnpPolicy) GetRequireSmtDisabled() bool {
+	if x != nil {
+		return x.RequireSmtDisabled
+	}
+	return false
+}
+
+func (x *SnpPolicy) GetRequireSingleSocket() bool {
+	if x != nil {
+		return x.RequireSingleSocket
+	}
+	return false
+}
+
+func (x *SnpPolicy) GetRequireMemAes_256Xts() bool {
+	if x != nil {
+		return x.RequireMemAes_256Xts
+	}
+	return false
+}
+
+func (x *SnpPolicy) GetRequireRaplDis() bool {
+	if x != nil {
+		return x.RequireRaplDis
+	}
+	return false
+}
+
+func (x *SnpPolicy) GetRequireCiphertextHiding() bool {
+	if x != nil {
+		return x.RequireCiphertextHiding
+	}
+	return false
+}
+
+func (x *SnpPolicy) GetRequirePageSwapDisable() bool {
+	if x != nil {
+		return x.RequirePageSwapDisable
+	}
+	return false
+}
+
+func (x *SnpPolicy) GetMinAbiMajor() uint32 {
+	if x != nil && x.MinAbiMajor != nil {
+		return *x.MinAbiMajor
+	}
+	return 0
+}
+
+func (x *SnpPolicy) GetMinAbiMinor() uint32 {
+	if x != nil && x.MinAbiMinor != nil {
+		return *x.MinAbiMinor
+	}
+	return 0
+}
+
+func (x *SnpPolicy) GetMinLaunchTcb() *SnpTcbMinimum {
+	if x != nil {
+		return x.MinLaunchTcb
+	}
+	return nil
+}
+
+func (x *SnpPolicy) GetMinCommittedTcb() *SnpTcbMinimum {
+	if x != nil {
+		return x.MinCommittedTcb
+	}
+	return nil
+}
+
+func (x *SnpPolicy) GetMinCurrentTcb() *SnpTcbMinimum {
+	if x != nil {
+		return x.MinCurrentTcb
+	}
+	return nil
+}
+
+func (x *SnpPolicy) GetAllowProvisionalFirmware() bool {
+	if x != nil {
+		return x.AllowProvisionalFirmware
+	}
+	return false
+}
+
+func (x *SnpPolicy) GetMinFirmware() string {
+	if x != nil && x.MinFirmware != nil {
+		return *x.MinFirmware
+	}
+	return ""
 }
 
 type NitroPolicy struct {
@@ -1569,7 +1769,7 @@ const file_teeverify_v1_verifier_proto_rawDesc = "" +
 	"\btee_type\x18\x02 \x01(\x0e2\x15.teeverify.v1.TeeTypeR\ateeType\x12\x1f\n" +
 	"\vclaims_json\x18\x03 \x01(\tR\n" +
 	"claimsJson\x12)\n" +
-	"\x05error\x18\x04 \x01(\v2\x13.teeverify.v1.ErrorR\x05error\"\xed\x04\n" +
+	"\x05error\x18\x04 \x01(\v2\x13.teeverify.v1.ErrorR\x05error\"\xa4\x05\n" +
 	"\x06Policy\x12\x1b\n" +
 	"\ttee_types\x18\x01 \x03(\tR\bteeTypes\x12)\n" +
 	"\x03tdx\x18\x02 \x01(\v2\x17.teeverify.v1.TdxPolicyR\x03tdx\x120\n" +
@@ -1579,12 +1779,13 @@ const file_teeverify_v1_verifier_proto_rawDesc = "" +
 	"\vallow_debug\x18\x06 \x01(\bR\n" +
 	"allowDebug\x127\n" +
 	"\x18max_evidence_age_seconds\x18\a \x01(\x03R\x15maxEvidenceAgeSeconds\x124\n" +
-	"\x16allow_unbound_evidence\x18\b \x01(\bR\x14allowUnboundEvidence\x12(\n" +
+	"\x16allow_unbound_evidence\x18\b \x01(\bR\x14allowUnboundEvidence\x125\n" +
+	"\x17allow_weak_image_anchor\x18\x14 \x01(\bR\x14allowWeakImageAnchor\x12(\n" +
 	"\x10tcb_grace_period\x182 \x01(\x03R\x0etcbGracePeriod\x12G\n" +
 	"\x1emin_tcb_evaluation_data_number\x183 \x01(\rH\x00R\x1aminTcbEvaluationDataNumber\x88\x01\x01\x12,\n" +
 	"\x12max_collateral_age\x184 \x01(\x03R\x10maxCollateralAge\x122\n" +
 	"\x15rejected_advisory_ids\x185 \x03(\tR\x13rejectedAdvisoryIdsB!\n" +
-	"\x1f_min_tcb_evaluation_data_number\"\xef\x01\n" +
+	"\x1f_min_tcb_evaluation_data_number\"\x99\x04\n" +
 	"\tTdxPolicy\x12\x12\n" +
 	"\x04mrtd\x18\x01 \x03(\tR\x04mrtd\x12\x14\n" +
 	"\x05rtmr0\x18\x02 \x03(\tR\x05rtmr0\x12\x14\n" +
@@ -1596,7 +1797,21 @@ const file_teeverify_v1_verifier_proto_rawDesc = "" +
 	"mrconfigid\x12\x18\n" +
 	"\amrowner\x18\a \x03(\tR\amrowner\x12$\n" +
 	"\rmrownerconfig\x18\b \x03(\tR\rmrownerconfig\x12\x16\n" +
-	"\x06mrseam\x18\t \x03(\tR\x06mrseam\"\xd3\x01\n" +
+	"\x06mrseam\x18\t \x03(\tR\x06mrseam\x12#\n" +
+	"\n" +
+	"attributes\x18\x14 \x01(\tH\x00R\n" +
+	"attributes\x88\x01\x01\x12,\n" +
+	"\x0fattributes_mask\x18\x15 \x01(\tH\x01R\x0eattributesMask\x88\x01\x01\x12\x17\n" +
+	"\x04xfam\x18\x16 \x01(\tH\x02R\x04xfam\x88\x01\x01\x12 \n" +
+	"\txfam_mask\x18\x17 \x01(\tH\x03R\bxfamMask\x88\x01\x01\x12 \n" +
+	"\vmrservicetd\x18\x18 \x03(\tR\vmrservicetd\x12*\n" +
+	"\x0fmin_tee_tcb_svn\x18\x19 \x01(\tH\x04R\fminTeeTcbSvn\x88\x01\x01B\r\n" +
+	"\v_attributesB\x12\n" +
+	"\x10_attributes_maskB\a\n" +
+	"\x05_xfamB\f\n" +
+	"\n" +
+	"_xfam_maskB\x12\n" +
+	"\x10_min_tee_tcb_svn\"\xd3\x01\n" +
 	"\rSnpTcbMinimum\x12$\n" +
 	"\vboot_loader\x18\x01 \x01(\rH\x00R\n" +
 	"bootLoader\x88\x01\x01\x12\x15\n" +
@@ -1609,7 +1824,8 @@ const file_teeverify_v1_verifier_proto_rawDesc = "" +
 	"\x04_snpB\f\n" +
 	"\n" +
 	"_microcodeB\x06\n" +
-	"\x04_fmc\"\xc0\x03\n" +
+	"\x04_fmc\"\x82\n" +
+	"\n" +
 	"\tSnpPolicy\x12 \n" +
 	"\vmeasurement\x18\x01 \x03(\tR\vmeasurement\x12\x1b\n" +
 	"\thost_data\x18\x02 \x03(\tR\bhostData\x12\"\n" +
@@ -1622,9 +1838,27 @@ const file_teeverify_v1_verifier_proto_rawDesc = "" +
 	"\bproducts\x18\t \x03(\tR\bproducts\x12!\n" +
 	"\fsigning_keys\x18\n" +
 	" \x03(\tR\vsigningKeys\x12\x1e\n" +
-	"\bmax_vmpl\x18\v \x01(\rH\x01R\amaxVmpl\x88\x01\x01B\x10\n" +
+	"\bmax_vmpl\x18\v \x01(\rH\x01R\amaxVmpl\x88\x01\x01\x12(\n" +
+	"\x10allow_migrate_ma\x18\x14 \x01(\bR\x0eallowMigrateMa\x12\x1b\n" +
+	"\tallow_cxl\x18\x15 \x01(\bR\ballowCxl\x120\n" +
+	"\x14require_smt_disabled\x18\x16 \x01(\bR\x12requireSmtDisabled\x122\n" +
+	"\x15require_single_socket\x18\x17 \x01(\bR\x13requireSingleSocket\x124\n" +
+	"\x17require_mem_aes_256_xts\x18\x18 \x01(\bR\x13requireMemAes256Xts\x12(\n" +
+	"\x10require_rapl_dis\x18\x19 \x01(\bR\x0erequireRaplDis\x12:\n" +
+	"\x19require_ciphertext_hiding\x18\x1a \x01(\bR\x17requireCiphertextHiding\x129\n" +
+	"\x19require_page_swap_disable\x18\x1b \x01(\bR\x16requirePageSwapDisable\x12'\n" +
+	"\rmin_abi_major\x18\x1c \x01(\rH\x02R\vminAbiMajor\x88\x01\x01\x12'\n" +
+	"\rmin_abi_minor\x18\x1d \x01(\rH\x03R\vminAbiMinor\x88\x01\x01\x12A\n" +
+	"\x0emin_launch_tcb\x18\x1e \x01(\v2\x1b.teeverify.v1.SnpTcbMinimumR\fminLaunchTcb\x12G\n" +
+	"\x11min_committed_tcb\x18\x1f \x01(\v2\x1b.teeverify.v1.SnpTcbMinimumR\x0fminCommittedTcb\x12C\n" +
+	"\x0fmin_current_tcb\x18  \x01(\v2\x1b.teeverify.v1.SnpTcbMinimumR\rminCurrentTcb\x12<\n" +
+	"\x1aallow_provisional_firmware\x18! \x01(\bR\x18allowProvisionalFirmware\x12&\n" +
+	"\fmin_firmware\x18\" \x01(\tH\x04R\vminFirmware\x88\x01\x01B\x10\n" +
 	"\x0e_min_guest_svnB\v\n" +
-	"\t_max_vmpl\"\x85\x01\n" +
+	"\t_max_vmplB\x10\n" +
+	"\x0e_min_abi_majorB\x10\n" +
+	"\x0e_min_abi_minorB\x0f\n" +
+	"\r_min_firmware\"\x85\x01\n" +
 	"\vNitroPolicy\x12\x12\n" +
 	"\x04pcr0\x18\x01 \x03(\tR\x04pcr0\x12\x12\n" +
 	"\x04pcr1\x18\x02 \x03(\tR\x04pcr1\x12\x12\n" +
@@ -1753,28 +1987,31 @@ var file_teeverify_v1_verifier_proto_depIdxs = []int32{
 	10, // 6: teeverify.v1.Policy.sev_snp:type_name -> teeverify.v1.SnpPolicy
 	11, // 7: teeverify.v1.Policy.nitro:type_name -> teeverify.v1.NitroPolicy
 	9,  // 8: teeverify.v1.SnpPolicy.min_reported_tcb:type_name -> teeverify.v1.SnpTcbMinimum
-	7,  // 9: teeverify.v1.ValidatePolicyRequest.policy:type_name -> teeverify.v1.Policy
-	7,  // 10: teeverify.v1.ValidatePolicyResponse.normalized:type_name -> teeverify.v1.Policy
-	5,  // 11: teeverify.v1.EvaluateRequest.evidence:type_name -> teeverify.v1.VerifyRequest
-	7,  // 12: teeverify.v1.EvaluateRequest.policy:type_name -> teeverify.v1.Policy
-	2,  // 13: teeverify.v1.EvaluateResponse.decision:type_name -> teeverify.v1.Decision
-	15, // 14: teeverify.v1.EvaluateResponse.mismatches:type_name -> teeverify.v1.Mismatch
-	3,  // 15: teeverify.v1.EvaluateResponse.error:type_name -> teeverify.v1.Error
-	0,  // 16: teeverify.v1.EvaluateResponse.tee_type:type_name -> teeverify.v1.TeeType
-	19, // 17: teeverify.v1.EvaluateResponse.metadata:type_name -> teeverify.v1.EvaluateResponse.MetadataEntry
-	5,  // 18: teeverify.v1.Verifier.Verify:input_type -> teeverify.v1.VerifyRequest
-	14, // 19: teeverify.v1.Verifier.Evaluate:input_type -> teeverify.v1.EvaluateRequest
-	12, // 20: teeverify.v1.Verifier.ValidatePolicy:input_type -> teeverify.v1.ValidatePolicyRequest
-	17, // 21: teeverify.v1.Verifier.Info:input_type -> teeverify.v1.InfoRequest
-	6,  // 22: teeverify.v1.Verifier.Verify:output_type -> teeverify.v1.VerifyResponse
-	16, // 23: teeverify.v1.Verifier.Evaluate:output_type -> teeverify.v1.EvaluateResponse
-	13, // 24: teeverify.v1.Verifier.ValidatePolicy:output_type -> teeverify.v1.ValidatePolicyResponse
-	18, // 25: teeverify.v1.Verifier.Info:output_type -> teeverify.v1.InfoResponse
-	22, // [22:26] is the sub-list for method output_type
-	18, // [18:22] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	9,  // 9: teeverify.v1.SnpPolicy.min_launch_tcb:type_name -> teeverify.v1.SnpTcbMinimum
+	9,  // 10: teeverify.v1.SnpPolicy.min_committed_tcb:type_name -> teeverify.v1.SnpTcbMinimum
+	9,  // 11: teeverify.v1.SnpPolicy.min_current_tcb:type_name -> teeverify.v1.SnpTcbMinimum
+	7,  // 12: teeverify.v1.ValidatePolicyRequest.policy:type_name -> teeverify.v1.Policy
+	7,  // 13: teeverify.v1.ValidatePolicyResponse.normalized:type_name -> teeverify.v1.Policy
+	5,  // 14: teeverify.v1.EvaluateRequest.evidence:type_name -> teeverify.v1.VerifyRequest
+	7,  // 15: teeverify.v1.EvaluateRequest.policy:type_name -> teeverify.v1.Policy
+	2,  // 16: teeverify.v1.EvaluateResponse.decision:type_name -> teeverify.v1.Decision
+	15, // 17: teeverify.v1.EvaluateResponse.mismatches:type_name -> teeverify.v1.Mismatch
+	3,  // 18: teeverify.v1.EvaluateResponse.error:type_name -> teeverify.v1.Error
+	0,  // 19: teeverify.v1.EvaluateResponse.tee_type:type_name -> teeverify.v1.TeeType
+	19, // 20: teeverify.v1.EvaluateResponse.metadata:type_name -> teeverify.v1.EvaluateResponse.MetadataEntry
+	5,  // 21: teeverify.v1.Verifier.Verify:input_type -> teeverify.v1.VerifyRequest
+	14, // 22: teeverify.v1.Verifier.Evaluate:input_type -> teeverify.v1.EvaluateRequest
+	12, // 23: teeverify.v1.Verifier.ValidatePolicy:input_type -> teeverify.v1.ValidatePolicyRequest
+	17, // 24: teeverify.v1.Verifier.Info:input_type -> teeverify.v1.InfoRequest
+	6,  // 25: teeverify.v1.Verifier.Verify:output_type -> teeverify.v1.VerifyResponse
+	16, // 26: teeverify.v1.Verifier.Evaluate:output_type -> teeverify.v1.EvaluateResponse
+	13, // 27: teeverify.v1.Verifier.ValidatePolicy:output_type -> teeverify.v1.ValidatePolicyResponse
+	18, // 28: teeverify.v1.Verifier.Info:output_type -> teeverify.v1.InfoResponse
+	25, // [25:29] is the sub-list for method output_type
+	21, // [21:25] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_teeverify_v1_verifier_proto_init() }
@@ -1783,6 +2020,7 @@ func file_teeverify_v1_verifier_proto_init() {
 		return
 	}
 	file_teeverify_v1_verifier_proto_msgTypes[4].OneofWrappers = []any{}
+	file_teeverify_v1_verifier_proto_msgTypes[5].OneofWrappers = []any{}
 	file_teeverify_v1_verifier_proto_msgTypes[6].OneofWrappers = []any{}
 	file_teeverify_v1_verifier_proto_msgTypes[7].OneofWrappers = []any{}
 	type x struct{}
