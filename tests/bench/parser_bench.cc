@@ -194,7 +194,19 @@ Parser PckExtensionsParser() {
   const std::string real = SgxExtensionValue(quote.certification.pck_chain_pem);
   // The real entries (the content of the outer SEQUENCE) plus entry 7 (Configuration, kept
   // unread) as long as a quote leaves room for.
-  const std::string entries = real.substr(static_cast<uint8_t>(real[1]) == 0x82 ? 4 : 2);
+  // The real entries (the content of the outer SEQUENCE) without the last one, whose place the
+  // long entry 7 takes (a platform CA's PCK certificate already carries all seven).
+  std::string entries = real.substr(static_cast<uint8_t>(real[1]) == 0x82 ? 4 : 2);
+  size_t last = 0;
+  for (size_t p = 0; p < entries.size();) {
+    last = p;
+    const uint8_t l = static_cast<uint8_t>(entries[p + 1]);
+    const size_t header = l < 0x80 ? 2 : 2 + (l & 0x7f);
+    size_t length = l < 0x80 ? l : 0;
+    for (size_t i = 2; i < header; ++i) length = (length << 8) | static_cast<uint8_t>(entries[p + i]);
+    p += header + length;
+  }
+  entries.resize(last);
   const std::string oid_prefix("\x2a\x86\x48\x86\xf8\x4d\x01\x0d\x01", 9);
   const std::string entry7 =
       Tlv(0x30, absl::StrCat(Tlv(0x06, oid_prefix + "\x07"), Tlv(0x04, std::string(12000, 'x'))));
@@ -327,8 +339,8 @@ Parser RoleJsonParser() {
           [](const std::string& in) { return policy::PolicyFromRoleJson(in).status(); },
           {{"real", real, true},
            {"normal", normal, true},
-           {"tiny_list_items", Fill(head, "\"a\",", "\"a\"]}", size), false},
-           {"comma_list", Fill(R"({"tee_types":["tdx"],"tdx_mrtd":")", "a,", "a\"}", size), false},
+           {"tiny_list_items", Fill(head, "\"a\",", "\"a\"]}", size), true},
+           {"comma_list", Fill(R"({"tee_types":["tdx"],"tdx_mrtd":")", "a,", "a\"}", size), true},
            {"deep_nesting", Fill(R"({"tee_types":)", "[", "]}", size), false},
            {"many_unknown_keys", Fill("{", R"("x":0,)", R"("y":0})", size), false}}};
 }
