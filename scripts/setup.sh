@@ -7,6 +7,7 @@ set -euo pipefail
 APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates xxd jq
   libssl-dev openssl
+  libcurl4-openssl-dev
   libabsl-dev
   libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc
@@ -15,7 +16,7 @@ APT_PACKAGES=(
   nlohmann-json3-dev
   libcbor-dev
   clang libclang-rt-14-dev
-  curl
+  curl systemd
   python3 python3-pip python3-venv
 )
 

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Contract tests of tee-collateral (docs/collateral.md) against the local PCS stand-in
+# (tests/collateral/pcs_standin.py) serving the real recorded dcap-qvl responses.
+#   collateral_cli_test.sh TEE_VERIFY DATA_DIR CASE   run one case (tee-collateral beside tee-verify)
+#   collateral_cli_test.sh list                       print the case names
+set -uo pipefail
+
+cases=(fetch_then_verify_and_status refuses_bad_data_writes_nothing http_error_names_item
+       usage_errors)
+
+if [ "${1:-}" = "list" ]; then printf '%s\n' "${cases[@]}"; exit 0; fi
+TV="$1"; DATA="$2"; CASE="$3"
+TC="$(dirname "$TV")/tee-collateral"
+AT=2025-07-19T10:00:34Z
+WORK=$(mktemp -d); OUT="$WORK/out"; PID=
+trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+source "$(dirname "$0")/lib.sh"
+
+# Starts the stand-in and sets URL (it prints its port once listening).
+standin() {
+  coproc SRV { exec python3 "$(dirname "$0")/../collateral/pcs_standin.py" --bundle "$DATA/tdx/collateral/dcap-qvl-2025-06"; }
+  PID=$SRV_PID
+  local line; read -r line <&"${SRV[0]}" || fail "stand-in did not start"
+  URL="http://127.0.0.1:${line#PORT }"
+}
+tc() { local want=$1; shift; "$TC" "$@" >"$OUT" 2>"$OUT.err"; local got=$?
+  [ "$got" = "$want" ] || { cat "$OUT.err" >>"$OUT"; fail "exit $got, expected $want: tee-collateral $*"; }; }
+
+case "$CASE" in
+fetch_then_verify_and_status)
+  standin
+  tc 0 fetch --pccs "$URL" --fmspc B0C06F000000 --at "$AT" --out "$WORK/bundle"
+  jqeq .verified true; jqeq .requests 4; jqeq .tcb_evaluation_data_number 17
+  jqeq .next_update 2025-07-19T10:00:35Z
+  for f in tcb_info_response.json qe_identity_response.json pck_crl.der root_ca_crl.der \
+           tcb_info_issuer_chain.pem qe_identity_issuer_chain.pem pck_crl_issuer_chain.pem; do
+    cmp -s "$WORK/bundle/$f" "$DATA/tdx/collateral/dcap-qvl-2025-06/$f" || fail "$f differs from the recorded response"
+  done
+  run 0 --at "$AT" --collateral "$WORK/bundle" "$DATA/tdx/quotes/dcap-qvl_tdx_quote.bin"
+  jqeq .verified true
+  tc 0 status "$WORK/bundle" --at "$AT"
+  jqeq '.bundles|length' 1; jqeq .bundles[0].fmspc b0c06f000000; jqeq .bundles[0].verified true
+  jqeq .bundles[0].tcb_info_next_update 2025-07-19T10:16:03Z; jqeq .expires_first.next_update 2025-07-19T10:00:35Z
+  tc 1 status "$WORK/bundle" --at 2025-07-19T10:00:36Z
+  jqeq .bundles[0].verified false; jqtrue '.bundles[0].error | contains("pck_crl.der")' ;;
+refuses_bad_data_writes_nothing)
+  standin
+  curl -fsS "$URL/_fault?kind=wrong_chain&path=/tdx/certification/v4/tcb" >/dev/null || fail "fault"
+  tc 1 fetch --pccs "$URL" --fmspc b0c06f000000 --at "$AT" --out "$WORK/bundle"
+  jqeq .verified false; [ ! -e "$WORK/bundle" ] || fail "unverified collateral was written"
+  curl -fsS "$URL/_fault?kind=none" >/dev/null
+  tc 1 fetch --pccs "$URL" --fmspc b0c06f000000 --at 2026-01-01T00:00:00Z --out "$WORK/bundle"
+  jqtrue '.error | contains("expired")'; [ ! -e "$WORK/bundle" ] || fail "expired collateral was written"
+  tc 1 fetch --pccs "$URL" --fmspc 00906ed50000 --at "$AT" --out "$WORK/bundle"
+  jqeq .item tcb_info_response.json; jqtrue '.error | contains("HTTP 404")' ;;
+http_error_names_item)
+  standin
+  curl -fsS "$URL/_fault?kind=500&path=/sgx/certification/v4/pckcrl" >/dev/null || fail "fault"
+  tc 1 fetch --pccs "$URL" --fmspc b0c06f000000 --at "$AT" --out "$WORK/bundle"
+  jqeq .item pck_crl.der; jqeq .requests 3; jqtrue '.error | contains("HTTP 500")' ;;
+usage_errors)
+  tc 2 fetch --fmspc b0c06f000000 --out "$WORK/x"
+  tc 2 fetch --pccs http://x --pcs http://y --fmspc b0c06f000000 --out "$WORK/x"
+  tc 2 fetch --pccs http://x --fmspc b0c06f --out "$WORK/x"
+  tc 2 fetch --pccs http://x --fmspc b0c06f000000 --update later --out "$WORK/x"
+  tc 2 status
+  tc 2 frobnicate ;;
+*) echo "unknown case $CASE"; exit 2 ;;
+esac
+echo "PASS [$CASE]"

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""A local stand-in for Intel PCS / PCCS v4, for tests without internet.
+
+Serves a recorded collateral bundle (tests/data/tdx/collateral/<name>: the real Intel-signed
+responses) on the real URL shapes, with the issuer chains URL-encoded in the real headers:
+
+  GET /tdx/certification/v4/tcb?fmspc=HEX[&update=...]   TCB-Info-Issuer-Chain
+  GET /tdx/certification/v4/qe/identity                  SGX-Enclave-Identity-Issuer-Chain
+  GET /sgx/certification/v4/pckcrl?ca=platform&encoding=der   SGX-PCK-CRL-Issuer-Chain
+  GET /sgx/certification/v4/rootcacrl                    (hex text, as PCCS answers)
+
+Test controls (not part of the PCS API):
+  GET /_stats                      {"<path>": count, ...} of the API requests answered
+  GET /_fault?kind=K[&path=P][&times=N][&retry_after=S][&seconds=S]
+      kind: 404 | 429 | 500 | 503 | slow | truncated | wrong_chain | none
+      path: only requests whose path starts with P (default: every API path)
+      times: only the next N matching requests (default: until changed)
+
+Prints "PORT <n>" on stdout once listening (--port 0 picks a free port).
+"""
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+API = {
+    "/tdx/certification/v4/tcb": ("tcb_info_response.json", "TCB-Info-Issuer-Chain",
+                                  "tcb_info_issuer_chain.pem", "application/json"),
+    "/tdx/certification/v4/qe/identity": ("qe_identity_response.json",
+                                          "SGX-Enclave-Identity-Issuer-Chain",
+                                          "qe_identity_issuer_chain.pem", "application/json"),
+    "/sgx/certification/v4/pckcrl": ("pck_crl.der", "SGX-PCK-CRL-Issuer-Chain",
+                                     "pck_crl_issuer_chain.pem", "application/pkix-crl"),
+    "/sgx/certification/v4/rootcacrl": ("root_ca_crl.der", None, None, "text/plain"),
+}
+
+
+class State:
+    def __init__(self, bundle_dir):
+        self.lock = threading.Lock()
+        self.stats = {}
+        self.fault = None
+        self.files = {}
+        for name in os.listdir(bundle_dir):
+            with open(os.path.join(bundle_dir, name), "rb") as f:
+                self.files[name] = f.read()
+        info = json.loads(self.files["tcb_info_response.json"])
+        self.fmspc = info["tcbInfo"]["fmspc"].lower()
+
+    def take_fault(self, path):
+        with self.lock:
+            f = self.fault
+            if not f or not path.startswith(f.get("path", "/")):
+                return None
+            if "times" in f:
+                f["times"] -= 1
+                if f["times"] <= 0:
+                    self.fault = None
+            return f
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def send(self, status, body=b"", headers=None):
+        self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        st = self.server.state
+        url = urllib.parse.urlsplit(self.path)
+        query = dict(urllib.parse.parse_qsl(url.query))
+        if url.path == "/_stats":
+            with st.lock:
+                return self.send(200, json.dumps(st.stats).encode())
+        if url.path == "/_fault":
+            with st.lock:
+                st.fault = None if query.get("kind", "none") == "none" else dict(query)
+                if st.fault and "times" in st.fault:
+                    st.fault["times"] = int(st.fault["times"])
+            return self.send(200, b"ok")
+        if url.path not in API:
+            return self.send(404)
+        with st.lock:
+            st.stats[url.path] = st.stats.get(url.path, 0) + 1
+        fault = st.take_fault(url.path)
+        kind = fault["kind"] if fault else None
+        if kind in ("404", "500", "503", "429"):
+            headers = {}
+            if "retry_after" in fault:
+                headers["Retry-After"] = fault["retry_after"]
+            return self.send(int(kind), b"", headers)
+        if kind == "slow":
+            time.sleep(float(fault.get("seconds", "5")))
+        file, header, chain_file, ctype = API[url.path]
+        if url.path == "/tdx/certification/v4/tcb" and query.get("fmspc", "").lower() != st.fmspc:
+            return self.send(404)
+        body = st.files[file]
+        if url.path == "/sgx/certification/v4/rootcacrl":
+            body = body.hex().encode()
+        headers = {"Content-Type": ctype}
+        if header:
+            chain = st.files[chain_file]
+            if kind == "wrong_chain":  # another item's chain: the signature cannot verify
+                other = "pck_crl_issuer_chain.pem" if chain_file != "pck_crl_issuer_chain.pem" \
+                    else "tcb_info_issuer_chain.pem"
+                chain = st.files[other]
+            headers[header] = urllib.parse.quote(chain.decode(), safe="")
+        if kind == "truncated":  # announces the full length, sends half, closes
+            self.send_response(200)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.close_connection = True
+            return
+        self.send(200, body, headers)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--bundle", required=True, help="a tests/data/tdx/collateral/<name> directory")
+    p.add_argument("--port", type=int, default=0)
+    args = p.parse_args()
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server.daemon_threads = True
+    server.state = State(args.bundle)
+    print("PORT %d" % server.server_address[1], flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
