@@ -12,6 +12,9 @@ if [ "${1:-}" = "list" ]; then printf '%s\n' "${cases[@]}"; exit 0; fi
 TV="$1"; DATA="$2"; CASE="$3"
 TC="$(dirname "$TV")/tee-collateral"
 AT=2025-07-19T10:00:34Z
+# The stand-in is on loopback: a proxy from the environment (libcurl and curl honour it) must not
+# carry these requests.
+export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
 WORK=$(mktemp -d); OUT="$WORK/out"; PID=
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 source "$(dirname "$0")/lib.sh"
