@@ -200,7 +200,10 @@ absl::StatusOr<VerifiedClaims> TdxVerifier::VerifyWithChain(const Quote& quote,
   // 7. Early warning: the same platform under the next evaluation number, for reporting only.
   if (collateral.tcb_info_early) {
     const tdx::TcbInfo& early_info = *collateral.tcb_info_early;
-    tdx::TcbEvaluationClaims::Early& early = out.early.emplace();
+    // Assigned, not emplace()d: clang does not see the nested struct (member initializers) as
+    // default-constructible inside std::optional (the sanitizer build).
+    out.early = tdx::TcbEvaluationClaims::Early{};
+    tdx::TcbEvaluationClaims::Early& early = *out.early;
     early.tcb_evaluation_data_number = early_info.tcb_evaluation_data_number;
     absl::StatusOr<tdx::TcbEvaluation> under_early =
         tdx::EvaluateTcb(early_info, pck->extensions, quote.body, qe);
