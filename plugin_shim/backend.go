@@ -6,6 +6,8 @@ package teeauth
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"sync"
 
@@ -139,4 +141,20 @@ func (b *backend) verifier(ctx context.Context, s logical.Storage) (VerifierClie
 		b.client = c
 	}
 	return b.client, cfg, nil
+}
+
+// serverFault is what an unauthenticated caller learns of a server-side failure (storage, most
+// often): which step failed, not the cause, which can name server paths; the cause goes to the
+// server log. Coded errors (a full nonce table: 503) pass through, and so does ErrReadOnly, on
+// which Vault forwards the request to the active node.
+func (b *backend) serverFault(step string, err error) error {
+	var coded logical.HTTPCodedError
+	if errors.As(err, &coded) {
+		return err
+	}
+	b.Logger().Error(step+" failed", "error", err)
+	if errors.Is(err, logical.ErrReadOnly) {
+		return fmt.Errorf("%s: %w", step, logical.ErrReadOnly)
+	}
+	return fmt.Errorf("%s failed (a storage or server fault); see the server log", step)
 }

@@ -20,8 +20,10 @@ import (
 
 // VerifierClient is what the backend needs from the sidecar. Tests inject fakes.
 type VerifierClient interface {
+	Verify(ctx context.Context, req *pb.VerifyRequest) (*pb.VerifyResponse, error)
 	Evaluate(ctx context.Context, req *pb.EvaluateRequest) (*pb.EvaluateResponse, error)
 	ValidatePolicy(ctx context.Context, req *pb.ValidatePolicyRequest) (*pb.ValidatePolicyResponse, error)
+	Info(ctx context.Context, req *pb.InfoRequest) (*pb.InfoResponse, error)
 	Close() error
 }
 
@@ -34,12 +36,20 @@ type grpcClient struct {
 	api  pb.VerifierClient
 }
 
+func (c *grpcClient) Verify(ctx context.Context, req *pb.VerifyRequest) (*pb.VerifyResponse, error) {
+	return c.api.Verify(ctx, req)
+}
+
 func (c *grpcClient) Evaluate(ctx context.Context, req *pb.EvaluateRequest) (*pb.EvaluateResponse, error) {
 	return c.api.Evaluate(ctx, req)
 }
 
 func (c *grpcClient) ValidatePolicy(ctx context.Context, req *pb.ValidatePolicyRequest) (*pb.ValidatePolicyResponse, error) {
 	return c.api.ValidatePolicy(ctx, req)
+}
+
+func (c *grpcClient) Info(ctx context.Context, req *pb.InfoRequest) (*pb.InfoResponse, error) {
+	return c.api.Info(ctx, req)
 }
 
 func (c *grpcClient) Close() error { return c.conn.Close() }
@@ -118,3 +128,28 @@ func isLoopback(hostPort string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// sidecarMode asks the sidecar how it runs and refuses one that trusts test roots or replays
+// recorded evidence, unless the mount allows it (allow_test_sidecar). It returns the token
+// metadata marker for such a sidecar ("test-roots", "replay" or both), "" for a production one.
+func sidecarMode(ctx context.Context, client VerifierClient, cfg *pluginConfig) (string, error) {
+	info, err := client.Info(ctx, &pb.InfoRequest{})
+	if err != nil {
+		return "", fmt.Errorf("asking the verifier sidecar for its mode: %w", err)
+	}
+	var modes []string
+	if info.GetTestRoots() {
+		modes = append(modes, "test-roots")
+	}
+	if info.GetReplayMode() {
+		modes = append(modes, "replay")
+	}
+	mode := strings.Join(modes, ",")
+	if mode != "" && !cfg.AllowTestSidecar {
+		return "", fmt.Errorf("%w: the verifier sidecar runs with %s, which only a mount configured with "+
+			"allow_test_sidecar=true accepts", errTestSidecar, mode)
+	}
+	return mode, nil
+}
+
+var errTestSidecar = errors.New("not a production sidecar")

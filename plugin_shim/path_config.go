@@ -31,6 +31,7 @@ type pluginConfig struct {
 	SidecarClientKeyPEM     string        `json:"sidecar_client_key_pem,omitempty"`
 	SidecarTLSServerName    string        `json:"sidecar_tls_server_name,omitempty"`
 	SidecarInsecureLoopback bool          `json:"sidecar_insecure_loopback,omitempty"`
+	AllowTestSidecar        bool          `json:"allow_test_sidecar,omitempty"`
 	RequestTimeout          time.Duration `json:"request_timeout"`
 	NonceTTL                time.Duration `json:"nonce_ttl"`
 	// SidecarUID is the user a unix-socket sidecar must run as; nil: the plugin's own user
@@ -85,6 +86,12 @@ func pathConfig(b *backend) *framework.Path {
 				Description: "Unix sockets: the user ID the sidecar must run as, checked on every connection " +
 					"(SO_PEERCRED). Default: the server's own user ID. -1 restores the default.",
 			},
+			"allow_test_sidecar": {
+				Type: framework.TypeBool,
+				Description: "Accept a sidecar that trusts test roots or replays recorded evidence (demos and tests " +
+					"only). Without it such a sidecar is refused at every login and renewal; with it the tokens carry " +
+					"sidecar_mode in their metadata.",
+			},
 			"request_timeout": {
 				Type:        framework.TypeDurationSecond,
 				Default:     int(defaultRequestTimeout.Seconds()),
@@ -137,6 +144,7 @@ func (b *backend) pathConfigRead(ctx context.Context, req *logical.Request, _ *f
 		"sidecar_tls_server_name":   cfg.SidecarTLSServerName,
 		"sidecar_insecure_loopback": cfg.SidecarInsecureLoopback,
 		"sidecar_uid":               cfg.sidecarUID(),
+		"allow_test_sidecar":        cfg.AllowTestSidecar,
 		"request_timeout":           int64(cfg.RequestTimeout.Seconds()),
 		"nonce_ttl":                 int64(cfg.NonceTTL.Seconds()),
 	}}, nil
@@ -171,6 +179,9 @@ func (b *backend) pathConfigWrite(ctx context.Context, req *logical.Request, d *
 		if uid := v.(int); uid != -1 {
 			cfg.SidecarUID = &uid
 		}
+	}
+	if v, ok := d.GetOk("allow_test_sidecar"); ok {
+		cfg.AllowTestSidecar = v.(bool)
 	}
 	// Unset fields keep their stored value on update, and take their default on create (Get
 	// returns the value given, or the schema default).

@@ -9,13 +9,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/go-secure-stdlib/strutil"
 	"github.com/hashicorp/vault/sdk/framework"
 	"github.com/hashicorp/vault/sdk/helper/cidrutil"
 	"github.com/hashicorp/vault/sdk/logical"
 	pb "github.com/vault-plugin-auth-tee/plugin_shim/gen/teeverifyv1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 var teeTypes = map[string]pb.TeeType{
@@ -78,17 +78,11 @@ func (b *backend) pathLoginAliasLookahead(context.Context, *logical.Request, *fr
 	return &logical.Response{}, nil
 }
 
-// pathLoginResolveRole lets role-based quotas (rate limits) apply to logins.
-func (b *backend) pathLoginResolveRole(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
-	name := d.Get("role").(string)
-	role, err := b.role(ctx, req.Storage, name)
-	if err != nil {
-		return nil, err
-	}
-	if role == nil {
-		return logical.ErrorResponse("role %q could not be found", name), nil
-	}
-	return logical.ResolveRoleResponse(name)
+// pathLoginResolveRole lets role-based quotas (rate limits) apply to logins. It names the role
+// asked for whether or not it exists: an error here would tell an unauthenticated caller which
+// roles exist (a quota can only name an existing role, so an unknown one meets the mount's).
+func (b *backend) pathLoginResolveRole(_ context.Context, _ *logical.Request, d *framework.FieldData) (*logical.Response, error) {
+	return logical.ResolveRoleResponse(d.Get("role").(string))
 }
 
 // loginInput is a login request, decoded; every problem names the field.
@@ -152,16 +146,18 @@ func (b *backend) pathLogin(ctx context.Context, req *logical.Request, d *framew
 	if problem != "" {
 		return logical.ErrorResponse(problem), logical.ErrInvalidRequest
 	}
+	// An unknown role, or one whose bound CIDRs exclude the caller, is answered exactly like a role
+	// the evidence does not satisfy: the nonce is spent, the evidence verified, and the answer is
+	// the same "permission denied" (docs/plugin.md, "What a caller learns").
 	role, err := b.role(ctx, req.Storage, in.roleName)
 	if err != nil {
 		return nil, err
 	}
-	if role == nil {
-		return logical.ErrorResponse("role %q could not be found", in.roleName), logical.ErrInvalidRequest
-	}
-	policy, err := role.policy()
-	if err != nil {
-		return nil, err
+	var policy *pb.Policy
+	if role != nil {
+		if policy, err = role.policy(); err != nil {
+			return nil, err
+		}
 	}
 	if in.verificationTime != 0 && !policy.GetAllowUnboundEvidence() {
 		return logical.ErrorResponse("verification_time: accepted only on roles that allow unbound (recorded) evidence"),
@@ -169,11 +165,6 @@ func (b *backend) pathLogin(ctx context.Context, req *logical.Request, d *framew
 	}
 	if len(in.nonce) == 0 && !policy.GetAllowUnboundEvidence() {
 		return logical.ErrorResponse("nonce: required (request one from auth/<mount>/nonce)"), logical.ErrInvalidRequest
-	}
-	if len(role.TokenBoundCIDRs) > 0 {
-		if req.Connection == nil || !cidrutil.RemoteAddrIsOk(req.Connection.RemoteAddr, role.TokenBoundCIDRs) {
-			return nil, logical.ErrPermissionDenied
-		}
 	}
 	client, cfg, err := b.verifier(ctx, req.Storage)
 	if err != nil {
@@ -187,13 +178,31 @@ func (b *backend) pathLogin(ctx context.Context, req *logical.Request, d *framew
 				b.Logger().Info("login denied", "role", in.roleName, "reason", err.Error())
 				return logical.ErrorResponse(err.Error()), logical.ErrPermissionDenied
 			}
-			return nil, err
+			return nil, b.serverFault("spending the nonce", err)
 		}
 	}
-
+	mode, err := b.checkSidecar(ctx, client, cfg, in.roleName)
+	if err != nil {
+		return nil, err
+	}
 	callCtx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
 	defer cancel()
-	resp, err := client.Evaluate(callCtx, &pb.EvaluateRequest{
+	if role == nil || !fromBoundCIDRs(req, role) {
+		return b.refuseRole(callCtx, client, in, role == nil)
+	}
+	evaluate := in.evaluateRequest(policy)
+	resp, err := client.Evaluate(callCtx, evaluate)
+	if err != nil {
+		return b.sidecarFailed(in.roleName, err)
+	}
+	if resp.GetDecision() != pb.Decision_DECISION_ALLOW {
+		return b.denied(in.roleName, resp.GetTeeType(), resp.GetError(), resp.GetMismatches())
+	}
+	return b.issue(in, evaluate, role, resp, mode)
+}
+
+func (in *loginInput) evaluateRequest(policy *pb.Policy) *pb.EvaluateRequest {
+	return &pb.EvaluateRequest{
 		Evidence: &pb.VerifyRequest{
 			Evidence:             in.evidence,
 			TeeType:              in.teeType,
@@ -204,40 +213,100 @@ func (b *backend) pathLogin(ctx context.Context, req *logical.Request, d *framew
 		ClientPublicKey: in.clientPublicKey,
 		Policy:          policy,
 		Role:            in.roleName,
-	})
-	if err != nil {
-		if s, ok := status.FromError(err); ok && s.Code() == codes.InvalidArgument {
-			return logical.ErrorResponse("evidence rejected: %s", s.Message()), logical.ErrInvalidRequest
-		}
-		b.Logger().Error("verifier sidecar call failed; login refused", "role", in.roleName, "error", err)
-		return nil, fmt.Errorf("verifier sidecar unavailable, login refused (the nonce is spent: request a new one to retry): %w", err)
 	}
-	if resp.GetDecision() != pb.Decision_DECISION_ALLOW {
-		return b.denied(in.roleName, resp)
-	}
-	return b.issue(in, role, resp)
 }
 
-// denied logs every reason and tells the client which checks failed, without values.
-func (b *backend) denied(roleName string, resp *pb.EvaluateResponse) (*logical.Response, error) {
-	if e := resp.GetError(); e != nil {
-		b.Logger().Info("login denied: evidence did not verify", "role", roleName,
-			"tee", resp.GetTeeType().String(), "reason", e.GetReason().String(), "error", e.GetMessage())
-		return logical.ErrorResponse("evidence rejected (%s): %s",
-			strings.TrimPrefix(e.GetReason().String(), "REASON_"), e.GetMessage()), logical.ErrPermissionDenied
+func fromBoundCIDRs(req *logical.Request, role *roleEntry) bool {
+	if len(role.TokenBoundCIDRs) == 0 {
+		return true
 	}
-	fields := make([]string, 0, len(resp.GetMismatches()))
-	for _, m := range resp.GetMismatches() {
-		fields = append(fields, m.GetField())
-		b.Logger().Info("login denied: role not satisfied", "role", roleName, "tee", resp.GetTeeType().String(),
+	return req.Connection != nil && cidrutil.RemoteAddrIsOk(req.Connection.RemoteAddr, role.TokenBoundCIDRs)
+}
+
+// checkSidecar refuses a test or replay sidecar on a mount that does not allow one (sidecarMode);
+// the caller learns only that the sidecar cannot serve it, the server log says why.
+func (b *backend) checkSidecar(ctx context.Context, client VerifierClient, cfg *pluginConfig, roleName string) (string, error) {
+	callCtx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
+	defer cancel()
+	mode, err := sidecarMode(callCtx, client, cfg)
+	if err == nil {
+		return mode, nil
+	}
+	b.Logger().Error("verifier sidecar refused; login or renewal refused", "role", roleName, "error", err)
+	if errors.Is(err, errTestSidecar) {
+		return "", errors.New("the verifier sidecar is not a production sidecar (test roots or replay mode) and " +
+			"this mount does not allow one (allow_test_sidecar); see the server log")
+	}
+	return "", errors.New("verifier sidecar unavailable, login refused; see the server log")
+}
+
+// refuseRole answers a login to a role the caller may not use (unknown, or bound to other
+// networks) as a role its evidence does not satisfy: the evidence is verified all the same, so
+// evidence errors read alike, and a verified one gets the same denial as a mismatch.
+func (b *backend) refuseRole(ctx context.Context, client VerifierClient, in *loginInput, unknown bool) (*logical.Response, error) {
+	resp, err := client.Verify(ctx, in.evaluateRequest(nil).GetEvidence())
+	if err != nil {
+		return b.sidecarFailed(in.roleName, err)
+	}
+	reason := "the caller's address is outside the role's token_bound_cidrs"
+	if unknown {
+		reason = "no such role"
+	}
+	b.Logger().Info("login denied", "role", in.roleName, "reason", reason)
+	return b.denied(in.roleName, resp.GetTeeType(), resp.GetError(), nil)
+}
+
+// sidecarFailed answers a failed sidecar call: unusable evidence is the caller's error (its
+// reason, and the message only where it describes the caller's own bytes), anything else is the
+// sidecar's, told in the server log and not to the caller.
+func (b *backend) sidecarFailed(roleName string, err error) (*logical.Response, error) {
+	if s, ok := status.FromError(err); ok && s.Code() == codes.InvalidArgument {
+		b.Logger().Info("login denied: the sidecar found the request unusable", "role", roleName, "error", s.Message())
+		for _, detail := range s.Details() {
+			if e, ok := detail.(*pb.Error); ok {
+				return logical.ErrorResponse("evidence rejected (%s)%s", reasonName(e.GetReason()), callerMessage(e)),
+					logical.ErrInvalidRequest
+			}
+		}
+		return logical.ErrorResponse("evidence rejected"), logical.ErrInvalidRequest
+	}
+	b.Logger().Error("verifier sidecar call failed; login refused", "role", roleName, "error", err)
+	return nil, errors.New("verifier sidecar unavailable, login refused (the nonce is spent: request a new one to retry); see the server log")
+}
+
+func reasonName(r pb.Reason) string { return strings.TrimPrefix(r.String(), "REASON_") }
+
+// callerMessage is the part of a sidecar error the caller may read: what is wrong with the bytes
+// it sent. Other messages can name files, collateral and platforms of the server.
+func callerMessage(e *pb.Error) string {
+	switch e.GetReason() {
+	case pb.Reason_REASON_MALFORMED_EVIDENCE, pb.Reason_REASON_UNSUPPORTED_FORMAT:
+		return ": " + e.GetMessage()
+	}
+	return ""
+}
+
+// denied logs every reason. The caller learns the reason code when its evidence did not verify
+// (which no role changes), and otherwise only "permission denied": which checks a role makes,
+// and whether it exists, are not for unauthenticated callers.
+func (b *backend) denied(roleName string, tee pb.TeeType, e *pb.Error, mismatches []*pb.Mismatch) (*logical.Response, error) {
+	if e != nil {
+		b.Logger().Info("login denied: evidence did not verify", "role", roleName,
+			"tee", tee.String(), "reason", e.GetReason().String(), "error", e.GetMessage())
+		return logical.ErrorResponse("evidence rejected (%s)%s", reasonName(e.GetReason()), callerMessage(e)),
+			logical.ErrPermissionDenied
+	}
+	for _, m := range mismatches {
+		b.Logger().Info("login denied: role not satisfied", "role", roleName, "tee", tee.String(),
 			"field", m.GetField(), "expected", strings.Join(m.GetExpected(), ","), "actual", m.GetActual())
 	}
-	return logical.ErrorResponse("evidence does not satisfy role %q: %s", roleName, strings.Join(fields, ", ")),
-		logical.ErrPermissionDenied
+	return nil, logical.ErrPermissionDenied
 }
 
-// issue builds the token: the role's token parameters, never outliving the evidence.
-func (b *backend) issue(in *loginInput, role *roleEntry, resp *pb.EvaluateResponse) (*logical.Response, error) {
+// issue builds the token: the role's token parameters, never outliving the evidence. The login is
+// kept in the token's internal data so that a renewal can ask the sidecar whether the role, as
+// it is then, still admits it (pathLoginRenew).
+func (b *backend) issue(in *loginInput, login *pb.EvaluateRequest, role *roleEntry, resp *pb.EvaluateResponse, mode string) (*logical.Response, error) {
 	metadata := map[string]string{"role": in.roleName}
 	for k, v := range resp.GetMetadata() {
 		metadata[k] = v
@@ -245,11 +314,23 @@ func (b *backend) issue(in *loginInput, role *roleEntry, resp *pb.EvaluateRespon
 	if h := resp.GetClientPublicKeySha256(); h != "" {
 		metadata["client_public_key_sha256"] = h
 	}
+	if mode != "" {
+		metadata["sidecar_mode"] = mode
+	}
+	login = proto.Clone(login).(*pb.EvaluateRequest)
+	login.Policy = nil // the renewal sends the role's policy as it is then
+	saved, err := proto.Marshal(login)
+	if err != nil {
+		return nil, err
+	}
 	auth := &logical.Auth{
 		InternalData: map[string]interface{}{
 			"role":        in.roleName,
 			"valid_until": resp.GetValidUntilUnix(),
 			"verified_at": resp.GetVerifiedAtUnix(),
+			"login":       base64.StdEncoding.EncodeToString(saved),
+			// The entity the token belongs to; a renewal checks the role still yields it.
+			"workload_identity": resp.GetWorkloadIdentity(),
 		},
 		Metadata:    metadata,
 		DisplayName: in.roleName + "-" + metadata["tee"],
@@ -293,25 +374,4 @@ func (b *backend) capToEvidence(auth *logical.Auth, verifiedAt, validUntil int64
 		auth.ExplicitMaxTTL = remaining
 	}
 	return nil
-}
-
-// pathLoginRenew renews within the role's limits; the explicit max TTL set at login keeps the
-// token within the evidence's validity whatever the renewal asks for.
-func (b *backend) pathLoginRenew(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
-	name, _ := req.Auth.InternalData["role"].(string)
-	role, err := b.role(ctx, req.Storage, name)
-	if err != nil {
-		return nil, err
-	}
-	if role == nil {
-		return nil, fmt.Errorf("role %q no longer exists", name)
-	}
-	if !strutil.EquivalentSlices(role.TokenPolicies, req.Auth.TokenPolicies) {
-		return nil, errors.New("the role's policies have changed; log in again")
-	}
-	resp := &logical.Response{Auth: req.Auth}
-	resp.Auth.TTL = role.TokenTTL
-	resp.Auth.MaxTTL = role.TokenMaxTTL
-	resp.Auth.Period = role.TokenPeriod
-	return resp, nil
 }

@@ -2,6 +2,7 @@ package teeauth
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -133,7 +134,6 @@ func TestBadInputIsA400NamingTheField(t *testing.T) {
 		data map[string]interface{}
 		want string
 	}{
-		"unknown role":    {map[string]interface{}{"role": "nope", "evidence": "cXVvdGU=", "nonce": nonce}, `role "nope" could not be found`},
 		"no role":         {map[string]interface{}{"evidence": "cXVvdGU=", "nonce": nonce}, "role: required"},
 		"bad base64":      {map[string]interface{}{"role": "mcp", "evidence": "%%%", "nonce": nonce}, "evidence: not base64"},
 		"no evidence":     {map[string]interface{}{"role": "mcp", "nonce": nonce}, "evidence: required"},
@@ -169,16 +169,16 @@ func TestSidecarAnswers(t *testing.T) {
 			return nil, status.Error(codes.DeadlineExceeded, "slow")
 		}, nil, "verifier sidecar unavailable"},
 		"malformed evidence": {func(*pb.EvaluateRequest) (*pb.EvaluateResponse, error) {
-			return nil, status.Error(codes.InvalidArgument, "MALFORMED_EVIDENCE: tdx quote: truncated")
-		}, logical.ErrInvalidRequest, "evidence rejected: MALFORMED_EVIDENCE: tdx quote: truncated"},
-		"verification failed": {func(*pb.EvaluateRequest) (*pb.EvaluateResponse, error) {
+			return nil, rpcError(pb.Reason_REASON_MALFORMED_EVIDENCE, "tdx quote: truncated")
+		}, logical.ErrInvalidRequest, "evidence rejected (MALFORMED_EVIDENCE): tdx quote: truncated"},
+		// Only the reason: the message can name the server's collateral and files.
+		"collateral missing": {func(*pb.EvaluateRequest) (*pb.EvaluateResponse, error) {
 			return &pb.EvaluateResponse{Decision: pb.Decision_DECISION_DENY, Error: &pb.Error{
-				Reason: pb.Reason_REASON_EXPIRED, Message: "pck_crl.der expired at 2025-07-19T10:00:35Z"}}, nil
-		}, logical.ErrPermissionDenied, "evidence rejected (EXPIRED): pck_crl.der expired"},
-		"role not satisfied": {func(*pb.EvaluateRequest) (*pb.EvaluateResponse, error) {
-			return &pb.EvaluateResponse{Decision: pb.Decision_DECISION_DENY, Mismatches: []*pb.Mismatch{
-				{Field: "tdx.mrtd", Expected: []string{testMrtd}, Actual: "00"}, {Field: "report_data"}}}, nil
-		}, logical.ErrPermissionDenied, `evidence does not satisfy role "mcp": tdx.mrtd, report_data`},
+				Reason: pb.Reason_REASON_COLLATERAL_MISSING, Message: "no TDX collateral for FMSPC 00806f050000 (loaded: 00906ed50000 in /etc/tee/collateral)"}}, nil
+		}, logical.ErrPermissionDenied, "evidence rejected (COLLATERAL_MISSING)"},
+		"bad request": {func(*pb.EvaluateRequest) (*pb.EvaluateResponse, error) {
+			return nil, rpcError(pb.Reason_REASON_BAD_REQUEST, "policy: allow_unbound_evidence: honoured only by ...")
+		}, logical.ErrInvalidRequest, "evidence rejected (BAD_REQUEST)"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -194,7 +194,7 @@ func TestSidecarAnswers(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, c.wantErr) || resp == nil || !strings.Contains(resp.Error().Error(), c.want) {
+			if !errors.Is(err, c.wantErr) || resp == nil || resp.Error().Error() != c.want {
 				t.Fatalf("want %v %q, got %v %v", c.wantErr, c.want, err, resp)
 			}
 		})
@@ -225,6 +225,77 @@ func TestResolveRoleForQuotas(t *testing.T) {
 	}
 }
 
+// rpcError is the sidecar's INVALID_ARGUMENT: the reason in the message and in the details.
+func rpcError(reason pb.Reason, message string) error {
+	name := strings.TrimPrefix(reason.String(), "REASON_")
+	s, _ := status.New(codes.InvalidArgument, name+": "+message).WithDetails(&pb.Error{Reason: reason, Message: message})
+	return s.Err()
+}
+
+// An unknown role, a role whose bound CIDRs exclude the caller and a role the evidence does not
+// satisfy get one answer, so that an unauthenticated caller cannot tell which roles exist.
+func TestRoleDenialsAreUniform(t *testing.T) {
+	h := setup(t)
+	h.writeRole("cidr", map[string]interface{}{"token_bound_cidrs": "10.0.0.0/8"})
+	h.writeRole("strict", nil)
+	mismatch := func(*pb.EvaluateRequest) (*pb.EvaluateResponse, error) {
+		return &pb.EvaluateResponse{Decision: pb.Decision_DECISION_DENY, TeeType: pb.TeeType_TEE_TYPE_TDX,
+			Mismatches: []*pb.Mismatch{{Field: "tdx.mrtd", Expected: []string{testMrtd}, Actual: "00"}}}, nil
+	}
+	var answers []string
+	for _, role := range []string{"nope", "cidr", "strict"} {
+		h.fake.evaluate = mismatch
+		nonce := h.nonce(role) // issued for an unknown role too
+		resp, err := h.login(role, nonce)
+		if !errors.Is(err, logical.ErrPermissionDenied) || (resp != nil && resp.Auth != nil) {
+			t.Fatalf("%s: %v %v", role, err, resp)
+		}
+		answers = append(answers, fmt.Sprintf("%v %v", err, resp))
+		// The nonce is spent in every case.
+		if resp, err := h.login("mcp", nonce); !errors.Is(err, logical.ErrPermissionDenied) ||
+			resp == nil || !strings.Contains(resp.Error().Error(), "nonce") {
+			t.Fatalf("%s: the nonce was not spent: %v %v", role, err, resp)
+		}
+	}
+	if answers[0] != answers[1] || answers[1] != answers[2] {
+		t.Fatalf("answers differ: %q", answers)
+	}
+	// Unknown and CIDR-excluded roles had their evidence verified like the others.
+	if h.fake.verifyCalls != 2 {
+		t.Fatalf("verify calls %d", h.fake.verifyCalls)
+	}
+	// Quotas resolve the role named whether it exists or not.
+	resp, err := h.request(logical.ResolveRoleOperation, "login", map[string]interface{}{"role": "nope"})
+	if err != nil || resp.IsError() || resp.Data["role"] != "nope" {
+		t.Fatalf("resolve role: %v %v", err, resp)
+	}
+}
+
+func TestTestOrReplaySidecarNeedsAllowTestSidecar(t *testing.T) {
+	for _, info := range []*pb.InfoResponse{{TestRoots: true}, {ReplayMode: true}} {
+		h := setup(t)
+		h.fake.info = info
+		resp, err := h.login("mcp", h.nonce(""))
+		if err == nil || !strings.Contains(err.Error(), "allow_test_sidecar") || (resp != nil && resp.Auth != nil) {
+			t.Fatalf("%v: want a refusal naming allow_test_sidecar, got %v %v", info, err, resp)
+		}
+		if h.fake.calls() != 0 {
+			t.Fatal("the evidence was evaluated by a refused sidecar")
+		}
+		h.mustOK(logical.UpdateOperation, "config", map[string]interface{}{"allow_test_sidecar": true})
+		resp = h.mustOK(logical.UpdateOperation, "login", map[string]interface{}{"role": "mcp", "evidence": "cXVvdGU=", "nonce": h.nonce("")})
+		want := map[bool]string{true: "test-roots", false: "replay"}[info.TestRoots]
+		if resp.Auth.Metadata["sidecar_mode"] != want {
+			t.Fatalf("metadata %v", resp.Auth.Metadata)
+		}
+	}
+	h := setup(t)
+	resp := h.mustOK(logical.UpdateOperation, "login", map[string]interface{}{"role": "mcp", "evidence": "cXVvdGU=", "nonce": h.nonce("")})
+	if _, marked := resp.Auth.Metadata["sidecar_mode"]; marked {
+		t.Fatalf("a production sidecar's token is marked: %v", resp.Auth.Metadata)
+	}
+}
+
 func TestRecordedEvidenceRoleAcceptsNoNonceAndAPinnedTime(t *testing.T) {
 	h := setup(t)
 	h.writeRole("recorded", map[string]interface{}{"allow_unbound_evidence": true})
@@ -250,7 +321,8 @@ func TestBoundCidrsAreEnforced(t *testing.T) {
 func TestRenewRespectsTheRole(t *testing.T) {
 	h := setup(t)
 	resp, _ := h.login("mcp", h.nonce(""))
-	resp.Auth.TokenPolicies = resp.Auth.Policies // as Vault's core records them on the token
+	// As Vault's core records them on the token: the role's policies and "default".
+	resp.Auth.TokenPolicies = append(append([]string{}, resp.Auth.Policies...), "default")
 	renew := func() (*logical.Response, error) {
 		return h.b.HandleRequest(t.Context(), &logical.Request{
 			Operation: logical.RenewOperation, Path: "login", Storage: h.storage, Auth: resp.Auth})
@@ -258,6 +330,29 @@ func TestRenewRespectsTheRole(t *testing.T) {
 	if r, err := renew(); err != nil || r.Auth.TTL != time.Hour {
 		t.Fatalf("renew: %v %v", err, r)
 	}
+	// The sidecar evaluated the saved login under the role's current policy.
+	sent := h.fake.lastEvaluate
+	if string(sent.GetEvidence().GetEvidence()) != "quote" || len(sent.GetNonce()) != nonceBytes ||
+		sent.GetPolicy().GetTdx().GetMrtd()[0] != testMrtd || sent.GetRole() != "mcp" || h.fake.calls() != 2 {
+		t.Fatalf("re-check request %v (%d calls)", sent, h.fake.calls())
+	}
+	// The role no longer admits the build.
+	h.fake.evaluate = func(*pb.EvaluateRequest) (*pb.EvaluateResponse, error) {
+		return &pb.EvaluateResponse{Decision: pb.Decision_DECISION_DENY, Mismatches: []*pb.Mismatch{{Field: "tdx.mrtd"}}}, nil
+	}
+	if _, err := renew(); err == nil || !strings.Contains(err.Error(), "no longer admits") || !strings.Contains(err.Error(), "tdx.mrtd") {
+		t.Fatalf("renew after the build left the role: %v", err)
+	}
+	// The role now identifies the workload differently (another entity).
+	h.fake.evaluate = func(req *pb.EvaluateRequest) (*pb.EvaluateResponse, error) {
+		r, err := allow(time.Hour)(req)
+		r.WorkloadIdentity = "tdx:4567"
+		return r, err
+	}
+	if _, err := renew(); err == nil || !strings.Contains(err.Error(), "identifies this workload differently") {
+		t.Fatalf("renew with another identity: %v", err)
+	}
+	h.fake.evaluate = allow(time.Hour)
 	h.writeRole("mcp", map[string]interface{}{"token_policies": "other"})
 	if _, err := renew(); err == nil || !strings.Contains(err.Error(), "policies have changed") {
 		t.Fatalf("renew after policy change: %v", err)

@@ -40,19 +40,12 @@ func (b *backend) pathNonceIssue(ctx context.Context, req *logical.Request, d *f
 	if cfg == nil {
 		return nil, errNotConfigured
 	}
+	// Whether the role exists is not checked: the answer would tell an unauthenticated caller. A
+	// nonce for an unknown role fails at login like one for a role the caller may not use.
 	role := d.Get("role").(string)
-	if role != "" {
-		entry, err := b.role(ctx, req.Storage, role)
-		if err != nil {
-			return nil, err
-		}
-		if entry == nil {
-			return logical.ErrorResponse("role %q could not be found", role), nil
-		}
-	}
 	nonce, expires, err := b.issueNonce(ctx, req.Storage, role, cfg.NonceTTL)
 	if err != nil {
-		return nil, err
+		return nil, b.serverFault("issuing a nonce", err)
 	}
 	data := map[string]interface{}{
 		"nonce":      hex.EncodeToString(nonce),

@@ -16,13 +16,31 @@ const testMrtd = "91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a4
 
 // fakeVerifier stands in for tee-verifierd. Its ValidatePolicy imitates the sidecar's contract
 // (lowercased values; a role with no measurement is refused); Evaluate runs a test-provided
-// function and counts calls.
+// function and counts calls; Verify verifies everything; Info reports info.
 type fakeVerifier struct {
 	mu            sync.Mutex
 	evaluateCalls int
 	lastEvaluate  *pb.EvaluateRequest
 	evaluate      func(*pb.EvaluateRequest) (*pb.EvaluateResponse, error)
+	verifyCalls   int
 	validateErr   error
+	info          *pb.InfoResponse // nil: a production sidecar
+}
+
+func (f *fakeVerifier) Verify(context.Context, *pb.VerifyRequest) (*pb.VerifyResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.verifyCalls++
+	return &pb.VerifyResponse{Verified: true, TeeType: pb.TeeType_TEE_TYPE_TDX, ClaimsJson: `{"tee":"tdx"}`}, nil
+}
+
+func (f *fakeVerifier) Info(context.Context, *pb.InfoRequest) (*pb.InfoResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.info == nil {
+		return &pb.InfoResponse{Version: "fake"}, nil
+	}
+	return proto.Clone(f.info).(*pb.InfoResponse), nil
 }
 
 func (f *fakeVerifier) Evaluate(_ context.Context, req *pb.EvaluateRequest) (*pb.EvaluateResponse, error) {

@@ -89,7 +89,7 @@ if "$BAO" write auth/tee/login role=mcp-server-tdx nonce="$NONCE" evidence="$EVI
 fi
 echo "replay: $(grep -m1 '^\*' "$WORK/err")"
 
-step "Another workload (a different MRTD) is refused, with every reason"
+step "Another workload (a different MRTD) is refused: the caller learns no more, the server log has every reason"
 cat >"$WORK/other.json" <<'EOF'
 {"tdx": {"mrtd": "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"}}
 EOF
@@ -98,7 +98,9 @@ NONCE=$("$BAO" write -field=nonce auth/tee/nonce role=mcp-server-tdx)
 if "$BAO" write auth/tee/login role=mcp-server-tdx nonce="$NONCE" evidence="$(base64 -w0 "$WORK/other.bin")" 2>"$WORK/err"; then
   echo "!!! the wrong workload got a token"; exit 1
 fi
-grep '^\*' "$WORK/err" | cut -c1-160
+echo "answer: $(grep -m1 '^\*' "$WORK/err")"
+for _ in $(seq 50); do grep -q 'role not satisfied' "$WORK/server.out" && break; sleep 0.1; done
+grep 'role not satisfied' "$WORK/server.out" | grep -oE 'field=[^ ]+ .*' | cut -c1-160 | sed 's/^/server log: /' || true
 
 step "Real vendor-signed evidence (tests/data), replayed at its MANIFEST time on auth/tee-recorded"
 echo "(a replay-mode sidecar; these roles admit unbound evidence: recorded evidence carries no nonce)"

@@ -192,14 +192,14 @@ if [ "${LOAD_PROFILE:-0}" = 1 ]; then
   echo "== profiles (8 s of each kind at concurrency 4)"
   mkdir -p "$BUILD/profile"
   plugin_pid() { ps -o pid=,args= --ppid "$SERVER_PID" | awk -v n="$1" '$2 ~ n"$" {print $1}'; }
-  for kind in approle noop tee_unbound; do
+  for kind in approle noop tee; do
     "${LG[@]}" -kinds "$kind" -concurrency 4 -batch 100 -for 10s -warmup 0 -out "$BUILD/profile/$kind.json" \
       >"$BUILD/profile/$kind.table.txt" 2>&1 &
     lg=$!
     sleep 1
     curl -sf -H "X-Vault-Token: root" "$VAULT_ADDR/v1/sys/pprof/profile?seconds=8" -o "$BUILD/profile/server-$kind.pprof" &
     curlpid=$!
-    case $kind in noop) pp=$(plugin_pid noop-auth-plugin) ;; tee_unbound) pp=$(plugin_pid vault-plugin-auth-tee) ;; *) pp="" ;; esac
+    case $kind in noop) pp=$(plugin_pid noop-auth-plugin) ;; tee) pp=$(plugin_pid vault-plugin-auth-tee) ;; *) pp="" ;; esac
     rm -f "$BUILD/profile/plugin-$kind.perf"*
     if [ -n "$pp" ] && command -v perf >/dev/null; then
       perf record -q -F 499 -g -p "$pp" -o "$BUILD/profile/plugin-$kind.perf" -- sleep 8 >/dev/null 2>&1 || true

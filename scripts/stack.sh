@@ -146,8 +146,8 @@ ENV
   retry "$SERVER" plugin register -sha256="$SHA" -command=vault-plugin-auth-tee auth vault-plugin-auth-tee >/dev/null
   retry enable_auth tee vault-plugin-auth-tee
   retry enable_auth tee-recorded -description="RECORDED evidence replayed at a pinned time (demo/tests)" vault-plugin-auth-tee
-  retry "$SERVER" write auth/tee/config sidecar_address="unix://$WORK/sidecar-test.sock" >/dev/null
-  retry "$SERVER" write auth/tee-recorded/config sidecar_address="unix://$WORK/sidecar-recorded.sock" >/dev/null
+  retry "$SERVER" write auth/tee/config sidecar_address="unix://$WORK/sidecar-test.sock" allow_test_sidecar=true >/dev/null
+  retry "$SERVER" write auth/tee-recorded/config sidecar_address="unix://$WORK/sidecar-recorded.sock" allow_test_sidecar=true >/dev/null
   echo "stack: up at $ADDR (work dir $WORK)"
   ;;
 stop)

@@ -57,7 +57,7 @@ func TestLogsAndAuditNeverContainSecrets(t *testing.T) {
 		t.Fatalf("allowed login: %v", err)
 	}
 	_, denied, err := loginWithKey(t, "mcp-server-tdx", nonceFor(t, "mcp-server-tdx"), key, wrong)
-	requireDenied(t, err, "403", "tdx.mrtd")
+	requireDenied(t, err, "403", "permission denied")
 	malformed := append([]byte{}, allowed[:len(allowed)/2]...)
 	_, err = login("mcp-server-tdx", nonceFor(t, "mcp-server-tdx"), malformed)
 	requireDenied(t, err, "400", "evidence rejected")
@@ -104,6 +104,11 @@ type slowVerifier struct {
 
 func (s *slowVerifier) ValidatePolicy(_ context.Context, req *pb.ValidatePolicyRequest) (*pb.ValidatePolicyResponse, error) {
 	return &pb.ValidatePolicyResponse{Normalized: req.GetPolicy()}, nil
+}
+
+// Info answers at once: a production sidecar.
+func (s *slowVerifier) Info(context.Context, *pb.InfoRequest) (*pb.InfoResponse, error) {
+	return &pb.InfoResponse{Version: "slow"}, nil
 }
 
 func (s *slowVerifier) Evaluate(ctx context.Context, _ *pb.EvaluateRequest) (*pb.EvaluateResponse, error) {
@@ -155,9 +160,11 @@ func TestSlowSidecarFailsClosed(t *testing.T) {
 		t.Fatal("a token was issued although the sidecar never answered")
 	}
 	requireDenied(t, err, "500", "verifier sidecar unavailable")
-	if !strings.Contains(err.Error(), "DeadlineExceeded") {
-		t.Errorf("want the deadline named: %v", err)
+	// The server log names the deadline; the caller learns no more than that the sidecar failed.
+	if strings.Contains(err.Error(), "DeadlineExceeded") || strings.Contains(err.Error(), socket) {
+		t.Errorf("the answer carries the sidecar's error: %v", err)
 	}
+	requireServerLog(t, "DeadlineExceeded")
 	// Well under the sidecar's 30 s: the login gave up at its deadline (with room for a busy machine).
 	if took > 20*time.Second {
 		t.Errorf("the login took %s with request_timeout=1s", took)

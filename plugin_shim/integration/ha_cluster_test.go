@@ -284,7 +284,8 @@ func (c *haCluster) provision(t *testing.T) {
 		path string
 		data map[string]interface{}
 	}{
-		{"auth/tee/config", map[string]interface{}{"sidecar_address": "unix://" + filepath.Join(sys.work, "sidecar-test.sock")}},
+		{"auth/tee/config", map[string]interface{}{"sidecar_address": "unix://" + filepath.Join(sys.work, "sidecar-test.sock"),
+			"allow_test_sidecar": true}},
 		{"auth/tee/role/mcp-server-tdx", role},
 	}
 	for _, w := range writes {

@@ -7,7 +7,7 @@ set -uo pipefail
 
 cases=(examples_deny_only_for_nonce examples_allow_unbound_copy wrong_measurement_listed
        every_mismatch_listed nested_policy_same_decision invalid_role_lists_errors
-       unknown_role_field policy_and_role_exclusive inspect_refuses_role)
+       unknown_role_field policy_and_role_exclusive inspect_refuses_role role_name_scopes_identity)
 
 if [ "${1:-}" = "list" ]; then printf '%s\n' "${cases[@]}"; exit 0; fi
 TV="$1"; DATA="$2"; CASE="$3"
@@ -87,6 +87,16 @@ policy_and_role_exclusive)
     "${TDX_ARGS[@]}" >"$OUT" 2>&1
   [ $? = 2 ] || fail "exit status"
   grep -q "give one of --policy and --role" "$OUT" || fail "no usage message" ;;
+role_name_scopes_identity)
+  # --role-name gives the entity alias a login to that role gets (docs/policy.md, "Workload
+  # identity"): the role's name is part of it, so another name is another identity.
+  allow_unbound "$EX/mcp-server-tdx.role.json" "${TDX_ARGS[@]}"; anonymous=$(jq -r .workload_identity "$OUT")
+  run 0 --role "$OUT.role" --role-name mcp-server-tdx "${TDX_ARGS[@]}"; named=$(jq -r .workload_identity "$OUT")
+  jqeq .metadata.workload_identity "$named"
+  run 0 --role "$OUT.role" --role-name other "${TDX_ARGS[@]}"; other=$(jq -r .workload_identity "$OUT")
+  [ "$named" != "$anonymous" ] && [ "$other" != "$named" ] && [ "$other" != "$anonymous" ] ||
+    fail "identities do not depend on the role name: $anonymous $named $other"
+  run 2 --role-name x "${TDX_ARGS[@]}" ;;
 inspect_refuses_role)
   run 2 --inspect --role "$EX/mcp-server-tdx.role.json" "$DATA/tdx/quotes/dcap-qvl_tdx_quote.bin" ;;
 *) echo "unknown case $CASE"; exit 2 ;;

@@ -10,8 +10,6 @@
 //	noop           login to the control plugin (noopplugin/): an external plugin that only issues
 //	               a token, i.e. what the server charges any external auth plugin per login
 //	tee            TEE login with a nonce from the nonce batch (login request only)
-//	tee_unbound    TEE login without a nonce on a role that allows unbound evidence (breakdown:
-//	               the login without the nonce's storage reads and writes)
 //	tee_bad_nonce  TEE login with a nonce the server never issued: an intended 403 before the
 //	               sidecar is called (breakdown: request dispatch to the plugin, role and config reads)
 //
@@ -53,7 +51,6 @@ type options struct {
 
 const (
 	teeRole     = "mcp-server-tdx"
-	unboundRole = "load-unbound"
 	appRole     = "load"
 )
 
@@ -74,7 +71,7 @@ func main() {
 	flag.IntVar(&o.warmup, "warmup", 10, "untimed logins of each kind first")
 	flag.IntVar(&o.nonceBurst, "nonce-burst", 0, "nonce requests (GET) in a burst before the rounds, then one login")
 	flag.StringVar(&concs, "concurrency", "1,4", "concurrency levels")
-	flag.StringVar(&o.kinds, "kinds", "approle,noop,tee,tee_unbound,tee_bad_nonce", "login kinds to run (profiling runs one)")
+	flag.StringVar(&o.kinds, "kinds", "approle,noop,tee,tee_bad_nonce", "login kinds to run (profiling runs one)")
 	flag.DurationVar(&o.duration, "for", 0, "run rounds until this much time has passed (instead of -rounds)")
 	flag.StringVar(&o.out, "out", "", "JSON report file")
 	flag.StringVar(&o.tmp, "tmp", os.TempDir(), "directory for the test platform's configfs-tsm emulation")
@@ -283,7 +280,7 @@ func (l *loader) round(n, c int, order []string, pr procs, slog *sidecarLog,
 		s.add(b, cpu)
 		durations, decisions := slog.evaluations()
 		s.sidecarUs = append(s.sidecarUs, durations...)
-		want := map[string]map[string]int{"tee": {"allow": n}, "tee_unbound": {"allow": n},
+		want := map[string]map[string]int{"tee": {"allow": n},
 			"tee_bad_nonce": {}, "approle": {}, "noop": {}, "nonce": {}, "noop_request": {}}[kind]
 		if slog.path != "" && fmt.Sprint(decisions) != fmt.Sprint(want) {
 			problems = append(problems, fmt.Sprintf("%s/c%d: sidecar decisions %v, want %v", kind, c, decisions, want))
@@ -317,8 +314,6 @@ func (l *loader) round(n, c int, order []string, pr procs, slog *sidecarLog,
 			timed(kind, func(int) (bool, error) { return false, l.noopLogin() })
 		case "tee":
 			timed(kind, func(i int) (bool, error) { return false, l.teeLogin(teeRole, nonces[i], evidence[i]) })
-		case "tee_unbound":
-			timed(kind, func(int) (bool, error) { return false, l.teeLogin(unboundRole, nil, l.unboundEvidence) })
 		case "tee_bad_nonce":
 			timed(kind, func(int) (bool, error) { return l.badNonceLogin() })
 		}

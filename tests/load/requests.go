@@ -14,8 +14,7 @@ import (
 )
 
 // provision writes what an admin would: the policy both kinds of token get, an AppRole role with
-// an unlimited secret_id, the example TEE role, a copy of it that admits unbound evidence (for the
-// breakdown), and a nonce TTL long enough for a batch's evidence to be made (10m, the maximum).
+// an unlimited secret_id, the example TEE role, and a nonce TTL long enough for a batch's evidence to be made (10m, the maximum).
 func (l *loader) provision() error {
 	hcl, err := os.ReadFile(l.o.policyFile)
 	if err != nil {
@@ -63,10 +62,6 @@ func (l *loader) provision() error {
 		return fmt.Errorf("%s: %w", l.o.roleFile, err)
 	}
 	if _, err := logical.Write("auth/tee/role/"+teeRole, role); err != nil {
-		return err
-	}
-	role["allow_unbound_evidence"] = true
-	if _, err := logical.Write("auth/tee/role/"+unboundRole, role); err != nil {
 		return err
 	}
 	_, err = logical.Write("auth/tee/config", map[string]interface{}{"nonce_ttl": "10m"})
@@ -150,7 +145,7 @@ func (l *loader) noopLogin() error {
 	return nil
 }
 
-// teeLogin logs in with base64 evidence; a nil nonce sends none (unbound role).
+// teeLogin logs in with base64 evidence bound to nonce.
 func (l *loader) teeLogin(role string, nonce []byte, evidence string) error {
 	data := map[string]interface{}{"role": role, "evidence": evidence}
 	if nonce != nil {

@@ -37,7 +37,7 @@ constexpr absl::string_view kUsage =
     "usage: tee-verify [--tee auto|tdx|sev-snp|nitro] [--at RFC3339] [--collateral DIR]\n"
     "                  [--cert FILE] [--roots DIR] [--inspect | --explain]\n"
     "                  [--nonce HEX [--client-key FILE]]\n"
-    "                  [--policy FILE | --role FILE] EVIDENCE\n"
+    "                  [--policy FILE | --role FILE [--role-name NAME]] EVIDENCE\n"
     "\n"
     "Verifies TEE evidence and prints its claims as JSON.\n"
     "  --tee         evidence format (default: auto, detected from the bytes)\n"
@@ -54,6 +54,8 @@ constexpr absl::string_view kUsage =
     "  --client-key  a public key bound together with the nonce\n"
     "  --policy      a role's policy (JSON); prints the decision and every reason\n"
     "  --role        the same from a role file as written to Vault (tdx_mrtd, ...; token_* ignored)\n"
+    "  --role-name   the role's name in Vault: workload_identity is then the entity alias a login\n"
+    "                to that role gets (docs/policy.md, \"Workload identity\")\n"
     "Exit status: 0 verified (parsed with --inspect, allowed with --policy or --role), 1 rejected\n"
     "or denied,\n"
     "2 usage error.\n";
@@ -68,6 +70,7 @@ struct Options {
   std::optional<std::string> client_key_file;
   std::optional<std::string> policy_file;
   bool policy_is_role = false;  // --role: the file is a Vault role (role_json.h)
+  std::string role_name;        // --role-name: part of the workload identity
   bool inspect = false;
   bool explain = false;
   std::string evidence_path;
@@ -125,6 +128,8 @@ std::optional<int> ParseArgs(int argc, char** argv, Options* out) {
       out->nonce_hex = value;
     } else if (name == "--client-key") {
       out->client_key_file = value;
+    } else if (name == "--role-name") {
+      out->role_name = value;
     } else if (name == "--policy" || name == "--role") {
       if (out->policy_file) return Usage("give one of --policy and --role, once");
       out->policy_file = value;
@@ -134,6 +139,7 @@ std::optional<int> ParseArgs(int argc, char** argv, Options* out) {
     }
   }
   if (positional.size() != 1) return Usage("expected exactly one EVIDENCE file");
+  if (!out->role_name.empty() && !out->policy_file) return Usage("--role-name needs --policy or --role");
   if (out->client_key_file && !out->nonce_hex) return Usage("--client-key needs --nonce");
   if (out->explain && (out->inspect || out->policy_file)) {
     return Usage("--explain takes neither --inspect nor --policy/--role");
@@ -280,7 +286,8 @@ int Run(int argc, char** argv) {
     Print(ClaimsToJson(*claims));
     return kExitOk;
   }
-  const policy::Decision decision = policy::Evaluate(*claims, *role, {nonce, client_key}, now);
+  const policy::Decision decision =
+      policy::Evaluate(*claims, *role, {nonce, client_key, opts.role_name}, now);
   nlohmann::ordered_json out;
   out["decision"] = decision.allow ? "allow" : "deny";
   out["reasons"] = policy::MismatchesToJson(decision.mismatches);

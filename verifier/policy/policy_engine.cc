@@ -42,6 +42,20 @@ void CheckBinding(const Claims& claims, const v1::Policy& policy, const LoginBin
 
 }  // namespace
 
+std::string WorkloadIdentity(const Claims& claims, const v1::Policy& policy,
+                             absl::string_view role) {
+  const TeeRules& rules = RulesOf(claims.tee);
+  // One line per item, the role length-prefixed, so that no two inputs share a text.
+  std::string text = absl::StrCat("tee-verify workload identity v1\nrole ", role.size(), ":", role,
+                                  "\nanchor ", rules.workload_identity(claims), "\ndebug ",
+                                  claims.debug ? 1 : 0, "\n");
+  for (const ValueField& field : rules.fields) {
+    if (field.allowed(policy).empty()) continue;
+    absl::StrAppend(&text, field.name, " ", HexEncode(field.actual(claims)), "\n");
+  }
+  return absl::StrCat(TeeKindName(claims.tee), ":", HexEncode(Sha256(text)));
+}
+
 namespace internal {
 
 Decision EvaluateClaims(const Claims& claims, const v1::Policy& policy,
@@ -79,7 +93,7 @@ Decision EvaluateClaims(const Claims& claims, const v1::Policy& policy,
   }
   CheckBinding(claims, policy, binding, &out);
 
-  out.workload_identity = rules.workload_identity(claims);
+  out.workload_identity = WorkloadIdentity(claims, policy, binding.role);
   out.metadata["workload_identity"] = out.workload_identity;
   out.allow = out.mismatches.empty();
   return out;

@@ -18,15 +18,18 @@
 namespace teeverify::policy {
 
 // What the login presented besides the evidence: the server nonce and an optional client key
-// bound with it (nonce_binding.h).
+// bound with it (nonce_binding.h), and the role it logs in to (part of the workload identity).
 struct LoginBinding {
   absl::string_view nonce;
   absl::string_view client_public_key;
+  absl::string_view role = {};  // a default, so that {nonce, key} still reads as before
 };
 
 struct Decision {
   bool allow = false;
   std::vector<Mismatch> mismatches;
+  // "<tee>:<hex SHA-256>" over the role, the image anchor, the debug flag and every value the role
+  // constrained (WorkloadIdentity).
   std::string workload_identity;
   // The claims the role constrained and a few facts about the login, for token metadata.
   std::map<std::string, std::string> metadata;
@@ -40,6 +43,12 @@ Decision Evaluate(const VerifiedClaims& claims, const v1::Policy& policy,
 // The mismatches as the CLI prints them and the sidecar logs them:
 // [{"field", "expected": [...], "actual"}, ...].
 nlohmann::ordered_json MismatchesToJson(const std::vector<Mismatch>& mismatches);
+
+// The identity of the workload as `role` sees it, for the Vault entity alias (docs/policy.md,
+// "Workload identity"): two logins share it only when they log in to the same role, have the same
+// image anchor (TeeRules::workload_identity) and debug flag, and agree on every claim the role
+// constrains. So whatever a role tells apart gets distinct entities, and roles never share one.
+std::string WorkloadIdentity(const Claims& claims, const v1::Policy& policy, absl::string_view role);
 
 namespace internal {
 // The same over plain claims, for tests of the rules themselves.

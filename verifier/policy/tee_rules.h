@@ -56,7 +56,8 @@ struct TeeRules {
                        std::vector<Mismatch>* out);
   // The ways a role can pin the image (any one suffices); docs/policy.md, "Image anchors".
   absl::Span<const ImageAnchor> anchors;
-  // A stable identity of the workload for the Vault entity alias (docs/policy.md).
+  // A stable digest of the workload's image, the anchor of its identity (WorkloadIdentity,
+  // policy_engine.h; docs/policy.md, "Workload identity").
   std::string (*workload_identity)(const Claims& claims);
 };
 

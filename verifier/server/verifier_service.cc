@@ -179,7 +179,7 @@ grpc::Status VerifierService::Verify(grpc::ServerContext* context, const v1::Ver
 
 grpc::Status VerifierService::Evaluate(grpc::ServerContext* context, const v1::EvaluateRequest* req,
                                        v1::EvaluateResponse* resp) {
-  policy::PolicyValidation policy = policy::ValidatePolicy(req->policy());
+  policy::PolicyValidation policy = CheckPolicy(req->policy());
   if (!policy.errors.empty()) {
     return RpcError(MakeError(v1::REASON_BAD_REQUEST,
                               absl::StrCat("policy: ", absl::StrJoin(policy.errors, "; "))));
@@ -196,7 +196,7 @@ grpc::Status VerifierService::Evaluate(grpc::ServerContext* context, const v1::E
   std::optional<policy::Decision> decision;
   if (out.claims.ok()) {
     decision = policy::Evaluate(*out.claims, policy.normalized,
-                                {req->nonce(), req->client_public_key()}, out.at);
+                                {req->nonce(), req->client_public_key(), req->role()}, out.at);
   }
   Release();
 
@@ -264,10 +264,22 @@ grpc::Status VerifierService::DenyTeeType(const v1::EvaluateRequest& req, const 
 grpc::Status VerifierService::ValidatePolicy(grpc::ServerContext*,
                                              const v1::ValidatePolicyRequest* req,
                                              v1::ValidatePolicyResponse* resp) {
-  policy::PolicyValidation v = policy::ValidatePolicy(req->policy());
+  policy::PolicyValidation v = CheckPolicy(req->policy());
   for (const std::string& e : v.errors) resp->add_errors(e);
   if (v.errors.empty()) *resp->mutable_normalized() = std::move(v.normalized);
   return grpc::Status::OK;
+}
+
+policy::PolicyValidation VerifierService::CheckPolicy(const v1::Policy& p) const {
+  policy::PolicyValidation v = policy::ValidatePolicy(p);
+  // Evidence that binds no nonce can be replayed by whoever captured it once: only recorded
+  // evidence replayed at a pinned time (demos, tests) may go without.
+  if (p.allow_unbound_evidence() && !options_.replay_mode) {
+    v.errors.push_back(
+        "allow_unbound_evidence: honoured only by a sidecar started with "
+        "--replay-recorded-evidence (recorded evidence); a live login must bind its nonce");
+  }
+  return v;
 }
 
 grpc::Status VerifierService::Info(grpc::ServerContext*, const v1::InfoRequest*,

@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "teeverify/v1/verifier.grpc.pb.h"
 #include "verifier/evidence.h"
+#include "verifier/policy/policy_validation.h"
 #include "verifier/server/collateral_store.h"
 #include "verifier/server/decision_log.h"
 
@@ -52,6 +53,8 @@ class VerifierService final : public v1::Verifier::Service {
   // nothing verified.
   grpc::Status DenyTeeType(const v1::EvaluateRequest& req, const v1::Policy& policy, TeeKind tee,
                            v1::EvaluateResponse* resp);
+  // policy::ValidatePolicy, plus what this sidecar's mode refuses (unbound evidence).
+  policy::PolicyValidation CheckPolicy(const v1::Policy& policy) const;
   // Verifies the evidence of `request`; malformed input comes back as `rpc_error`.
   Outcome VerifyEvidence(const v1::VerifyRequest& request) const;
 
