@@ -52,7 +52,8 @@ func TestTcbRecoveryGraceWindow(t *testing.T) {
 		t.Fatalf("auth enable: %v\n%s", err, out)
 	}
 	t.Cleanup(func() { sys.cli("auth", "disable", mount) })
-	if out, err := sys.cli("write", "auth/"+mount+"/config", "sidecar_address=unix://"+socket); err != nil {
+	if out, err := sys.cli("write", "auth/"+mount+"/config", "sidecar_address=unix://"+socket,
+		"allow_test_sidecar=true"); err != nil {
 		t.Fatalf("config: %v\n%s", err, out)
 	}
 	if out, err := sys.cli("write", "auth/"+mount+"/role/mcp-server-tdx",
@@ -90,14 +91,16 @@ func TestTcbRecoveryGraceWindow(t *testing.T) {
 		t.Fatalf("token metadata %v; want tcb_status OutOfDate, tcb_grace_deadline %s", meta, deadline)
 	}
 
-	// Day 31: refused, naming the grace period and its deadline.
+	// Day 31: refused; the caller learns only "permission denied", the server log names the grace
+	// period (docs/plugin.md, "What a caller learns").
 	_, stderr, err = loginAt(recovery.AddDate(0, 0, 31))
 	if err == nil {
 		t.Fatal("login on day 31 after the recovery succeeded")
 	}
-	if !strings.Contains(stderr, "Code: 403") || !strings.Contains(stderr, `does not satisfy role "mcp-server-tdx": tcb_grace_period`) {
-		t.Fatalf("day 31: want 403 naming tcb_grace_period, got %v\n%s", err, stderr)
+	if !strings.Contains(stderr, "Code: 403") || !strings.Contains(stderr, "permission denied") {
+		t.Fatalf("day 31: want 403 permission denied, got %v\n%s", err, stderr)
 	}
+	requireServerLog(t, "field=tcb_grace_period")
 
 	// The decision log records both: the grace deadline on the allow, the reason on the deny.
 	waitFor(t, "two decisions in the log", 30*time.Second, func() error {
