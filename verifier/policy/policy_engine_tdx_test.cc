@@ -54,9 +54,9 @@ TEST(PolicyEngineTdxTest, RecordedQuoteMatchingItsMeasurementsIsAllowedWhenUnbou
   EXPECT_TRUE(d.mismatches.empty());
   // SHA-256 of the identity text (docs/policy.md, "Workload identity"), computed outside this code:
   // no role name, the anchor tdx:SHA-256(MRTD||RTMR0||RTMR1||RTMR2) = tdx:345469a4...cd65, not
-  // debug, and the two constrained claims.
+  // debug, and the three constrained claims.
   EXPECT_EQ(d.workload_identity,
-            "tdx:e0db794666cae72c2581a13e877e04ba37b172a36ba344306548b5ffddb3c70e");
+            "tdx:7482ef3993833b27719c2a67e7f7865c596a190ac227aa158201553e4ece353e");
   EXPECT_EQ(RulesOf(TeeKind::kTdx).workload_identity(RealDcapClaims().claims()),
             "tdx:345469a462dafe286b728237091da824ce7508ebf14b390a47b1766c9c22cd65");
   EXPECT_EQ(d.metadata.at("tdx.mrtd"), kMrtd);
