@@ -24,6 +24,9 @@ var teeTypes = map[string]pb.TeeType{
 	"tdx":     pb.TeeType_TEE_TYPE_TDX,
 	"sev-snp": pb.TeeType_TEE_TYPE_SEV_SNP,
 	"nitro":   pb.TeeType_TEE_TYPE_NITRO,
+	// Azure confidential VMs (vTPM evidence, docs/azure.md).
+	"az-snp-vtpm": pb.TeeType_TEE_TYPE_AZ_SNP_VTPM,
+	"az-tdx-vtpm": pb.TeeType_TEE_TYPE_AZ_TDX_VTPM,
 }
 
 func pathLogin(b *backend) *framework.Path {
@@ -42,7 +45,7 @@ func pathLogin(b *backend) *framework.Path {
 			},
 			"tee_type": {
 				Type:        framework.TypeString,
-				Description: `"tdx", "sev-snp", "nitro", or "auto" (default: detected from the evidence).`,
+				Description: `"tdx", "sev-snp", "nitro", "az-snp-vtpm", "az-tdx-vtpm", or "auto" (default: detected from the evidence).`,
 			},
 			"certificate": {
 				Type:        framework.TypeString,
@@ -116,7 +119,7 @@ func decodeLogin(d *framework.FieldData) (*loginInput, string) {
 	}
 	t, ok := teeTypes[strings.ToLower(strings.TrimSpace(d.Get("tee_type").(string)))]
 	if !ok {
-		return nil, `tee_type: expected "tdx", "sev-snp", "nitro" or "auto"`
+		return nil, `tee_type: expected "tdx", "sev-snp", "nitro", "az-snp-vtpm", "az-tdx-vtpm" or "auto"`
 	}
 	in.teeType = t
 	if c := strings.TrimSpace(d.Get("certificate").(string)); c != "" {

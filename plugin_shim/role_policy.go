@@ -21,7 +21,7 @@ type policyField struct {
 }
 
 var topLevelDescriptions = map[string]string{
-	"tee_types":                          "TEE types the role admits: tdx, sev-snp, nitro. Required.",
+	"tee_types":                          "TEE types the role admits: tdx, sev-snp, nitro, az-snp-vtpm, az-tdx-vtpm. Required.",
 	"allowed_tcb_statuses":               "TDX TCB statuses admitted (default: UpToDate).",
 	"allow_debug":                        "Admit debug TDs, debug-policy SNP guests and debug-mode enclaves (default: false).",
 	"max_evidence_age_seconds":           "Nitro: how old the attestation document may be (default: 300).",

@@ -1,6 +1,7 @@
 #include "verifier/evidence.h"
 
 #include "absl/strings/str_cat.h"
+#include "verifier/azure/azure_verifier.h"
 #include "verifier/common/errors.h"
 #include "verifier/common/hex.h"
 #include "verifier/common/status_macros.h"
@@ -12,9 +13,10 @@ absl::StatusOr<TeeKind> DetectTee(absl::string_view evidence) {
   if (tdx::LooksLikeTdxQuote(evidence)) return TeeKind::kTdx;
   if (LooksLikeSnpEvidence(evidence)) return TeeKind::kSevSnp;
   if (LooksLikeNitroDocument(evidence)) return TeeKind::kNitro;
+  if (azure::LooksLikeAzureEvidence(evidence)) return DetectAzureTee(evidence);
   return Unsupported(
-      "evidence format not recognized (expected a TDX quote, an SEV-SNP report or a Nitro "
-      "attestation document); name the TEE type to force one");
+      "evidence format not recognized (expected a TDX quote, an SEV-SNP report, a Nitro "
+      "attestation document or Azure vTPM evidence); name the TEE type to force one");
 }
 
 VerificationCaches VerificationCaches::WithCapacity(size_t capacity) {
@@ -38,6 +40,22 @@ absl::StatusOr<TeeKind> EvidenceVerifier::ResolveTee(const EvidenceRequest& requ
 absl::StatusOr<VerifiedClaims> EvidenceVerifier::VerifyClaims(const EvidenceRequest& request,
                                                               TeeKind tee) const {
   switch (tee) {
+    case TeeKind::kAzSnpVtpm:
+    case TeeKind::kAzTdxVtpm:
+      return AzureVerifier::Verify(
+          request.evidence, tee, request.certificate,
+          [&](TeeKind hardware, absl::string_view evidence,
+              absl::string_view certificate) -> absl::StatusOr<VerifiedClaims> {
+            EvidenceRequest inner = request;
+            inner.evidence = evidence;
+            inner.certificate = certificate;
+            inner.expected_report_data.reset();
+            // What needs no collateral first, so missing collateral is the only fault left.
+            if (hardware == TeeKind::kTdx) {
+              RETURN_IF_ERROR(tdx_.VerifySignatures(evidence, request.now));
+            }
+            return VerifyClaims(inner, hardware);
+          });
     case TeeKind::kTdx:
       if (request.tdx_collateral) {
         return tdx_.Verify(request.evidence, *request.tdx_collateral, request.now);
@@ -78,6 +96,9 @@ absl::StatusOr<Claims> EvidenceVerifier::Inspect(const EvidenceRequest& request)
       return SnpVerifier::Inspect(request.evidence, request.now);
     case TeeKind::kNitro:
       return NitroVerifier::Inspect(request.evidence, request.now);
+    case TeeKind::kAzSnpVtpm:
+    case TeeKind::kAzTdxVtpm:
+      return AzureVerifier::Inspect(request.evidence, request.now);
   }
   return MakeError(v1::REASON_INTERNAL, "unknown TEE");
 }

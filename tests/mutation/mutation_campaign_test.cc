@@ -6,18 +6,25 @@
 // Counts scale with TEE_MUTATION_SCALE (default 1: about 11,500 mutations over the three TEEs;
 // the sanitizer build runs a smaller share). The generator is seeded, so a failure names a
 // mutation that reproduces; TEE_MUTATION_SEED picks another sequence.
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <cstdlib>
 #include <map>
 #include <random>
 #include <string>
 #include <vector>
 
+#include <openssl/evp.h>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "nlohmann/json.hpp"
+#include "verifier/azure/hcl_report.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
 #include "verifier/common/errors.h"
+#include "verifier/common/hex.h"
 #include "verifier/evidence.h"
 #include "verifier/io/files.h"
 #include "verifier/nitro/real_documents_testdata.h"
@@ -157,6 +164,12 @@ struct Tally {
   int equivalent = 0;  // verified, but the same evidence (SameUpToTrailingPadding)
   std::vector<std::string> accepted;
   std::map<std::string, int> refused_by_reason;
+
+  // A mutant that passed every check the recorded data allows (Azure TDX: no collateral).
+  void Accept(absl::string_view what) {
+    ++tried;
+    accepted.push_back(std::string(what));
+  }
 
   // `bytes`: the mutated input, written to $TEE_MUTATION_DUMP/<n>.bin when it verified.
   void Record(const absl::StatusOr<VerifiedClaims>& result, absl::string_view what,
@@ -399,6 +412,198 @@ TEST(MutationCampaignTest, NitroDocuments) {
                  absl::StrCat(d.name, " a day before"));
   }
   tally.Report("nitro");
+}
+
+
+// ---- Azure vTPM (az-snp-vtpm, az-tdx-vtpm) ----
+
+// The evidence JSON split into its binary parts, mutated one part at a time and re-encoded, so
+// that every mutant differs in what it attests (mutating the JSON text itself would mostly test
+// the JSON parser, and hex case or whitespace changes are the same evidence).
+struct AzureParts {
+  nlohmann::json json;
+  std::string hcl;
+  std::string runtime_data;  // inside hcl
+  std::string message;
+  std::string signature;
+  std::vector<std::string> pcrs;
+  std::string hardware;  // "vcek" or "td_quote"
+};
+
+std::string Base64Url(absl::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()),
+                                static_cast<int>(bytes.size()));
+  out.resize(n);
+  for (char& c : out) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return out;
+}
+
+std::string FromBase64Url(std::string text) {
+  for (char& c : text) {
+    if (c == '-') c = '+';
+    if (c == '_') c = '/';
+  }
+  std::string out(text.size(), '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
+  out.resize(n - std::count(text.begin(), text.end(), '='));
+  return out;
+}
+
+AzureParts SplitAzure(const std::string& evidence, const char* hardware) {
+  AzureParts p;
+  p.json = nlohmann::json::parse(evidence);
+  p.hcl = FromBase64Url(p.json["hcl_report"]);
+  const size_t offset = azure::kHclHeaderSize + azure::kHwReportSlotSize;
+  uint32_t size = 0;
+  std::memcpy(&size, p.hcl.data() + offset + 16, 4);
+  p.runtime_data = p.hcl.substr(offset + azure::kRequestDataHeaderSize, size);
+  p.message = *HexDecode(p.json["tpm_quote"]["message"].get<std::string>(), "message");
+  p.signature = *HexDecode(p.json["tpm_quote"]["signature"].get<std::string>(), "signature");
+  for (const auto& pcr : p.json["tpm_quote"]["pcrs"]) {
+    p.pcrs.push_back(*HexDecode(pcr.get<std::string>(), "pcr"));
+  }
+  p.hardware = FromBase64Url(p.json[hardware]);
+  return p;
+}
+
+// The HCL report with other runtime data: sizes rewritten, zero padded to the original length.
+std::string WithRuntimeData(const std::string& hcl, const std::string& runtime) {
+  const size_t offset = azure::kHclHeaderSize + azure::kHwReportSlotSize;
+  std::string out = hcl.substr(0, offset + azure::kRequestDataHeaderSize) + runtime;
+  auto put = [&](size_t at, uint32_t v) { std::memcpy(out.data() + at, &v, 4); };
+  const uint32_t variable = static_cast<uint32_t>(runtime.size());
+  put(8, static_cast<uint32_t>(offset + azure::kRequestDataHeaderSize + variable));
+  put(offset, static_cast<uint32_t>(azure::kRequestDataHeaderSize + variable));
+  put(offset + 16, variable);
+  if (out.size() < hcl.size()) out.resize(hcl.size(), '\0');
+  return out;
+}
+
+std::string JoinAzure(const AzureParts& p, const char* hardware) {
+  nlohmann::json j = p.json;
+  j["hcl_report"] = Base64Url(p.hcl);
+  j["tpm_quote"]["message"] = HexEncode(p.message);
+  j["tpm_quote"]["signature"] = HexEncode(p.signature);
+  for (size_t i = 0; i < p.pcrs.size(); ++i) j["tpm_quote"]["pcrs"][i] = HexEncode(p.pcrs[i]);
+  j[hardware] = Base64Url(p.hardware);
+  return j.dump();
+}
+
+// A TDX collateral provider with nothing: the recorded Azure TDX vector has no collateral, so a
+// mutant that gets as far as asking for it passed every check the recorded data allows.
+class NoTdxCollateral : public TdxCollateralProvider {
+ public:
+  absl::StatusOr<std::shared_ptr<const tdx::VerifiedTdxCollateral>> ForPlatform(
+      const ByteArray<6>&, absl::Time) const override {
+    return MakeError(v1::REASON_COLLATERAL_MISSING, "no collateral recorded");
+  }
+};
+
+struct AzureVector {
+  const char* file;
+  const char* hardware;  // the JSON member of the hardware evidence
+  bool collateral_recorded;
+};
+
+const AzureVector kAzureVectors[] = {
+    {"az-snp-vtpm-evidence-v1.json", "vcek", true},
+    {"az-snp-vtpm-evidence-v2.json", "vcek", true},
+    {"az-tdx-vtpm-evidence-v1.json", "td_quote", false},
+};
+
+TEST(MutationCampaignTest, AzureVtpmEvidenceParts) {
+  EvidenceVerifier verifier = CachingVerifier();
+  NoTdxCollateral no_collateral;
+  Mutator mutator(Seed() + 3);
+  Tally tally;
+  const int per_part = Scaled(120);
+  const absl::Time at = At("2025-10-01T08:00:00Z");
+  for (const AzureVector& v : kAzureVectors) {
+    const std::string evidence = ReadTestData(absl::StrCat("azure/", v.file));
+    const AzureParts original = SplitAzure(evidence, v.hardware);
+    auto verify = [&](const std::string& json) -> absl::StatusOr<VerifiedClaims> {
+      EvidenceRequest request;
+      request.evidence = json;
+      request.now = at;
+      request.tdx_collateral_provider = &no_collateral;
+      absl::StatusOr<VerifiedClaims> r = verifier.Verify(request);
+      if (!v.collateral_recorded && ReasonOf(r.status()) == v1::REASON_COLLATERAL_MISSING) {
+        return MakeError(v1::REASON_INTERNAL, "passed every collateral-free check");
+      }
+      return r;
+    };
+    // The unmutated vector passes (up to the missing collateral), and re-encoding is lossless.
+    const absl::StatusOr<VerifiedClaims> base = verify(JoinAzure(original, v.hardware));
+    if (v.collateral_recorded) {
+      ASSERT_TRUE(base.ok()) << v.file << ": " << base.status();
+    } else {
+      ASSERT_EQ(ReasonOf(base.status()), v1::REASON_INTERNAL) << v.file << ": " << base.status();
+    }
+    auto record = [&](const AzureParts& mutant, const std::string& what) {
+      const absl::StatusOr<VerifiedClaims> r = verify(JoinAzure(mutant, v.hardware));
+      if (!v.collateral_recorded && ReasonOf(r.status()) == v1::REASON_INTERNAL) {
+        tally.Accept(absl::StrCat(v.file, " ", what));
+      } else {
+        tally.Record(r, absl::StrCat(v.file, " ", what));
+      }
+    };
+    for (int i = 0; i < per_part; ++i) {
+      AzureParts m = original;
+      Mutant hcl = mutator.Mutate(original.hcl);
+      if (SameUpToTrailingPadding(hcl.bytes, original.hcl)) {
+        ++tally.equivalent;  // zero padding after report_size, as the NV index has it
+      } else {
+        m.hcl = hcl.bytes;
+        record(m, absl::StrCat("hcl_report: ", hcl.description));
+      }
+      m = original;
+      Mutant runtime = mutator.Mutate(original.runtime_data);
+      m.hcl = WithRuntimeData(original.hcl, runtime.bytes);
+      record(m, absl::StrCat("runtime data: ", runtime.description));
+      m = original;
+      Mutant message = mutator.Mutate(original.message);
+      m.message = message.bytes;
+      record(m, absl::StrCat("tpm_quote.message: ", message.description));
+      m = original;
+      Mutant signature = mutator.Mutate(original.signature);
+      m.signature = signature.bytes;
+      record(m, absl::StrCat("tpm_quote.signature: ", signature.description));
+      m = original;
+      const size_t index = mutator.Below(m.pcrs.size());
+      const size_t byte = mutator.Below(32);
+      m.pcrs[index][byte] = static_cast<char>(m.pcrs[index][byte] ^ (1 + mutator.Below(255)));
+      record(m, absl::StrCat("pcrs[", index, "] byte ", byte));
+      m = original;
+      Mutant hardware = mutator.Mutate(original.hardware);
+      if (SameUpToTrailingPadding(hardware.bytes, original.hardware)) {
+        ++tally.equivalent;
+        continue;
+      }
+      m.hardware = hardware.bytes;
+      record(m, absl::StrCat(v.hardware, ": ", hardware.description));
+    }
+    // Another vector's parts swapped in: the attestation key's quote and PCRs of another VM.
+    for (const AzureVector& other : kAzureVectors) {
+      if (&other == &v) continue;
+      const AzureParts o = SplitAzure(ReadTestData(absl::StrCat("azure/", other.file)), other.hardware);
+      AzureParts m = original;
+      m.message = o.message;
+      m.signature = o.signature;
+      m.pcrs = o.pcrs;
+      record(m, absl::StrCat("tpm quote of ", other.file));
+      m = original;
+      m.hcl = o.hcl;
+      record(m, absl::StrCat("hcl_report of ", other.file));
+    }
+  }
+  tally.Report("azure");
 }
 
 }  // namespace

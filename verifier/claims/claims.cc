@@ -16,12 +16,17 @@ absl::string_view TeeKindName(TeeKind tee) {
       return "sev-snp";
     case TeeKind::kNitro:
       return "nitro";
+    case TeeKind::kAzSnpVtpm:
+      return "az-snp-vtpm";
+    case TeeKind::kAzTdxVtpm:
+      return "az-tdx-vtpm";
   }
   return "";
 }
 
 std::optional<TeeKind> ParseTeeKind(absl::string_view name) {
-  for (TeeKind tee : {TeeKind::kTdx, TeeKind::kSevSnp, TeeKind::kNitro}) {
+  for (TeeKind tee : {TeeKind::kTdx, TeeKind::kSevSnp, TeeKind::kNitro, TeeKind::kAzSnpVtpm,
+                      TeeKind::kAzTdxVtpm}) {
     if (TeeKindName(tee) == name) return tee;
   }
   return std::nullopt;
@@ -42,6 +47,7 @@ nlohmann::ordered_json ClaimsToJson(const Claims& c, bool verified) {
   if (c.tdx) j["tdx"] = tdx::TdxClaimsToJson(*c.tdx);
   if (c.sev_snp) j["sev_snp"] = snp::SnpClaimsToJson(*c.sev_snp);
   if (c.nitro) j["nitro"] = nitro::NitroClaimsToJson(*c.nitro);
+  if (c.azure) j["azure"] = azure::AzureClaimsToJson(*c.azure);
   if (!c.warnings.empty()) j["warnings"] = c.warnings;
   return j;
 }

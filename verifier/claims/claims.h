@@ -12,15 +12,17 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
+#include "verifier/azure/azure_claims.h"
 #include "verifier/nitro/nitro_claims.h"
 #include "verifier/snp/snp_claims.h"
 #include "verifier/tdx/tdx_claims.h"
 
 namespace teeverify {
 
-enum class TeeKind { kTdx, kSevSnp, kNitro };
+// The Azure kinds are vTPM evidence over an SEV-SNP report or a TDX quote (docs/azure.md).
+enum class TeeKind { kTdx, kSevSnp, kNitro, kAzSnpVtpm, kAzTdxVtpm };
 
-// "tdx", "sev-snp", "nitro".
+// "tdx", "sev-snp", "nitro", "az-snp-vtpm", "az-tdx-vtpm".
 absl::string_view TeeKindName(TeeKind tee);
 std::optional<TeeKind> ParseTeeKind(absl::string_view name);
 
@@ -38,6 +40,7 @@ struct Claims {
   std::optional<tdx::TdxClaims> tdx;
   std::optional<snp::SnpClaims> sev_snp;
   std::optional<nitro::NitroClaims> nitro;
+  std::optional<azure::AzureClaims> azure;  // az-snp-vtpm, az-tdx-vtpm (with sev_snp / tdx)
   // Problems an inspection found that verification would reject (tee-verify --inspect only).
   std::vector<std::string> warnings;
 };
@@ -45,6 +48,7 @@ struct Claims {
 class TdxVerifier;
 class SnpVerifier;
 class NitroVerifier;
+class AzureVerifier;
 
 class VerifiedClaims {
  public:
@@ -54,6 +58,7 @@ class VerifiedClaims {
   friend class TdxVerifier;
   friend class SnpVerifier;
   friend class NitroVerifier;
+  friend class AzureVerifier;
   explicit VerifiedClaims(Claims claims) : claims_(std::move(claims)) {}
 
   Claims claims_;

@@ -34,7 +34,8 @@ constexpr int kExitRejected = 1;
 constexpr int kExitUsage = 2;
 
 constexpr absl::string_view kUsage =
-    "usage: tee-verify [--tee auto|tdx|sev-snp|nitro] [--at RFC3339] [--collateral DIR]\n"
+    "usage: tee-verify [--tee auto|tdx|sev-snp|nitro|az-snp-vtpm|az-tdx-vtpm] [--at RFC3339]\n"
+    "                  [--collateral DIR]\n"
     "                  [--cert FILE] [--roots DIR] [--inspect | --explain]\n"
     "                  [--nonce HEX [--client-key FILE]]\n"
     "                  [--policy FILE | --role FILE [--role-name NAME]] EVIDENCE\n"
@@ -42,10 +43,11 @@ constexpr absl::string_view kUsage =
     "Verifies TEE evidence and prints its claims as JSON.\n"
     "  --tee         evidence format (default: auto, detected from the bytes)\n"
     "  --at          verification time, RFC 3339 (default: now)\n"
-    "  --collateral  TDX: directory with the Intel PCS collateral files\n"
+    "  --collateral  TDX (and az-tdx-vtpm): directory with the Intel PCS collateral files\n"
     "                (Nitro needs neither --collateral nor --cert; its document may be raw\n"
     "                COSE_Sign1 bytes or their base64)\n"
-    "  --cert        SEV-SNP: VCEK or VLEK, DER or PEM (PEM may append the ASK/ASVK and ARK)\n"
+    "  --cert        SEV-SNP: VCEK or VLEK, DER or PEM (PEM may append the ASK/ASVK and ARK);\n"
+    "                az-snp-vtpm evidence JSON without a \"vcek\" member (docs/azure.md)\n"
     "  --roots       directory of test roots replacing the built-in vendor roots\n"
     "  --inspect     parse and print without verifying (verified: false)\n"
     "  --explain     TDX: why the platform is not UpToDate, for a person: the TCB level it\n"
@@ -255,7 +257,7 @@ int Run(int argc, char** argv) {
     return kExitOk;
   }
 
-  if (known_tee == TeeKind::kTdx) {
+  if (known_tee == TeeKind::kTdx || known_tee == TeeKind::kAzTdxVtpm) {
     if (!opts.collateral_dir) {
       Print(RejectionToJson(known_tee, now,
                             MakeError(v1::REASON_COLLATERAL_MISSING,

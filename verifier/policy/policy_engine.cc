@@ -73,15 +73,19 @@ Decision EvaluateClaims(const Claims& claims, const v1::Policy& policy,
   }
   CheckTcb(claims, policy, now, &out.mismatches, &out.metadata);
   const TeeRules& rules = RulesOf(claims.tee);
-  for (const ValueField& field : rules.fields) {
-    const StringList& allowed = field.allowed(policy);
-    if (allowed.empty()) continue;
-    const std::string actual = HexEncode(field.actual(claims));
-    if (!Contains(allowed, actual)) {
-      out.mismatches.push_back({std::string(field.name), {allowed.begin(), allowed.end()},
-                                actual.empty() ? "absent" : actual});
-    } else {
-      out.metadata[std::string(field.name)] = actual;
+  // An Azure kind's hardware report fields first (its check_extras include theirs).
+  for (const TeeRules* r : {rules.underlying, &rules}) {
+    if (r == nullptr) continue;
+    for (const ValueField& field : r->fields) {
+      const StringList& allowed = field.allowed(policy);
+      if (allowed.empty()) continue;
+      const std::string actual = HexEncode(field.actual(claims));
+      if (!Contains(allowed, actual)) {
+        out.mismatches.push_back({std::string(field.name), {allowed.begin(), allowed.end()},
+                                  actual.empty() ? "absent" : actual});
+      } else {
+        out.metadata[std::string(field.name)] = actual;
+      }
     }
   }
   if (rules.check_extras != nullptr) rules.check_extras(claims, policy, now, &out.mismatches);

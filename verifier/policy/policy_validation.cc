@@ -56,13 +56,14 @@ PolicyValidation ValidatePolicy(const v1::Policy& policy) {
 
   std::set<TeeKind> tees;
   if (p->tee_types().empty()) {
-    errors.push_back("tee_types: required: list the TEE types this role admits (tdx, sev-snp, nitro)");
+    errors.push_back("tee_types: required: list the TEE types this role admits (tdx, sev-snp, nitro, "
+        "az-snp-vtpm, az-tdx-vtpm)");
   }
   for (int i = 0; i < p->tee_types_size(); ++i) {
     const std::optional<TeeKind> tee = ParseTeeKind(absl::AsciiStrToLower(p->tee_types(i)));
     if (!tee) {
       errors.push_back(absl::StrCat("tee_types[", i, "]: \"", p->tee_types(i),
-                                    "\" is not one of: tdx, sev-snp, nitro"));
+                                    "\" is not one of: tdx, sev-snp, nitro, az-snp-vtpm, az-tdx-vtpm"));
     } else if (!tees.insert(*tee).second) {
       errors.push_back(absl::StrCat("tee_types[", i, "]: \"", p->tee_types(i), "\" is listed twice"));
     }
@@ -70,9 +71,26 @@ PolicyValidation ValidatePolicy(const v1::Policy& policy) {
   p->clear_tee_types();
   for (TeeKind tee : tees) p->add_tee_types(std::string(TeeKindName(tee)));
 
-  for (const TeeRules* tee : {&TdxRules(), &SnpRules(), &NitroRules()}) {
+  const TeeRules* const all_rules[] = {&TdxRules(), &SnpRules(), &NitroRules(), &AzSnpRules(),
+                                       &AzTdxRules()};
+  // A section may be set when a TEE it applies to is admitted: sev_snp / tdx also apply to the
+  // Azure kinds over them; azure to either Azure kind.
+  auto section_admitted = [&](const TeeRules* section) {
+    for (const TeeRules* r : all_rules) {
+      if (tees.count(r->tee) == 0) continue;
+      if (r == section || r->underlying == section ||
+          r->policy_section == section->policy_section) {
+        return true;
+      }
+    }
+    return false;
+  };
+  std::set<absl::string_view> validated_sections;
+  for (const TeeRules* tee : all_rules) {
     const bool allowed = tees.count(tee->tee) > 0;
-    if (tee->section_set(*p) && !allowed) {
+    const bool first_of_section = validated_sections.insert(tee->policy_section).second;
+    if (tee->section_set(*p) && !section_admitted(tee)) {
+      if (!first_of_section) continue;
       errors.push_back(absl::StrCat(tee->policy_section, ": constraints given, but \"",
                                     TeeKindName(tee->tee), "\" is not in tee_types"));
     }
@@ -83,7 +101,7 @@ PolicyValidation ValidatePolicy(const v1::Policy& policy) {
       for (const ValueField& field : tee->fields) {
         // Counted before normalization: a malformed value already has its own error.
         binds |= field.binds_workload && !field.allowed(*p).empty();
-        NormalizeValues(field, p, &errors);
+        if (first_of_section) NormalizeValues(field, p, &errors);
       }
     }
     if (allowed && !p->allow_weak_image_anchor() && !PinsImage(*tee, policy)) {
@@ -98,7 +116,9 @@ PolicyValidation ValidatePolicy(const v1::Policy& policy) {
                                     TeeKindName(tee->tee), " workload would match: set at least one of ",
                                     BindingFieldList(*tee)));
     }
-    if (tee->section_set(*p) && tee->validate_extras != nullptr) tee->validate_extras(p, &errors);
+    if (first_of_section && tee->section_set(*p) && tee->validate_extras != nullptr) {
+      tee->validate_extras(p, &errors);
+    }
   }
 
   if (p->allowed_tcb_statuses().empty()) p->add_allowed_tcb_statuses("UpToDate");

@@ -15,6 +15,10 @@ const TeeRules& RulesOf(TeeKind tee) {
       return SnpRules();
     case TeeKind::kNitro:
       return NitroRules();
+    case TeeKind::kAzSnpVtpm:
+      return AzSnpRules();
+    case TeeKind::kAzTdxVtpm:
+      return AzTdxRules();
     case TeeKind::kTdx:
       break;
   }

@@ -59,11 +59,17 @@ struct TeeRules {
   // A stable digest of the workload's image, the anchor of its identity (WorkloadIdentity,
   // policy_engine.h; docs/policy.md, "Workload identity").
   std::string (*workload_identity)(const Claims& claims);
+  // Azure kinds: the rules of the hardware report under the vTPM evidence (SEV-SNP or TDX),
+  // whose value fields are evaluated too but never anchor the workload (they measure the
+  // paravisor); null otherwise.
+  const TeeRules* underlying = nullptr;
 };
 
 const TeeRules& TdxRules();
 const TeeRules& SnpRules();
 const TeeRules& NitroRules();
+const TeeRules& AzSnpRules();
+const TeeRules& AzTdxRules();
 const TeeRules& RulesOf(TeeKind tee);
 
 // True when `policy` satisfies one of `tee`'s image anchors.

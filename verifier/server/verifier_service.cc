@@ -23,6 +23,10 @@ std::optional<TeeKind> TeeFromProto(v1::TeeType t) {
       return TeeKind::kSevSnp;
     case v1::TEE_TYPE_NITRO:
       return TeeKind::kNitro;
+    case v1::TEE_TYPE_AZ_SNP_VTPM:
+      return TeeKind::kAzSnpVtpm;
+    case v1::TEE_TYPE_AZ_TDX_VTPM:
+      return TeeKind::kAzTdxVtpm;
     default:
       return std::nullopt;
   }
@@ -36,6 +40,10 @@ v1::TeeType TeeToProto(TeeKind t) {
       return v1::TEE_TYPE_SEV_SNP;
     case TeeKind::kNitro:
       return v1::TEE_TYPE_NITRO;
+    case TeeKind::kAzSnpVtpm:
+      return v1::TEE_TYPE_AZ_SNP_VTPM;
+    case TeeKind::kAzTdxVtpm:
+      return v1::TEE_TYPE_AZ_TDX_VTPM;
   }
   return v1::TEE_TYPE_UNSPECIFIED;
 }

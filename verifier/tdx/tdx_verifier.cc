@@ -135,6 +135,28 @@ absl::StatusOr<std::shared_ptr<const CachedKey>> TdxVerifier::AttestationKey(
   return std::shared_ptr<const CachedKey>(std::move(key));
 }
 
+absl::Status TdxVerifier::CheckSignatures(const Quote& quote, const VerifiedPckChain& pck) const {
+  // The PCK key signed the QE report, and the QE report vouches for the attestation key.
+  RETURN_IF_ERROR(VerifyEcdsaRaw(X509_get0_pubkey(pck.leaf.get()), Sha256Md(),
+                                 quote.certification.qe_report_bytes,
+                                 AsView(quote.certification.qe_report_signature),
+                                 ByteOrder::kBigEndian,
+                                 absl::StrCat("tdx quote: QE report signature by PCK certificate ",
+                                              DescribeCertificate(pck.leaf.get()))));
+  RETURN_IF_ERROR(CheckQeBinding(quote));
+  // The attestation key signed header and TD report.
+  ASSIGN_OR_RETURN(std::shared_ptr<const CachedKey> attestation_key, AttestationKey(quote));
+  return VerifyEcdsaRaw(attestation_key->key.get(), Sha256Md(), quote.signed_bytes,
+                        AsView(quote.signature), ByteOrder::kBigEndian,
+                        "tdx quote: quote signature by the attestation key");
+}
+
+absl::Status TdxVerifier::VerifySignatures(absl::string_view quote_bytes, absl::Time now) const {
+  ASSIGN_OR_RETURN(const Quote quote, tdx::ParseQuote(quote_bytes));
+  ASSIGN_OR_RETURN(std::shared_ptr<const VerifiedPckChain> pck, PckChain(quote, now));
+  return CheckSignatures(quote, *pck);
+}
+
 absl::StatusOr<VerifiedClaims> TdxVerifier::VerifyWithChain(const Quote& quote,
                                                             const VerifiedPckChain& pck_chain,
                                                             const VerifiedTdxCollateral& collateral,
@@ -146,24 +168,11 @@ absl::StatusOr<VerifiedClaims> TdxVerifier::VerifyWithChain(const Quote& quote,
   // 2. The collateral is about this platform.
   RETURN_IF_ERROR(CheckPlatform(pck->extensions, collateral.tcb_info));
 
-  // 3. The PCK key signed the QE report, and the QE report vouches for the attestation key.
-  RETURN_IF_ERROR(VerifyEcdsaRaw(X509_get0_pubkey(pck->leaf.get()), Sha256Md(),
-                                 quote.certification.qe_report_bytes,
-                                 AsView(quote.certification.qe_report_signature),
-                                 ByteOrder::kBigEndian,
-                                 absl::StrCat("tdx quote: QE report signature by PCK certificate ",
-                                              DescribeCertificate(pck->leaf.get()))));
-  RETURN_IF_ERROR(CheckQeBinding(quote));
-
-  // 4. The QE is Intel's TD quoting enclave at a known ISVSVN.
+  // 3 and 5. PCK -> QE report -> attestation key -> quote signatures.
+  // 4. The QE is Intel's TD quoting enclave at a known ISVSVN (needs the collateral).
+  RETURN_IF_ERROR(CheckSignatures(quote, *pck));
   ASSIGN_OR_RETURN(const tdx::QeEvaluation qe,
                    tdx::EvaluateQeIdentity(collateral.qe_identity, quote.certification.qe_report));
-
-  // 5. The attestation key signed header and TD report.
-  ASSIGN_OR_RETURN(std::shared_ptr<const CachedKey> attestation_key, AttestationKey(quote));
-  RETURN_IF_ERROR(VerifyEcdsaRaw(attestation_key->key.get(), Sha256Md(), quote.signed_bytes,
-                                 AsView(quote.signature), ByteOrder::kBigEndian,
-                                 "tdx quote: quote signature by the attestation key"));
 
   // 6. TCB status from platform, TDX module and QE; a revoked TCB never verifies.
   ASSIGN_OR_RETURN(const tdx::TcbEvaluation tcb,

@@ -63,6 +63,11 @@ class TdxVerifier {
                                         const TdxCollateralProvider& provider,
                                         absl::Time now) const;
 
+  // The checks that need no collateral: the PCK chain to the pinned root (without revocation),
+  // the QE report signature and binding, the quote signature. Not a verification: the QE
+  // identity, revocation and TCB status need the collateral (used before it for Azure TDX).
+  absl::Status VerifySignatures(absl::string_view quote, absl::Time now) const;
+
   // Parses the quote and reads its PCK certificate's FMSPC without verifying anything. The
   // claims are for display (tee-verify --inspect) and must never be trusted.
   static absl::StatusOr<Claims> Inspect(absl::string_view quote, absl::Time now);
@@ -76,6 +81,7 @@ class TdxVerifier {
                                                  absl::Time now) const;
 
   absl::StatusOr<std::shared_ptr<const CachedKey>> AttestationKey(const tdx::Quote& quote) const;
+  absl::Status CheckSignatures(const tdx::Quote& quote, const tdx::VerifiedPckChain& pck) const;
 
   std::shared_ptr<const TrustRoots> roots_;
   std::shared_ptr<TdxCaches> caches_;

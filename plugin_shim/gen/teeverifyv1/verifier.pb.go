@@ -34,6 +34,9 @@ const (
 	TeeType_TEE_TYPE_TDX         TeeType = 1
 	TeeType_TEE_TYPE_SEV_SNP     TeeType = 2
 	TeeType_TEE_TYPE_NITRO       TeeType = 3
+	// Azure confidential VMs: vTPM quote + HCL report over an SEV-SNP report or a TDX quote.
+	TeeType_TEE_TYPE_AZ_SNP_VTPM TeeType = 4
+	TeeType_TEE_TYPE_AZ_TDX_VTPM TeeType = 5
 )
 
 // Enum value maps for TeeType.
@@ -43,12 +46,16 @@ var (
 		1: "TEE_TYPE_TDX",
 		2: "TEE_TYPE_SEV_SNP",
 		3: "TEE_TYPE_NITRO",
+		4: "TEE_TYPE_AZ_SNP_VTPM",
+		5: "TEE_TYPE_AZ_TDX_VTPM",
 	}
 	TeeType_value = map[string]int32{
 		"TEE_TYPE_UNSPECIFIED": 0,
 		"TEE_TYPE_TDX":         1,
 		"TEE_TYPE_SEV_SNP":     2,
 		"TEE_TYPE_NITRO":       3,
+		"TEE_TYPE_AZ_SNP_VTPM": 4,
+		"TEE_TYPE_AZ_TDX_VTPM": 5,
 	}
 )
 
@@ -562,8 +569,11 @@ type Policy struct {
 	MaxCollateralAge int64 `protobuf:"varint,52,opt,name=max_collateral_age,json=maxCollateralAge,proto3" json:"max_collateral_age,omitempty"`
 	// Intel advisory IDs (INTEL-SA-…) refused outright, also within tcb_grace_period.
 	RejectedAdvisoryIds []string `protobuf:"bytes,53,rep,name=rejected_advisory_ids,json=rejectedAdvisoryIds,proto3" json:"rejected_advisory_ids,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// Azure confidential VMs (az-snp-vtpm, az-tdx-vtpm): vTPM PCRs and VM configuration. The
+	// underlying report is constrained by sev_snp / tdx (docs/azure.md).
+	Azure         *AzurePolicy `protobuf:"bytes,60,opt,name=azure,proto3" json:"azure,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Policy) Reset() {
@@ -683,6 +693,13 @@ func (x *Policy) GetMaxCollateralAge() int64 {
 func (x *Policy) GetRejectedAdvisoryIds() []string {
 	if x != nil {
 		return x.RejectedAdvisoryIds
+	}
+	return nil
+}
+
+func (x *Policy) GetAzure() *AzurePolicy {
+	if x != nil {
+		return x.Azure
 	}
 	return nil
 }
@@ -1271,6 +1288,269 @@ func (x *NitroPolicy) GetPcr8() []string {
 	return nil
 }
 
+// Azure vTPM PCRs (SHA-256 bank, 32 bytes hex each) and the VM configuration flags of the HCL
+// runtime data. The image anchor is PCR 4, 8, 9 or 11: a role admitting az-*-vtpm must pin one.
+type AzurePolicy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Pcr0  []string               `protobuf:"bytes,1,rep,name=pcr0,proto3" json:"pcr0,omitempty"`
+	Pcr1  []string               `protobuf:"bytes,2,rep,name=pcr1,proto3" json:"pcr1,omitempty"`
+	Pcr2  []string               `protobuf:"bytes,3,rep,name=pcr2,proto3" json:"pcr2,omitempty"`
+	Pcr3  []string               `protobuf:"bytes,4,rep,name=pcr3,proto3" json:"pcr3,omitempty"`
+	Pcr4  []string               `protobuf:"bytes,5,rep,name=pcr4,proto3" json:"pcr4,omitempty"`
+	Pcr5  []string               `protobuf:"bytes,6,rep,name=pcr5,proto3" json:"pcr5,omitempty"`
+	Pcr6  []string               `protobuf:"bytes,7,rep,name=pcr6,proto3" json:"pcr6,omitempty"`
+	Pcr7  []string               `protobuf:"bytes,8,rep,name=pcr7,proto3" json:"pcr7,omitempty"`
+	Pcr8  []string               `protobuf:"bytes,9,rep,name=pcr8,proto3" json:"pcr8,omitempty"`
+	Pcr9  []string               `protobuf:"bytes,10,rep,name=pcr9,proto3" json:"pcr9,omitempty"`
+	Pcr10 []string               `protobuf:"bytes,11,rep,name=pcr10,proto3" json:"pcr10,omitempty"`
+	Pcr11 []string               `protobuf:"bytes,12,rep,name=pcr11,proto3" json:"pcr11,omitempty"`
+	Pcr12 []string               `protobuf:"bytes,13,rep,name=pcr12,proto3" json:"pcr12,omitempty"`
+	Pcr13 []string               `protobuf:"bytes,14,rep,name=pcr13,proto3" json:"pcr13,omitempty"`
+	Pcr14 []string               `protobuf:"bytes,15,rep,name=pcr14,proto3" json:"pcr14,omitempty"`
+	Pcr15 []string               `protobuf:"bytes,16,rep,name=pcr15,proto3" json:"pcr15,omitempty"`
+	Pcr16 []string               `protobuf:"bytes,17,rep,name=pcr16,proto3" json:"pcr16,omitempty"`
+	Pcr17 []string               `protobuf:"bytes,18,rep,name=pcr17,proto3" json:"pcr17,omitempty"`
+	Pcr18 []string               `protobuf:"bytes,19,rep,name=pcr18,proto3" json:"pcr18,omitempty"`
+	Pcr19 []string               `protobuf:"bytes,20,rep,name=pcr19,proto3" json:"pcr19,omitempty"`
+	Pcr20 []string               `protobuf:"bytes,21,rep,name=pcr20,proto3" json:"pcr20,omitempty"`
+	Pcr21 []string               `protobuf:"bytes,22,rep,name=pcr21,proto3" json:"pcr21,omitempty"`
+	Pcr22 []string               `protobuf:"bytes,23,rep,name=pcr22,proto3" json:"pcr22,omitempty"`
+	Pcr23 []string               `protobuf:"bytes,24,rep,name=pcr23,proto3" json:"pcr23,omitempty"`
+	// vm-configuration flags: unset leaves the flag unconstrained, set requires that value.
+	SecureBoot     *bool `protobuf:"varint,25,opt,name=secure_boot,json=secureBoot,proto3,oneof" json:"secure_boot,omitempty"`
+	TpmEnabled     *bool `protobuf:"varint,26,opt,name=tpm_enabled,json=tpmEnabled,proto3,oneof" json:"tpm_enabled,omitempty"`
+	ConsoleEnabled *bool `protobuf:"varint,27,opt,name=console_enabled,json=consoleEnabled,proto3,oneof" json:"console_enabled,omitempty"`
+	TpmPersisted   *bool `protobuf:"varint,28,opt,name=tpm_persisted,json=tpmPersisted,proto3,oneof" json:"tpm_persisted,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *AzurePolicy) Reset() {
+	*x = AzurePolicy{}
+	mi := &file_teeverify_v1_verifier_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AzurePolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AzurePolicy) ProtoMessage() {}
+
+func (x *AzurePolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_teeverify_v1_verifier_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AzurePolicy.ProtoReflect.Descriptor instead.
+func (*AzurePolicy) Descriptor() ([]byte, []int) {
+	return file_teeverify_v1_verifier_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *AzurePolicy) GetPcr0() []string {
+	if x != nil {
+		return x.Pcr0
+	}
+	return nil
+}
+
+func (x *AzurePolicy) GetPcr1() []string {
+	if x != nil {
+		return x.Pcr1
+	}
+	return nil
+}
+
+func (x *AzurePolicy) GetPcr2() []string {
+	if x != nil {
+		return x.Pcr2
+	}
+	return nil
+}
+
+func (x *AzurePolicy) GetPcr3() []string {
+	if x != nil {
+		return x.Pcr3
+	}
+	return nil
+}
+
+func (x *AzurePolicy) GetPcr4() []string {
+	if x != nil {
+		return x.Pcr4
+	}
+	return nil
+}
+
+func (x *AzurePolicy) GetPcr5() []string {
+	if x != nil {
+		return x.Pcr5
+	}
+	return nil
+}
+
+func (x *AzurePolicy) GetPcr6() []string {
+	if x != nil {
+		return x.Pcr6
+	}
+	return nil
+}
+
+func (x *AzurePolicy) GetPcr7() []string {
+	if x != nil {
+		return x.Pcr7
+	}
+	return nil
+}
+
+func (x *AzurePolicy) GetPcr8() []string {
+	if x != nil {
+		return x.Pcr8
+	}
+	return nil
+}
+
+func (x *AzurePolicy) GetPcr9() []string {
+	if x != nil {
+		return x.Pcr9
+	}
+	return nil
+}
+
+func (x *AzurePolicy) GetPcr10() []string {
+	if x != nil {
+		return x.Pcr10
+	}
+	return nil
+}
+
+func (x *AzurePolicy) GetPcr11() []string {
+	if x != nil {
+		return x.Pcr11
+	}
+	return nil
+}
+
+func (x *AzurePolicy) GetPcr12() []string {
+	if x != nil {
+		return x.Pcr12
+	}
+	return nil
+}
+
+func (x *AzurePolicy) GetPcr13() []string {
+	if x != nil {
+		return x.Pcr13
+	}
+	return nil
+}
+
+func (x *AzurePolicy) GetPcr14() []string {
+	if x != nil {
+		return x.Pcr14
+	}
+	return nil
+}
+
+func (x *AzurePolicy) GetPcr15() []string {
+	if x != nil {
+		return x.Pcr15
+	}
+	return nil
+}
+
+func (x *AzurePolicy) GetPcr16() []string {
+	if x != nil {
+		return x.Pcr16
+	}
+	return nil
+}
+
+func (x *AzurePolicy) GetPcr17() []string {
+	if x != nil {
+		return x.Pcr17
+	}
+	return nil
+}
+
+func (x *AzurePolicy) GetPcr18() []string {
+	if x != nil {
+		return x.Pcr18
+	}
+	return nil
+}
+
+func (x *AzurePolicy) GetPcr19() []string {
+	if x != nil {
+		return x.Pcr19
+	}
+	return nil
+}
+
+func (x *AzurePolicy) GetPcr20() []string {
+	if x != nil {
+		return x.Pcr20
+	}
+	return nil
+}
+
+func (x *AzurePolicy) GetPcr21() []string {
+	if x != nil {
+		return x.Pcr21
+	}
+	return nil
+}
+
+func (x *AzurePolicy) GetPcr22() []string {
+	if x != nil {
+		return x.Pcr22
+	}
+	return nil
+}
+
+func (x *AzurePolicy) GetPcr23() []string {
+	if x != nil {
+		return x.Pcr23
+	}
+	return nil
+}
+
+func (x *AzurePolicy) GetSecureBoot() bool {
+	if x != nil && x.SecureBoot != nil {
+		return *x.SecureBoot
+	}
+	return false
+}
+
+func (x *AzurePolicy) GetTpmEnabled() bool {
+	if x != nil && x.TpmEnabled != nil {
+		return *x.TpmEnabled
+	}
+	return false
+}
+
+func (x *AzurePolicy) GetConsoleEnabled() bool {
+	if x != nil && x.ConsoleEnabled != nil {
+		return *x.ConsoleEnabled
+	}
+	return false
+}
+
+func (x *AzurePolicy) GetTpmPersisted() bool {
+	if x != nil && x.TpmPersisted != nil {
+		return *x.TpmPersisted
+	}
+	return false
+}
+
 type ValidatePolicyRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Policy        *Policy                `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy,omitempty"`
@@ -1280,7 +1560,7 @@ type ValidatePolicyRequest struct {
 
 func (x *ValidatePolicyRequest) Reset() {
 	*x = ValidatePolicyRequest{}
-	mi := &file_teeverify_v1_verifier_proto_msgTypes[9]
+	mi := &file_teeverify_v1_verifier_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1292,7 +1572,7 @@ func (x *ValidatePolicyRequest) String() string {
 func (*ValidatePolicyRequest) ProtoMessage() {}
 
 func (x *ValidatePolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_teeverify_v1_verifier_proto_msgTypes[9]
+	mi := &file_teeverify_v1_verifier_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1305,7 +1585,7 @@ func (x *ValidatePolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidatePolicyRequest.ProtoReflect.Descriptor instead.
 func (*ValidatePolicyRequest) Descriptor() ([]byte, []int) {
-	return file_teeverify_v1_verifier_proto_rawDescGZIP(), []int{9}
+	return file_teeverify_v1_verifier_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ValidatePolicyRequest) GetPolicy() *Policy {
@@ -1327,7 +1607,7 @@ type ValidatePolicyResponse struct {
 
 func (x *ValidatePolicyResponse) Reset() {
 	*x = ValidatePolicyResponse{}
-	mi := &file_teeverify_v1_verifier_proto_msgTypes[10]
+	mi := &file_teeverify_v1_verifier_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1339,7 +1619,7 @@ func (x *ValidatePolicyResponse) String() string {
 func (*ValidatePolicyResponse) ProtoMessage() {}
 
 func (x *ValidatePolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_teeverify_v1_verifier_proto_msgTypes[10]
+	mi := &file_teeverify_v1_verifier_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1352,7 +1632,7 @@ func (x *ValidatePolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidatePolicyResponse.ProtoReflect.Descriptor instead.
 func (*ValidatePolicyResponse) Descriptor() ([]byte, []int) {
-	return file_teeverify_v1_verifier_proto_rawDescGZIP(), []int{10}
+	return file_teeverify_v1_verifier_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ValidatePolicyResponse) GetErrors() []string {
@@ -1387,7 +1667,7 @@ type EvaluateRequest struct {
 
 func (x *EvaluateRequest) Reset() {
 	*x = EvaluateRequest{}
-	mi := &file_teeverify_v1_verifier_proto_msgTypes[11]
+	mi := &file_teeverify_v1_verifier_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1399,7 +1679,7 @@ func (x *EvaluateRequest) String() string {
 func (*EvaluateRequest) ProtoMessage() {}
 
 func (x *EvaluateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_teeverify_v1_verifier_proto_msgTypes[11]
+	mi := &file_teeverify_v1_verifier_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1412,7 +1692,7 @@ func (x *EvaluateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvaluateRequest.ProtoReflect.Descriptor instead.
 func (*EvaluateRequest) Descriptor() ([]byte, []int) {
-	return file_teeverify_v1_verifier_proto_rawDescGZIP(), []int{11}
+	return file_teeverify_v1_verifier_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *EvaluateRequest) GetEvidence() *VerifyRequest {
@@ -1462,7 +1742,7 @@ type Mismatch struct {
 
 func (x *Mismatch) Reset() {
 	*x = Mismatch{}
-	mi := &file_teeverify_v1_verifier_proto_msgTypes[12]
+	mi := &file_teeverify_v1_verifier_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1474,7 +1754,7 @@ func (x *Mismatch) String() string {
 func (*Mismatch) ProtoMessage() {}
 
 func (x *Mismatch) ProtoReflect() protoreflect.Message {
-	mi := &file_teeverify_v1_verifier_proto_msgTypes[12]
+	mi := &file_teeverify_v1_verifier_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1487,7 +1767,7 @@ func (x *Mismatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Mismatch.ProtoReflect.Descriptor instead.
 func (*Mismatch) Descriptor() ([]byte, []int) {
-	return file_teeverify_v1_verifier_proto_rawDescGZIP(), []int{12}
+	return file_teeverify_v1_verifier_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Mismatch) GetField() string {
@@ -1537,7 +1817,7 @@ type EvaluateResponse struct {
 
 func (x *EvaluateResponse) Reset() {
 	*x = EvaluateResponse{}
-	mi := &file_teeverify_v1_verifier_proto_msgTypes[13]
+	mi := &file_teeverify_v1_verifier_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1549,7 +1829,7 @@ func (x *EvaluateResponse) String() string {
 func (*EvaluateResponse) ProtoMessage() {}
 
 func (x *EvaluateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_teeverify_v1_verifier_proto_msgTypes[13]
+	mi := &file_teeverify_v1_verifier_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1562,7 +1842,7 @@ func (x *EvaluateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvaluateResponse.ProtoReflect.Descriptor instead.
 func (*EvaluateResponse) Descriptor() ([]byte, []int) {
-	return file_teeverify_v1_verifier_proto_rawDescGZIP(), []int{13}
+	return file_teeverify_v1_verifier_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *EvaluateResponse) GetDecision() Decision {
@@ -1643,7 +1923,7 @@ type InfoRequest struct {
 
 func (x *InfoRequest) Reset() {
 	*x = InfoRequest{}
-	mi := &file_teeverify_v1_verifier_proto_msgTypes[14]
+	mi := &file_teeverify_v1_verifier_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1655,7 +1935,7 @@ func (x *InfoRequest) String() string {
 func (*InfoRequest) ProtoMessage() {}
 
 func (x *InfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_teeverify_v1_verifier_proto_msgTypes[14]
+	mi := &file_teeverify_v1_verifier_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1668,7 +1948,7 @@ func (x *InfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfoRequest.ProtoReflect.Descriptor instead.
 func (*InfoRequest) Descriptor() ([]byte, []int) {
-	return file_teeverify_v1_verifier_proto_rawDescGZIP(), []int{14}
+	return file_teeverify_v1_verifier_proto_rawDescGZIP(), []int{15}
 }
 
 type InfoResponse struct {
@@ -1686,7 +1966,7 @@ type InfoResponse struct {
 
 func (x *InfoResponse) Reset() {
 	*x = InfoResponse{}
-	mi := &file_teeverify_v1_verifier_proto_msgTypes[15]
+	mi := &file_teeverify_v1_verifier_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1698,7 +1978,7 @@ func (x *InfoResponse) String() string {
 func (*InfoResponse) ProtoMessage() {}
 
 func (x *InfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_teeverify_v1_verifier_proto_msgTypes[15]
+	mi := &file_teeverify_v1_verifier_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1711,7 +1991,7 @@ func (x *InfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfoResponse.ProtoReflect.Descriptor instead.
 func (*InfoResponse) Descriptor() ([]byte, []int) {
-	return file_teeverify_v1_verifier_proto_rawDescGZIP(), []int{15}
+	return file_teeverify_v1_verifier_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *InfoResponse) GetVersion() string {
@@ -1769,7 +2049,7 @@ const file_teeverify_v1_verifier_proto_rawDesc = "" +
 	"\btee_type\x18\x02 \x01(\x0e2\x15.teeverify.v1.TeeTypeR\ateeType\x12\x1f\n" +
 	"\vclaims_json\x18\x03 \x01(\tR\n" +
 	"claimsJson\x12)\n" +
-	"\x05error\x18\x04 \x01(\v2\x13.teeverify.v1.ErrorR\x05error\"\xa4\x05\n" +
+	"\x05error\x18\x04 \x01(\v2\x13.teeverify.v1.ErrorR\x05error\"\xd5\x05\n" +
 	"\x06Policy\x12\x1b\n" +
 	"\ttee_types\x18\x01 \x03(\tR\bteeTypes\x12)\n" +
 	"\x03tdx\x18\x02 \x01(\v2\x17.teeverify.v1.TdxPolicyR\x03tdx\x120\n" +
@@ -1784,7 +2064,8 @@ const file_teeverify_v1_verifier_proto_rawDesc = "" +
 	"\x10tcb_grace_period\x182 \x01(\x03R\x0etcbGracePeriod\x12G\n" +
 	"\x1emin_tcb_evaluation_data_number\x183 \x01(\rH\x00R\x1aminTcbEvaluationDataNumber\x88\x01\x01\x12,\n" +
 	"\x12max_collateral_age\x184 \x01(\x03R\x10maxCollateralAge\x122\n" +
-	"\x15rejected_advisory_ids\x185 \x03(\tR\x13rejectedAdvisoryIdsB!\n" +
+	"\x15rejected_advisory_ids\x185 \x03(\tR\x13rejectedAdvisoryIds\x12/\n" +
+	"\x05azure\x18< \x01(\v2\x19.teeverify.v1.AzurePolicyR\x05azureB!\n" +
 	"\x1f_min_tcb_evaluation_data_number\"\x99\x04\n" +
 	"\tTdxPolicy\x12\x12\n" +
 	"\x04mrtd\x18\x01 \x03(\tR\x04mrtd\x12\x14\n" +
@@ -1865,7 +2146,43 @@ const file_teeverify_v1_verifier_proto_rawDesc = "" +
 	"\x04pcr2\x18\x03 \x03(\tR\x04pcr2\x12\x12\n" +
 	"\x04pcr3\x18\x04 \x03(\tR\x04pcr3\x12\x12\n" +
 	"\x04pcr4\x18\x05 \x03(\tR\x04pcr4\x12\x12\n" +
-	"\x04pcr8\x18\x06 \x03(\tR\x04pcr8\"E\n" +
+	"\x04pcr8\x18\x06 \x03(\tR\x04pcr8\"\xf3\x05\n" +
+	"\vAzurePolicy\x12\x12\n" +
+	"\x04pcr0\x18\x01 \x03(\tR\x04pcr0\x12\x12\n" +
+	"\x04pcr1\x18\x02 \x03(\tR\x04pcr1\x12\x12\n" +
+	"\x04pcr2\x18\x03 \x03(\tR\x04pcr2\x12\x12\n" +
+	"\x04pcr3\x18\x04 \x03(\tR\x04pcr3\x12\x12\n" +
+	"\x04pcr4\x18\x05 \x03(\tR\x04pcr4\x12\x12\n" +
+	"\x04pcr5\x18\x06 \x03(\tR\x04pcr5\x12\x12\n" +
+	"\x04pcr6\x18\a \x03(\tR\x04pcr6\x12\x12\n" +
+	"\x04pcr7\x18\b \x03(\tR\x04pcr7\x12\x12\n" +
+	"\x04pcr8\x18\t \x03(\tR\x04pcr8\x12\x12\n" +
+	"\x04pcr9\x18\n" +
+	" \x03(\tR\x04pcr9\x12\x14\n" +
+	"\x05pcr10\x18\v \x03(\tR\x05pcr10\x12\x14\n" +
+	"\x05pcr11\x18\f \x03(\tR\x05pcr11\x12\x14\n" +
+	"\x05pcr12\x18\r \x03(\tR\x05pcr12\x12\x14\n" +
+	"\x05pcr13\x18\x0e \x03(\tR\x05pcr13\x12\x14\n" +
+	"\x05pcr14\x18\x0f \x03(\tR\x05pcr14\x12\x14\n" +
+	"\x05pcr15\x18\x10 \x03(\tR\x05pcr15\x12\x14\n" +
+	"\x05pcr16\x18\x11 \x03(\tR\x05pcr16\x12\x14\n" +
+	"\x05pcr17\x18\x12 \x03(\tR\x05pcr17\x12\x14\n" +
+	"\x05pcr18\x18\x13 \x03(\tR\x05pcr18\x12\x14\n" +
+	"\x05pcr19\x18\x14 \x03(\tR\x05pcr19\x12\x14\n" +
+	"\x05pcr20\x18\x15 \x03(\tR\x05pcr20\x12\x14\n" +
+	"\x05pcr21\x18\x16 \x03(\tR\x05pcr21\x12\x14\n" +
+	"\x05pcr22\x18\x17 \x03(\tR\x05pcr22\x12\x14\n" +
+	"\x05pcr23\x18\x18 \x03(\tR\x05pcr23\x12$\n" +
+	"\vsecure_boot\x18\x19 \x01(\bH\x00R\n" +
+	"secureBoot\x88\x01\x01\x12$\n" +
+	"\vtpm_enabled\x18\x1a \x01(\bH\x01R\n" +
+	"tpmEnabled\x88\x01\x01\x12,\n" +
+	"\x0fconsole_enabled\x18\x1b \x01(\bH\x02R\x0econsoleEnabled\x88\x01\x01\x12(\n" +
+	"\rtpm_persisted\x18\x1c \x01(\bH\x03R\ftpmPersisted\x88\x01\x01B\x0e\n" +
+	"\f_secure_bootB\x0e\n" +
+	"\f_tpm_enabledB\x12\n" +
+	"\x10_console_enabledB\x10\n" +
+	"\x0e_tpm_persisted\"E\n" +
 	"\x15ValidatePolicyRequest\x12,\n" +
 	"\x06policy\x18\x01 \x01(\v2\x14.teeverify.v1.PolicyR\x06policy\"f\n" +
 	"\x16ValidatePolicyResponse\x12\x16\n" +
@@ -1908,12 +2225,14 @@ const file_teeverify_v1_verifier_proto_rawDesc = "" +
 	"test_roots\x18\x02 \x01(\bR\ttestRoots\x12\x1f\n" +
 	"\vreplay_mode\x18\x03 \x01(\bR\n" +
 	"replayMode\x12%\n" +
-	"\x0etdx_collateral\x18\x04 \x03(\tR\rtdxCollateral*_\n" +
+	"\x0etdx_collateral\x18\x04 \x03(\tR\rtdxCollateral*\x93\x01\n" +
 	"\aTeeType\x12\x18\n" +
 	"\x14TEE_TYPE_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fTEE_TYPE_TDX\x10\x01\x12\x14\n" +
 	"\x10TEE_TYPE_SEV_SNP\x10\x02\x12\x12\n" +
-	"\x0eTEE_TYPE_NITRO\x10\x03*\xa5\x03\n" +
+	"\x0eTEE_TYPE_NITRO\x10\x03\x12\x18\n" +
+	"\x14TEE_TYPE_AZ_SNP_VTPM\x10\x04\x12\x18\n" +
+	"\x14TEE_TYPE_AZ_TDX_VTPM\x10\x05*\xa5\x03\n" +
 	"\x06Reason\x12\x16\n" +
 	"\x12REASON_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19REASON_MALFORMED_EVIDENCE\x10\x01\x12\x1d\n" +
@@ -1954,7 +2273,7 @@ func file_teeverify_v1_verifier_proto_rawDescGZIP() []byte {
 }
 
 var file_teeverify_v1_verifier_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_teeverify_v1_verifier_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_teeverify_v1_verifier_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_teeverify_v1_verifier_proto_goTypes = []any{
 	(TeeType)(0),                   // 0: teeverify.v1.TeeType
 	(Reason)(0),                    // 1: teeverify.v1.Reason
@@ -1968,14 +2287,15 @@ var file_teeverify_v1_verifier_proto_goTypes = []any{
 	(*SnpTcbMinimum)(nil),          // 9: teeverify.v1.SnpTcbMinimum
 	(*SnpPolicy)(nil),              // 10: teeverify.v1.SnpPolicy
 	(*NitroPolicy)(nil),            // 11: teeverify.v1.NitroPolicy
-	(*ValidatePolicyRequest)(nil),  // 12: teeverify.v1.ValidatePolicyRequest
-	(*ValidatePolicyResponse)(nil), // 13: teeverify.v1.ValidatePolicyResponse
-	(*EvaluateRequest)(nil),        // 14: teeverify.v1.EvaluateRequest
-	(*Mismatch)(nil),               // 15: teeverify.v1.Mismatch
-	(*EvaluateResponse)(nil),       // 16: teeverify.v1.EvaluateResponse
-	(*InfoRequest)(nil),            // 17: teeverify.v1.InfoRequest
-	(*InfoResponse)(nil),           // 18: teeverify.v1.InfoResponse
-	nil,                            // 19: teeverify.v1.EvaluateResponse.MetadataEntry
+	(*AzurePolicy)(nil),            // 12: teeverify.v1.AzurePolicy
+	(*ValidatePolicyRequest)(nil),  // 13: teeverify.v1.ValidatePolicyRequest
+	(*ValidatePolicyResponse)(nil), // 14: teeverify.v1.ValidatePolicyResponse
+	(*EvaluateRequest)(nil),        // 15: teeverify.v1.EvaluateRequest
+	(*Mismatch)(nil),               // 16: teeverify.v1.Mismatch
+	(*EvaluateResponse)(nil),       // 17: teeverify.v1.EvaluateResponse
+	(*InfoRequest)(nil),            // 18: teeverify.v1.InfoRequest
+	(*InfoResponse)(nil),           // 19: teeverify.v1.InfoResponse
+	nil,                            // 20: teeverify.v1.EvaluateResponse.MetadataEntry
 }
 var file_teeverify_v1_verifier_proto_depIdxs = []int32{
 	1,  // 0: teeverify.v1.Error.reason:type_name -> teeverify.v1.Reason
@@ -1986,32 +2306,33 @@ var file_teeverify_v1_verifier_proto_depIdxs = []int32{
 	8,  // 5: teeverify.v1.Policy.tdx:type_name -> teeverify.v1.TdxPolicy
 	10, // 6: teeverify.v1.Policy.sev_snp:type_name -> teeverify.v1.SnpPolicy
 	11, // 7: teeverify.v1.Policy.nitro:type_name -> teeverify.v1.NitroPolicy
-	9,  // 8: teeverify.v1.SnpPolicy.min_reported_tcb:type_name -> teeverify.v1.SnpTcbMinimum
-	9,  // 9: teeverify.v1.SnpPolicy.min_launch_tcb:type_name -> teeverify.v1.SnpTcbMinimum
-	9,  // 10: teeverify.v1.SnpPolicy.min_committed_tcb:type_name -> teeverify.v1.SnpTcbMinimum
-	9,  // 11: teeverify.v1.SnpPolicy.min_current_tcb:type_name -> teeverify.v1.SnpTcbMinimum
-	7,  // 12: teeverify.v1.ValidatePolicyRequest.policy:type_name -> teeverify.v1.Policy
-	7,  // 13: teeverify.v1.ValidatePolicyResponse.normalized:type_name -> teeverify.v1.Policy
-	5,  // 14: teeverify.v1.EvaluateRequest.evidence:type_name -> teeverify.v1.VerifyRequest
-	7,  // 15: teeverify.v1.EvaluateRequest.policy:type_name -> teeverify.v1.Policy
-	2,  // 16: teeverify.v1.EvaluateResponse.decision:type_name -> teeverify.v1.Decision
-	15, // 17: teeverify.v1.EvaluateResponse.mismatches:type_name -> teeverify.v1.Mismatch
-	3,  // 18: teeverify.v1.EvaluateResponse.error:type_name -> teeverify.v1.Error
-	0,  // 19: teeverify.v1.EvaluateResponse.tee_type:type_name -> teeverify.v1.TeeType
-	19, // 20: teeverify.v1.EvaluateResponse.metadata:type_name -> teeverify.v1.EvaluateResponse.MetadataEntry
-	5,  // 21: teeverify.v1.Verifier.Verify:input_type -> teeverify.v1.VerifyRequest
-	14, // 22: teeverify.v1.Verifier.Evaluate:input_type -> teeverify.v1.EvaluateRequest
-	12, // 23: teeverify.v1.Verifier.ValidatePolicy:input_type -> teeverify.v1.ValidatePolicyRequest
-	17, // 24: teeverify.v1.Verifier.Info:input_type -> teeverify.v1.InfoRequest
-	6,  // 25: teeverify.v1.Verifier.Verify:output_type -> teeverify.v1.VerifyResponse
-	16, // 26: teeverify.v1.Verifier.Evaluate:output_type -> teeverify.v1.EvaluateResponse
-	13, // 27: teeverify.v1.Verifier.ValidatePolicy:output_type -> teeverify.v1.ValidatePolicyResponse
-	18, // 28: teeverify.v1.Verifier.Info:output_type -> teeverify.v1.InfoResponse
-	25, // [25:29] is the sub-list for method output_type
-	21, // [21:25] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	12, // 8: teeverify.v1.Policy.azure:type_name -> teeverify.v1.AzurePolicy
+	9,  // 9: teeverify.v1.SnpPolicy.min_reported_tcb:type_name -> teeverify.v1.SnpTcbMinimum
+	9,  // 10: teeverify.v1.SnpPolicy.min_launch_tcb:type_name -> teeverify.v1.SnpTcbMinimum
+	9,  // 11: teeverify.v1.SnpPolicy.min_committed_tcb:type_name -> teeverify.v1.SnpTcbMinimum
+	9,  // 12: teeverify.v1.SnpPolicy.min_current_tcb:type_name -> teeverify.v1.SnpTcbMinimum
+	7,  // 13: teeverify.v1.ValidatePolicyRequest.policy:type_name -> teeverify.v1.Policy
+	7,  // 14: teeverify.v1.ValidatePolicyResponse.normalized:type_name -> teeverify.v1.Policy
+	5,  // 15: teeverify.v1.EvaluateRequest.evidence:type_name -> teeverify.v1.VerifyRequest
+	7,  // 16: teeverify.v1.EvaluateRequest.policy:type_name -> teeverify.v1.Policy
+	2,  // 17: teeverify.v1.EvaluateResponse.decision:type_name -> teeverify.v1.Decision
+	16, // 18: teeverify.v1.EvaluateResponse.mismatches:type_name -> teeverify.v1.Mismatch
+	3,  // 19: teeverify.v1.EvaluateResponse.error:type_name -> teeverify.v1.Error
+	0,  // 20: teeverify.v1.EvaluateResponse.tee_type:type_name -> teeverify.v1.TeeType
+	20, // 21: teeverify.v1.EvaluateResponse.metadata:type_name -> teeverify.v1.EvaluateResponse.MetadataEntry
+	5,  // 22: teeverify.v1.Verifier.Verify:input_type -> teeverify.v1.VerifyRequest
+	15, // 23: teeverify.v1.Verifier.Evaluate:input_type -> teeverify.v1.EvaluateRequest
+	13, // 24: teeverify.v1.Verifier.ValidatePolicy:input_type -> teeverify.v1.ValidatePolicyRequest
+	18, // 25: teeverify.v1.Verifier.Info:input_type -> teeverify.v1.InfoRequest
+	6,  // 26: teeverify.v1.Verifier.Verify:output_type -> teeverify.v1.VerifyResponse
+	17, // 27: teeverify.v1.Verifier.Evaluate:output_type -> teeverify.v1.EvaluateResponse
+	14, // 28: teeverify.v1.Verifier.ValidatePolicy:output_type -> teeverify.v1.ValidatePolicyResponse
+	19, // 29: teeverify.v1.Verifier.Info:output_type -> teeverify.v1.InfoResponse
+	26, // [26:30] is the sub-list for method output_type
+	22, // [22:26] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_teeverify_v1_verifier_proto_init() }
@@ -2023,13 +2344,14 @@ func file_teeverify_v1_verifier_proto_init() {
 	file_teeverify_v1_verifier_proto_msgTypes[5].OneofWrappers = []any{}
 	file_teeverify_v1_verifier_proto_msgTypes[6].OneofWrappers = []any{}
 	file_teeverify_v1_verifier_proto_msgTypes[7].OneofWrappers = []any{}
+	file_teeverify_v1_verifier_proto_msgTypes[9].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_teeverify_v1_verifier_proto_rawDesc), len(file_teeverify_v1_verifier_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

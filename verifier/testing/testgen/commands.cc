@@ -157,6 +157,9 @@ absl::Status RunEvidence(int argc, char** argv) {
       ASSIGN_OR_RETURN(evidence, MakeNitroDocument(profile.nitro, {report_data, {}, {}}, now));
       break;
     }
+    case TeeKind::kAzSnpVtpm:
+    case TeeKind::kAzTdxVtpm:
+      return absl::InvalidArgumentError("--tee must be tdx, sev-snp or nitro");
   }
   return WriteFileAtomically(*out, evidence);
 }
