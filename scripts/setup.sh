@@ -17,6 +17,7 @@ APT_PACKAGES=(
   libcbor-dev
   clang libclang-rt-14-dev
   curl systemd
+  swtpm swtpm-tools
   python3 python3-pip python3-venv
 )
 

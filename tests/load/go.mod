@@ -10,6 +10,7 @@ require (
 
 require (
 	github.com/fxamacker/cbor/v2 v2.9.0 // indirect
+	github.com/google/go-tpm v0.9.8 // indirect
 	github.com/x448/float16 v0.8.4 // indirect
 )
 

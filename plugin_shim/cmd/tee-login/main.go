@@ -78,10 +78,13 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.address, "address", "", "server address (default: $VAULT_ADDR or $BAO_ADDR)")
 	fs.StringVar(&o.mount, "path", "tee", "mount path of the tee auth method")
 	fs.StringVar(&o.role, "role", "", "role to log in to (required)")
-	fs.StringVar(&o.tee, "tee", "auto", `TEE type: "auto", "tdx", "sev-snp" or "nitro"`)
+	fs.StringVar(&o.tee, "tee", "auto", `TEE type: "auto", "tdx", "sev-snp", "nitro", or on an Azure confidential VM "azure" ("az-snp-vtpm", "az-tdx-vtpm")`)
 	fs.StringVar(&o.paths.TSM, "tsm-path", o.paths.TSM, "configfs-tsm report directory (TDX, SEV-SNP)")
 	fs.StringVar(&o.paths.SevGuestDevice, "sev-guest-device", o.paths.SevGuestDevice, "SEV-SNP guest device, used when configfs-tsm is absent")
 	fs.StringVar(&o.paths.NSMDevice, "nsm-device", o.paths.NSMDevice, "Nitro Secure Module device (or a test provider's unix socket)")
+	fs.StringVar(&o.paths.Azure.TPM, "azure-tpm", o.paths.Azure.TPM, "Azure: the vTPM device (or a TPM emulator's unix socket)")
+	fs.StringVar(&o.paths.Azure.QuoteURL, "azure-quote-url", o.paths.Azure.QuoteURL, "Azure TDX: the quote service turning the TD report into a TD quote")
+	fs.StringVar(&o.paths.Azure.THIMURL, "azure-thim-url", o.paths.Azure.THIMURL, `Azure SEV-SNP: where to fetch the VCEK ("" when the sidecar has it)`)
 	fs.IntVar(&o.paths.PrivLevel, "privlevel", -1, "SEV-SNP: VMPL to request the report at (default: the kernel's)")
 	fs.StringVar(&o.keyFile, "client-key", "", "public key file to bind into the evidence with the nonce")
 	fs.StringVar(&o.certificateFile, "certificate", "", "SEV-SNP: VCEK/VLEK file (PEM or DER) when the evidence does not carry it")
@@ -160,7 +163,7 @@ func login(o *options) (*api.Secret, error) {
 		}
 		data["verification_time"] = o.verificationTime
 	}
-	if o.tee != "auto" {
+	if o.tee != "auto" && o.tee != "azure" { // "azure": the HCL report says which
 		data["tee_type"] = o.tee
 	}
 
