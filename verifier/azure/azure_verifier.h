@@ -10,7 +10,9 @@
 //   quote: extraData = the login's nonce binding (the claims' report_data),
 //          pcrDigest = SHA-256 of the supplied PCR values of its selection.
 //
-// The checks that need no collateral run first, so that evidence whose hardware collateral is
+// The TDREPORT's bytes that no TD quote carries (REPORTMACSTRUCT but REPORTDATA, reserved bytes,
+// the SERVTD hash) cannot be authenticated off the platform; they are ignored and the claims come
+// from the quote. The checks that need no collateral run first, so that evidence whose hardware collateral is
 // missing still reports every other fault.
 #ifndef TEE_VERIFIER_AZURE_AZURE_VERIFIER_H_
 #define TEE_VERIFIER_AZURE_AZURE_VERIFIER_H_
