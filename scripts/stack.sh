@@ -6,7 +6,10 @@
 #                               pinned time); loud REPLAY MODE warning in its log
 #   - an OpenBao dev server (or HashiCorp Vault: TEE_SERVER=vault and `vault` on PATH) with the
 #     plugin registered in its catalog and mounted twice: auth/tee -> "test" sidecar,
-#     auth/tee-recorded -> "recorded" sidecar; a file audit device at WORK/audit.log
+#     auth/tee-recorded -> "recorded" sidecar; a file audit device at WORK/audit.log; besides the
+#     dev listener (plain HTTP, VAULT_ADDR), a TLS listener (VAULT_TLS_ADDR) whose certificate a
+#     test CA made at start issues (WORK/tls/ca.pem, exported as VAULT_CACERT): client
+#     certificates (attested TLS logins, docs/workloads.md) only reach the server over TLS
 #
 #   stack.sh start WORK         start everything; writes WORK/env (sourceable)
 #   stack.sh stop WORK          stop everything started in WORK
@@ -92,6 +95,20 @@ can_connect() {
   python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$1"
 }
 
+# make_test_ca DIR: a throwaway CA (DIR/ca.pem) and a server certificate for 127.0.0.1 and
+# localhost (DIR/server.pem, DIR/server.key), valid for a day.
+make_test_ca() {
+  local dir=$1
+  mkdir -p "$dir"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -subj "/CN=tee-auth stack test CA" -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.0.1" \
+    -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
+  openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -days 1 \
+    -set_serial "0x$(openssl rand -hex 8)" -out "$dir/server.pem" \
+    -extfile <(printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n') 2>/dev/null
+}
+
 start_test_sidecar() {
   start_bg sidecar-test "$VERIFIERD" --listen "unix:$WORK/sidecar-test.sock" \
     --test-roots "$WORK/test-roots" --collateral-dir "$WORK/test-collateral" \
@@ -117,12 +134,22 @@ start)
   cp "$PLUGIN" "$WORK/plugins/vault-plugin-auth-tee"
   PORT=$(free_port)
   ADDR="http://127.0.0.1:$PORT"
-  # An audit device, as a real deployment has one (the tests check what reaches it); OpenBao only
-  # takes audit devices from its configuration file.
-  if [ "${TEE_SERVER:-bao}" = "vault" ]; then
-    : >"$WORK/server.hcl"  # HashiCorp Vault enables audit devices through its API (below)
-  else
-    cat >"$WORK/server.hcl" <<HCL
+  TLS_PORT=$(free_port)
+  TLS_ADDR="https://127.0.0.1:$TLS_PORT"
+  make_test_ca "$WORK/tls"
+  # Client certificates are requested, not required (the listener's default while
+  # tls_require_and_verify_client_cert is off): the stock cert login handler presents one.
+  cat >"$WORK/server.hcl" <<HCL
+listener "tcp" {
+  address       = "127.0.0.1:$TLS_PORT"
+  tls_cert_file = "$WORK/tls/server.pem"
+  tls_key_file  = "$WORK/tls/server.key"
+}
+HCL
+  # An audit device, as a real deployment has one (the tests check what reaches it). HashiCorp
+  # Vault enables audit devices through its API (below); OpenBao only from its configuration file.
+  if [ "${TEE_SERVER:-bao}" != "vault" ]; then
+    cat >>"$WORK/server.hcl" <<HCL
 audit "file" "audit" {
   options {
     file_path = "$WORK/audit.log"
@@ -133,8 +160,10 @@ HCL
   start_bg server "$SERVER" server -dev -dev-root-token-id=root -config="$WORK/server.hcl" \
     -dev-listen-address="127.0.0.1:$PORT" -dev-plugin-dir="$WORK/plugins"
   wait_for "the server" server curl -sf "$ADDR/v1/sys/health"
+  wait_for "the server's TLS listener" server curl -sf --cacert "$WORK/tls/ca.pem" "$TLS_ADDR/v1/sys/health"
   cat >"$WORK/env" <<ENV
 export VAULT_ADDR=$ADDR BAO_ADDR=$ADDR
+export VAULT_TLS_ADDR=$TLS_ADDR VAULT_CACERT=$WORK/tls/ca.pem BAO_CACERT=$WORK/tls/ca.pem
 export SERVER_BIN=$SERVER
 export STACK_WORK=$WORK
 ENV
