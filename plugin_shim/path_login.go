@@ -34,7 +34,12 @@ func pathLogin(b *backend) *framework.Path {
 		Pattern:      "login$",
 		DisplayAttrs: &framework.DisplayAttributes{OperationPrefix: "tee", OperationVerb: "login"},
 		Fields: map[string]*framework.FieldSchema{
-			"role": {Type: framework.TypeLowerCaseString, Description: "The role to log in to. Required."},
+			"role": {Type: framework.TypeLowerCaseString, Description: "The role to log in to. Required (or name)."},
+			"name": {
+				Type: framework.TypeLowerCaseString,
+				Description: "The role, under the name the stock cert login handler and the agent's cert method send it " +
+					"(attested TLS client certificate logins, docs/workloads.md).",
+			},
 			"evidence": {
 				Type:        framework.TypeString,
 				Description: "The attestation evidence, base64: a TDX quote, an SEV-SNP report (optionally with its certificate table appended), or a Nitro attestation document.",
@@ -72,8 +77,9 @@ func pathLogin(b *backend) *framework.Path {
 			logical.AliasLookaheadOperation: &framework.PathOperation{Callback: b.pathLoginAliasLookahead},
 			logical.ResolveRoleOperation:    &framework.PathOperation{Callback: b.pathLoginResolveRole},
 		},
-		HelpSynopsis:    "Log in with attestation evidence.",
-		HelpDescription: "Verifies the evidence with the sidecar, checks that it binds the nonce and satisfies the role, and issues a token.",
+		HelpSynopsis: "Log in with attestation evidence, or with an attested TLS client certificate.",
+		HelpDescription: "Verifies the evidence with the sidecar, checks that it binds the nonce (or, for an attested " +
+			"TLS client certificate, the certificate's key and notBefore) and satisfies the role, and issues a token.",
 	}
 }
 
@@ -97,17 +103,57 @@ type loginInput struct {
 	certificate      []byte
 	clientPublicKey  []byte
 	verificationTime int64
+	// The attested TLS client certificate (DER) of the connection, when the body carries no
+	// evidence: the TLS handshake proved the client holds its key; the sidecar checks the rest.
+	attestedCertificate []byte
 }
 
-func decodeLogin(d *framework.FieldData) (*loginInput, string) {
-	in := &loginInput{roleName: d.Get("role").(string)}
-	if in.roleName == "" {
-		return nil, "role: required"
+// roleName is "role", or "name" as the stock cert login handler sends it.
+func roleName(d *framework.FieldData) (string, string) {
+	role, name := d.Get("role").(string), d.Get("name").(string)
+	switch {
+	case role != "" && name != "" && role != name:
+		return "", "role and name: both given, and they differ"
+	case role != "":
+		return role, ""
+	case name != "":
+		return name, ""
+	}
+	return "", "role: required"
+}
+
+// peerCertificate is the client certificate the TLS handshake presented, if any. Behind a
+// TLS-terminating proxy there is none (the nonce flow is the way in there).
+func peerCertificate(conn *logical.Connection) []byte {
+	if conn == nil || conn.ConnState == nil || len(conn.ConnState.PeerCertificates) == 0 {
+		return nil
+	}
+	return conn.ConnState.PeerCertificates[0].Raw
+}
+
+func decodeLogin(d *framework.FieldData, conn *logical.Connection) (*loginInput, string) {
+	name, problem := roleName(d)
+	if problem != "" {
+		return nil, problem
+	}
+	in := &loginInput{roleName: name}
+	if strings.TrimSpace(d.Get("evidence").(string)) == "" {
+		if cert := peerCertificate(conn); cert != nil {
+			// Everything comes from the certificate; a field that would mean something else in
+			// a nonce login is refused rather than ignored.
+			for _, f := range []string{"nonce", "tee_type", "certificate", "client_public_key", "verification_time"} {
+				if strings.TrimSpace(d.Get(f).(string)) != "" {
+					return nil, fmt.Sprintf("%s: not accepted with an attested TLS client certificate login", f)
+				}
+			}
+			in.attestedCertificate = cert
+			return in, ""
+		}
 	}
 	var err error
 	evidence := strings.TrimSpace(d.Get("evidence").(string))
 	if evidence == "" {
-		return nil, "evidence: required (base64)"
+		return nil, "evidence: required (base64), or log in over TLS with an attested client certificate"
 	}
 	if in.evidence, err = base64.StdEncoding.DecodeString(evidence); err != nil {
 		return nil, fmt.Sprintf("evidence: not base64: %v", err)
@@ -145,7 +191,7 @@ func decodeLogin(d *framework.FieldData) (*loginInput, string) {
 }
 
 func (b *backend) pathLogin(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
-	in, problem := decodeLogin(d)
+	in, problem := decodeLogin(d, req.Connection)
 	if problem != "" {
 		return logical.ErrorResponse(problem), logical.ErrInvalidRequest
 	}
@@ -166,7 +212,7 @@ func (b *backend) pathLogin(ctx context.Context, req *logical.Request, d *framew
 		return logical.ErrorResponse("verification_time: accepted only on roles that allow unbound (recorded) evidence"),
 			logical.ErrInvalidRequest
 	}
-	if len(in.nonce) == 0 && !policy.GetAllowUnboundEvidence() {
+	if len(in.nonce) == 0 && in.attestedCertificate == nil && !policy.GetAllowUnboundEvidence() {
 		return logical.ErrorResponse("nonce: required (request one from auth/<mount>/nonce)"), logical.ErrInvalidRequest
 	}
 	client, cfg, err := b.verifier(ctx, req.Storage)
@@ -212,10 +258,11 @@ func (in *loginInput) evaluateRequest(policy *pb.Policy) *pb.EvaluateRequest {
 			Certificate:          in.certificate,
 			VerificationTimeUnix: in.verificationTime,
 		},
-		Nonce:           in.nonce,
-		ClientPublicKey: in.clientPublicKey,
-		Policy:          policy,
-		Role:            in.roleName,
+		Nonce:               in.nonce,
+		ClientPublicKey:     in.clientPublicKey,
+		Policy:              policy,
+		Role:                in.roleName,
+		AttestedCertificate: in.attestedCertificate,
 	}
 }
 
@@ -247,16 +294,30 @@ func (b *backend) checkSidecar(ctx context.Context, client VerifierClient, cfg *
 // networks) as a role its evidence does not satisfy: the evidence is verified all the same, so
 // evidence errors read alike, and a verified one gets the same denial as a mismatch.
 func (b *backend) refuseRole(ctx context.Context, client VerifierClient, in *loginInput, unknown bool) (*logical.Response, error) {
-	resp, err := client.Verify(ctx, in.evaluateRequest(nil).GetEvidence())
-	if err != nil {
-		return b.sidecarFailed(in.roleName, err)
+	var tee pb.TeeType
+	var evidenceError *pb.Error
+	if in.attestedCertificate != nil {
+		// The certificate carries the evidence: only the sidecar can take it apart.
+		request := in.evaluateRequest(nil)
+		request.RefuseRole = true
+		resp, err := client.Evaluate(ctx, request)
+		if err != nil {
+			return b.sidecarFailed(in.roleName, err)
+		}
+		tee, evidenceError = resp.GetTeeType(), resp.GetError()
+	} else {
+		resp, err := client.Verify(ctx, in.evaluateRequest(nil).GetEvidence())
+		if err != nil {
+			return b.sidecarFailed(in.roleName, err)
+		}
+		tee, evidenceError = resp.GetTeeType(), resp.GetError()
 	}
 	reason := "the caller's address is outside the role's token_bound_cidrs"
 	if unknown {
 		reason = "no such role"
 	}
 	b.Logger().Info("login denied", "role", in.roleName, "reason", reason)
-	return b.denied(in.roleName, resp.GetTeeType(), resp.GetError(), nil)
+	return b.denied(in.roleName, tee, evidenceError, nil)
 }
 
 // sidecarFailed answers a failed sidecar call: unusable evidence is the caller's error (its
@@ -316,6 +377,9 @@ func (b *backend) issue(in *loginInput, login *pb.EvaluateRequest, role *roleEnt
 	}
 	if h := resp.GetClientPublicKeySha256(); h != "" {
 		metadata["client_public_key_sha256"] = h
+	}
+	if h := resp.GetCertificateSpkiSha256(); h != "" {
+		metadata["certificate_spki_sha256"] = h
 	}
 	if mode != "" {
 		metadata["sidecar_mode"] = mode

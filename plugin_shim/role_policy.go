@@ -41,6 +41,7 @@ var topLevelDescriptions = map[string]string{
 	"tdx_xfam":                           "TDX: XFAM value (16 hex digits, as in the quote), with tdx_xfam_mask.",
 	"tdx_xfam_mask":                      "TDX: XFAM bits compared with tdx_xfam (16 hex digits).",
 	"tdx_min_tee_tcb_svn":                "TDX: minimum TEE_TCB_SVN, each of its 16 bytes (32 hex digits).",
+	"max_certificate_age_seconds":        "Attested TLS client certificate logins: how long after its notBefore a certificate is accepted (default: 600, at most 86400).",
 }
 
 var policyFields = derivePolicyFields()

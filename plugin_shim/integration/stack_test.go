@@ -195,6 +195,11 @@ func (s *stack) evidence(t *testing.T, tee string, nonce, clientKey []byte, prof
 	if err != nil {
 		return nil, err
 	}
+	return s.evidenceFor(t, tee, reportData, profile)
+}
+
+// evidenceFor makes test-TEE evidence carrying reportData, with the measurements of profile.
+func (s *stack) evidenceFor(t *testing.T, tee string, reportData [64]byte, profile string) ([]byte, error) {
 	out := filepath.Join(t.TempDir(), "evidence.bin")
 	c := exec.Command(s.bin("tee-testgen"), "evidence", "--tee", tee, "--report-data", hex.EncodeToString(reportData[:]),
 		"--profile", profile, "--out", out)

@@ -2,6 +2,8 @@ package teeclient
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"net"
 	"os"
@@ -158,5 +160,73 @@ func TestIoctlNumbersMatchTheKernelHeaders(t *testing.T) {
 	}
 	if snpGetReport != 0xc0205300 {
 		t.Fatalf("SNP_GET_REPORT 0x%x", snpGetReport)
+	}
+}
+
+func TestCertificateReportDataIsTheDocumentedHash(t *testing.T) {
+	// SHA-512("tee-auth attested-cert v1" || 0x00 || SHA-256("spki") || u64be(1767225600)),
+	// computed with Python's hashlib; the sidecar's test pins the same value.
+	got := CertificateReportData([]byte("spki"), time.Unix(1767225600, 0))
+	want := "4cb0c9a0e1c6ef04d72b14c982c148782de1370a2e8c9f26d7b2ceedf6a805c4fef5b71a739c16e8697b5f48" +
+		"a47f820a46eeabdd36f152c9da2c61bfdb0f99b5"
+	if hex.EncodeToString(got[:]) != want {
+		t.Fatalf("got %x", got)
+	}
+}
+
+func TestMintedCertificateCarriesEvidenceBindingItsKey(t *testing.T) {
+	key, err := NewCertKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	notBefore := time.Unix(1767225600, 500_000_000)
+	var bound [64]byte
+	der, err := MintCertificate(CertRequest{Key: key, NotBefore: notBefore, Lifetime: time.Minute, CommonName: "tee-auth x"},
+		func(rd [64]byte) (*Evidence, error) {
+			bound = rd
+			return &Evidence{TeeType: "tdx", Bytes: []byte("quote")}, nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cert.CheckSignature(cert.SignatureAlgorithm, cert.RawTBSCertificate, cert.Signature); err != nil {
+		t.Fatalf("not self-signed: %v", err)
+	}
+	spki, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if bound != CertificateReportData(spki, time.Unix(1767225600, 0)) || !cert.NotBefore.Equal(time.Unix(1767225600, 0)) ||
+		!cert.NotAfter.Equal(time.Unix(1767225660, 0)) {
+		t.Fatalf("binding or validity wrong: %v %v", cert.NotBefore, cert.NotAfter)
+	}
+	var evidence []byte
+	for _, e := range cert.Extensions {
+		if e.Id.Equal(EvidenceOID) {
+			if e.Critical {
+				t.Fatal("evidence extension is critical")
+			}
+			evidence = e.Value
+		}
+	}
+	if string(evidence) != "quote" {
+		t.Fatalf("evidence %q", evidence)
+	}
+
+	dir := t.TempDir()
+	if err := WriteCertificate(dir, key, der); err != nil {
+		t.Fatal(err)
+	}
+	pair, err := tls.LoadX509KeyPair(filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"))
+	if err != nil || !bytes.Equal(pair.Certificate[0], der) {
+		t.Fatalf("written pair does not load: %v", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		info, _ := e.Info()
+		if info.Mode().Perm() != 0o600 || strings.HasPrefix(e.Name(), ".") {
+			t.Fatalf("%s: mode %v", e.Name(), info.Mode())
+		}
 	}
 }

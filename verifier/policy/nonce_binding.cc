@@ -27,4 +27,15 @@ absl::StatusOr<std::string> ExpectedReportData(absl::string_view nonce,
   return std::string(AsView(Sha512(input)));
 }
 
+std::string ExpectedCertificateReportData(absl::string_view spki_der, absl::Time not_before) {
+  std::string input(kCertificateReportDataDomain.data(), kCertificateReportDataDomain.size());
+  input.push_back('\0');
+  input.append(std::string(AsView(Sha256(spki_der))));
+  const uint64_t seconds = static_cast<uint64_t>(absl::ToUnixSeconds(not_before));
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    input.push_back(static_cast<char>((seconds >> shift) & 0xff));
+  }
+  return std::string(AsView(Sha512(input)));
+}
+
 }  // namespace teeverify::policy

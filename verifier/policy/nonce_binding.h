@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace teeverify::policy {
 
@@ -23,6 +24,17 @@ inline constexpr size_t kMaxNonceSize = 64;
 // The 64 bytes the evidence must carry. Fails on an empty or oversized nonce or key.
 absl::StatusOr<std::string> ExpectedReportData(absl::string_view nonce,
                                                absl::string_view client_public_key);
+
+// The binding of an attested TLS client certificate (docs/workloads.md):
+//
+//   report_data = SHA-512( "tee-auth attested-cert v1" || 0x00
+//                          || SHA-256(SubjectPublicKeyInfo DER) || u64be(notBefore, Unix seconds) )
+//
+// Fixed-length fields, so no length prefixes; its own domain string, so evidence made for a
+// nonce login can never pass as a certificate's and the other way round.
+inline constexpr absl::string_view kCertificateReportDataDomain = "tee-auth attested-cert v1";
+
+std::string ExpectedCertificateReportData(absl::string_view spki_der, absl::Time not_before);
 
 }  // namespace teeverify::policy
 

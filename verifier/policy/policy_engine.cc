@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "verifier/common/hex.h"
 #include "verifier/common/openssl_util.h"
+#include "verifier/common/time_util.h"
 #include "verifier/policy/nonce_binding.h"
 #include "verifier/policy/tcb_rules.h"
 
@@ -16,8 +17,43 @@ bool Contains(const List& list, absl::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
+// An attested certificate is always bound (allow_unbound_evidence is about recorded evidence
+// sent with a nonce login); its freshness is its age, which the role bounds.
+void CheckCertificate(const Claims& claims, const v1::Policy& policy,
+                      const CertificateBinding& cert, absl::Time now, Decision* out) {
+  out->metadata["nonce_binding"] = "attested certificate";
+  out->certificate_spki_sha256 = HexEncode(Sha256(cert.spki_der));
+  const std::string expected = ExpectedCertificateReportData(cert.spki_der, cert.not_before);
+  if (claims.report_data != expected) {
+    out->mismatches.push_back({"report_data", {HexEncode(expected)}, HexEncode(claims.report_data)});
+  }
+  if (cert.not_before > now + kMaxCertificateClockSkew) {
+    out->mismatches.push_back(
+        {"certificate_not_before",
+         {absl::StrCat("at most ", absl::ToInt64Seconds(kMaxCertificateClockSkew), "s after ",
+                       FormatRfc3339(now))},
+         FormatRfc3339(cert.not_before)});
+  }
+  if (now >= cert.not_after) {
+    out->mismatches.push_back(
+        {"certificate_not_after", {absl::StrCat("after ", FormatRfc3339(now))},
+         FormatRfc3339(cert.not_after)});
+  }
+  const absl::Duration age = now - cert.not_before;
+  if (age > absl::Seconds(policy.max_certificate_age_seconds())) {
+    out->mismatches.push_back(
+        {"certificate_age", {absl::StrCat("at most ", policy.max_certificate_age_seconds(), "s")},
+         absl::StrCat(absl::ToInt64Seconds(age), "s (notBefore ", FormatRfc3339(cert.not_before),
+                      ")")});
+  }
+}
+
 void CheckBinding(const Claims& claims, const v1::Policy& policy, const LoginBinding& binding,
-                  Decision* out) {
+                  absl::Time now, Decision* out) {
+  if (binding.certificate != nullptr) {
+    CheckCertificate(claims, policy, *binding.certificate, now, out);
+    return;
+  }
   if (policy.allow_unbound_evidence()) {
     out->metadata["nonce_binding"] = "unbound (recorded evidence; role allows unbound evidence)";
     return;
@@ -95,7 +131,7 @@ Decision EvaluateClaims(const Claims& claims, const v1::Policy& policy,
         PinsImage(rules, policy) ? "allowed by role (image pinned)"
                                  : "allowed by role (DANGEROUS: image not pinned)";
   }
-  CheckBinding(claims, policy, binding, &out);
+  CheckBinding(claims, policy, binding, now, &out);
 
   out.workload_identity = WorkloadIdentity(claims, policy, binding.role);
   out.metadata["workload_identity"] = out.workload_identity;

@@ -17,13 +17,27 @@
 
 namespace teeverify::policy {
 
+// An attested TLS client certificate's fields that REPORT_DATA binds and its validity window
+// (attested_cert/attested_cert.h).
+struct CertificateBinding {
+  absl::string_view spki_der;
+  absl::Time not_before;
+  absl::Time not_after;
+};
+
 // What the login presented besides the evidence: the server nonce and an optional client key
 // bound with it (nonce_binding.h), and the role it logs in to (part of the workload identity).
 struct LoginBinding {
   absl::string_view nonce;
   absl::string_view client_public_key;
   absl::string_view role = {};  // a default, so that {nonce, key} still reads as before
+  // Instead of the nonce and key: an attested certificate whose fields REPORT_DATA binds.
+  const CertificateBinding* certificate = nullptr;
 };
+
+// How far a certificate's notBefore may lie ahead of the verifier's clock (the TEE's clock and
+// the sidecar's are not the same clock).
+inline constexpr absl::Duration kMaxCertificateClockSkew = absl::Seconds(60);
 
 struct Decision {
   bool allow = false;
@@ -34,6 +48,7 @@ struct Decision {
   // The claims the role constrained and a few facts about the login, for token metadata.
   std::map<std::string, std::string> metadata;
   std::string client_public_key_sha256;  // hex, when a key was bound
+  std::string certificate_spki_sha256;   // hex, for attested certificate logins
 };
 
 // `policy` must be the normalized form from ValidatePolicy; `now` is the verification time.

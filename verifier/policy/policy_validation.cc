@@ -140,6 +140,14 @@ PolicyValidation ValidatePolicy(const v1::Policy& policy) {
   } else if (p->max_evidence_age_seconds() == 0) {
     p->set_max_evidence_age_seconds(kDefaultMaxEvidenceAgeSeconds);
   }
+  if (p->max_certificate_age_seconds() < 0 ||
+      p->max_certificate_age_seconds() > kMaxMaxCertificateAgeSeconds) {
+    errors.push_back(absl::StrCat("max_certificate_age_seconds: must be 0 (default ",
+                                  kDefaultMaxCertificateAgeSeconds, ") to ",
+                                  kMaxMaxCertificateAgeSeconds));
+  } else if (p->max_certificate_age_seconds() == 0) {
+    p->set_max_certificate_age_seconds(kDefaultMaxCertificateAgeSeconds);
+  }
   return out;
 }
 

@@ -14,6 +14,10 @@
 namespace teeverify::policy {
 
 inline constexpr int64_t kDefaultMaxEvidenceAgeSeconds = 300;
+// Attested TLS client certificates: default and ceiling of max_certificate_age_seconds. A
+// certificate is a freshness proof; one older than a day proves little.
+inline constexpr int64_t kDefaultMaxCertificateAgeSeconds = 600;
+inline constexpr int64_t kMaxMaxCertificateAgeSeconds = 86400;
 
 struct PolicyValidation {
   std::vector<std::string> errors;  // every problem, each naming its field; empty when valid

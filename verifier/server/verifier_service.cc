@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "google/rpc/status.pb.h"
+#include "verifier/attested_cert/attested_cert.h"
 #include "verifier/common/errors.h"
 #include "verifier/common/hex.h"
 #include "verifier/common/openssl_util.h"
@@ -187,28 +188,61 @@ grpc::Status VerifierService::Verify(grpc::ServerContext* context, const v1::Ver
 
 grpc::Status VerifierService::Evaluate(grpc::ServerContext* context, const v1::EvaluateRequest* req,
                                        v1::EvaluateResponse* resp) {
-  policy::PolicyValidation policy = CheckPolicy(req->policy());
+  const bool refuse = req->refuse_role();
+  policy::PolicyValidation policy = refuse ? policy::PolicyValidation{} : CheckPolicy(req->policy());
   if (!policy.errors.empty()) {
     return RpcError(MakeError(v1::REASON_BAD_REQUEST,
                               absl::StrCat("policy: ", absl::StrJoin(policy.errors, "; "))));
   }
+  // An attested certificate brings its own evidence and binding; a request mixing it with a
+  // nonce login's fields is refused rather than half-honoured.
+  std::optional<attested_cert::AttestedCertificate> cert;
+  std::optional<policy::CertificateBinding> cert_binding;
+  v1::VerifyRequest evidence_request = req->evidence();
+  if (!req->attested_certificate().empty()) {
+    if (!req->evidence().evidence().empty() || !req->nonce().empty() ||
+        !req->client_public_key().empty()) {
+      return RpcError(MakeError(v1::REASON_BAD_REQUEST,
+                                "attested_certificate: sent together with evidence, nonce or "
+                                "client_public_key (the certificate carries its own)"));
+    }
+    absl::StatusOr<attested_cert::AttestedCertificate> parsed =
+        attested_cert::ParseAttestedCertificate(req->attested_certificate());
+    if (!parsed.ok()) return RpcError(parsed.status());
+    cert = *std::move(parsed);
+    cert_binding = policy::CertificateBinding{cert->spki_der, cert->not_before, cert->not_after};
+    evidence_request.set_evidence(cert->evidence);
+  }
   // Evidence of a TEE the role does not admit is denied on its type alone: nothing of it is
   // parsed or verified, so a caller cannot make a role pay for evidence it could never accept.
-  if (absl::StatusOr<TeeKind> tee = TeeOf(req->evidence());
-      tee.ok() && !Admits(policy.normalized, *tee)) {
+  if (absl::StatusOr<TeeKind> tee = TeeOf(evidence_request);
+      !refuse && tee.ok() && !Admits(policy.normalized, *tee)) {
     return DenyTeeType(*req, policy.normalized, *tee, resp);
   }
   if (!Acquire(context)) return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "sidecar busy");
   const absl::Time start = absl::Now();
-  Outcome out = VerifyEvidence(req->evidence());
+  const absl::Status self_issued = cert ? attested_cert::VerifySelfIssued(*cert) : absl::OkStatus();
+  Outcome out;
+  if (self_issued.ok()) {
+    out = VerifyEvidence(evidence_request);
+  } else {
+    out.at = absl::Now();
+    out.evidence_sha256 = HexEncode(Sha256(cert->evidence));
+    out.claims = self_issued;
+  }
   std::optional<policy::Decision> decision;
-  if (out.claims.ok()) {
-    decision = policy::Evaluate(*out.claims, policy.normalized,
-                                {req->nonce(), req->client_public_key(), req->role()}, out.at);
+  if (out.claims.ok() && refuse) {
+    decision = policy::Decision{};
+    decision->mismatches.push_back({"role", {}, "no role admits this login"});
+  } else if (out.claims.ok()) {
+    policy::LoginBinding binding{req->nonce(), req->client_public_key(), req->role()};
+    if (cert_binding) binding.certificate = &*cert_binding;
+    decision = policy::Evaluate(*out.claims, policy.normalized, binding, out.at);
   }
   Release();
 
   nlohmann::ordered_json log = {{"role", req->role()}, {"evidence_sha256", out.evidence_sha256}};
+  if (cert) log["attested_certificate"] = true;
   if (out.tee) log["tee"] = std::string(TeeKindName(*out.tee));
   if (out.invalid_input()) {
     log["decision"] = "invalid_input";
@@ -231,6 +265,10 @@ grpc::Status VerifierService::Evaluate(grpc::ServerContext* context, const v1::E
     resp->set_workload_identity(decision->workload_identity);
     resp->set_verified_at_unix(absl::ToUnixSeconds(out.at));
     resp->set_client_public_key_sha256(decision->client_public_key_sha256);
+    if (cert) {
+      resp->set_certificate_spki_sha256(decision->certificate_spki_sha256);
+      resp->set_certificate_not_after_unix(absl::ToUnixSeconds(cert->not_after));
+    }
     for (const policy::Mismatch& m : decision->mismatches) {
       v1::Mismatch* pm = resp->add_mismatches();
       pm->set_field(m.field);

@@ -5,6 +5,8 @@
 //	tee-login -role=mcp-tdx                       # asks a nonce, gets evidence, logs in
 //	tee-login -role=mcp-tdx -field=token          # prints only the token
 //	tee-login -role=recorded -evidence-file=quote.bin -verification-time=...  # replay (tests/demos)
+//	tee-login -role=mcp-tdx -token-only           # token to stdout only; the token helper file is not written
+//	tee-login cert -role=mcp-tdx -out=/run/tee-cert -refresh=4m  # attested TLS client certificate (cert.go)
 //
 // It reads VAULT_ADDR / BAO_ADDR and the usual TLS variables (VAULT_CACERT, VAULT_CLIENT_CERT,
 // VAULT_CLIENT_KEY, VAULT_SKIP_VERIFY, VAULT_TLS_SERVER_NAME, and their BAO_ forms).
@@ -41,6 +43,9 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "cert" {
+		return runCert(args[1:], stderr)
+	}
 	opts, err := parseFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -78,14 +83,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.address, "address", "", "server address (default: $VAULT_ADDR or $BAO_ADDR)")
 	fs.StringVar(&o.mount, "path", "tee", "mount path of the tee auth method")
 	fs.StringVar(&o.role, "role", "", "role to log in to (required)")
-	fs.StringVar(&o.tee, "tee", "auto", `TEE type: "auto", "tdx", "sev-snp", "nitro", or on an Azure confidential VM "azure" ("az-snp-vtpm", "az-tdx-vtpm")`)
-	fs.StringVar(&o.paths.TSM, "tsm-path", o.paths.TSM, "configfs-tsm report directory (TDX, SEV-SNP)")
-	fs.StringVar(&o.paths.SevGuestDevice, "sev-guest-device", o.paths.SevGuestDevice, "SEV-SNP guest device, used when configfs-tsm is absent")
-	fs.StringVar(&o.paths.NSMDevice, "nsm-device", o.paths.NSMDevice, "Nitro Secure Module device (or a test provider's unix socket)")
-	fs.StringVar(&o.paths.Azure.TPM, "azure-tpm", o.paths.Azure.TPM, "Azure: the vTPM device (or a TPM emulator's unix socket)")
-	fs.StringVar(&o.paths.Azure.QuoteURL, "azure-quote-url", o.paths.Azure.QuoteURL, "Azure TDX: the quote service turning the TD report into a TD quote")
-	fs.StringVar(&o.paths.Azure.THIMURL, "azure-thim-url", o.paths.Azure.THIMURL, `Azure SEV-SNP: where to fetch the VCEK ("" when the sidecar has it)`)
-	fs.IntVar(&o.paths.PrivLevel, "privlevel", -1, "SEV-SNP: VMPL to request the report at (default: the kernel's)")
+	providerFlags(fs, &o.tee, &o.paths)
 	fs.StringVar(&o.keyFile, "client-key", "", "public key file to bind into the evidence with the nonce")
 	fs.StringVar(&o.certificateFile, "certificate", "", "SEV-SNP: VCEK/VLEK file (PEM or DER) when the evidence does not carry it")
 	fs.StringVar(&o.evidenceFile, "evidence-file", "", "send recorded evidence instead of asking the TEE (roles that allow unbound evidence only)")
@@ -110,6 +108,18 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("-format: %q is not table or json", o.format)
 	}
 	return o, nil
+}
+
+// providerFlags are the flags that choose the TEE and its evidence interfaces (login and cert).
+func providerFlags(fs *flag.FlagSet, tee *string, paths *teeclient.Paths) {
+	fs.StringVar(tee, "tee", "auto", `TEE type: "auto", "tdx", "sev-snp", "nitro", or on an Azure confidential VM "azure" ("az-snp-vtpm", "az-tdx-vtpm")`)
+	fs.StringVar(&paths.TSM, "tsm-path", paths.TSM, "configfs-tsm report directory (TDX, SEV-SNP)")
+	fs.StringVar(&paths.SevGuestDevice, "sev-guest-device", paths.SevGuestDevice, "SEV-SNP guest device, used when configfs-tsm is absent")
+	fs.StringVar(&paths.NSMDevice, "nsm-device", paths.NSMDevice, "Nitro Secure Module device (or a test provider's unix socket)")
+	fs.StringVar(&paths.Azure.TPM, "azure-tpm", paths.Azure.TPM, "Azure: the vTPM device (or a TPM emulator's unix socket)")
+	fs.StringVar(&paths.Azure.QuoteURL, "azure-quote-url", paths.Azure.QuoteURL, "Azure TDX: the quote service turning the TD report into a TD quote")
+	fs.StringVar(&paths.Azure.THIMURL, "azure-thim-url", paths.Azure.THIMURL, `Azure SEV-SNP: where to fetch the VCEK ("" when the sidecar has it)`)
+	fs.IntVar(&paths.PrivLevel, "privlevel", -1, "SEV-SNP: VMPL to request the report at (default: the kernel's)")
 }
 
 // apiClient builds the client from VAULT_* variables, filling them from BAO_* ones (OpenBao).

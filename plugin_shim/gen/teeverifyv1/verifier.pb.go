@@ -571,9 +571,12 @@ type Policy struct {
 	RejectedAdvisoryIds []string `protobuf:"bytes,53,rep,name=rejected_advisory_ids,json=rejectedAdvisoryIds,proto3" json:"rejected_advisory_ids,omitempty"`
 	// Azure confidential VMs (az-snp-vtpm, az-tdx-vtpm): vTPM PCRs and VM configuration. The
 	// underlying report is constrained by sev_snp / tdx (docs/azure.md).
-	Azure         *AzurePolicy `protobuf:"bytes,60,opt,name=azure,proto3" json:"azure,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Azure *AzurePolicy `protobuf:"bytes,60,opt,name=azure,proto3" json:"azure,omitempty"`
+	// Attested TLS client certificates (docs/workloads.md): how long after its notBefore a
+	// certificate is still accepted. 0 means the default, 600 seconds; at most 86400.
+	MaxCertificateAgeSeconds int64 `protobuf:"varint,70,opt,name=max_certificate_age_seconds,json=maxCertificateAgeSeconds,proto3" json:"max_certificate_age_seconds,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
 }
 
 func (x *Policy) Reset() {
@@ -702,6 +705,13 @@ func (x *Policy) GetAzure() *AzurePolicy {
 		return x.Azure
 	}
 	return nil
+}
+
+func (x *Policy) GetMaxCertificateAgeSeconds() int64 {
+	if x != nil {
+		return x.MaxCertificateAgeSeconds
+	}
+	return 0
 }
 
 // Each list: the claim must equal one of the values. An empty list leaves the claim unconstrained.
@@ -1660,7 +1670,17 @@ type EvaluateRequest struct {
 	ClientPublicKey []byte  `protobuf:"bytes,3,opt,name=client_public_key,json=clientPublicKey,proto3" json:"client_public_key,omitempty"`
 	Policy          *Policy `protobuf:"bytes,4,opt,name=policy,proto3" json:"policy,omitempty"`
 	// The role name, for logs.
-	Role          string `protobuf:"bytes,5,opt,name=role,proto3" json:"role,omitempty"`
+	Role string `protobuf:"bytes,5,opt,name=role,proto3" json:"role,omitempty"`
+	// An attested TLS client certificate (DER) the server received in the TLS handshake, which
+	// proved possession of its key (docs/workloads.md, "Attested certificate format"). When set,
+	// the evidence comes from its extension and its REPORT_DATA must bind the certificate's key and
+	// notBefore; evidence.evidence, nonce and client_public_key must then be empty.
+	AttestedCertificate []byte `protobuf:"bytes,70,opt,name=attested_certificate,json=attestedCertificate,proto3" json:"attested_certificate,omitempty"`
+	// No role may admit this login (the role is unknown, or the caller is outside its bound
+	// networks); policy is then empty. The evidence (and certificate) are verified as for any login
+	// and the decision is always deny, so a caller cannot tell such a role from one its evidence
+	// does not satisfy (docs/plugin.md, "What a caller learns").
+	RefuseRole    bool `protobuf:"varint,71,opt,name=refuse_role,json=refuseRole,proto3" json:"refuse_role,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1728,6 +1748,20 @@ func (x *EvaluateRequest) GetRole() string {
 		return x.Role
 	}
 	return ""
+}
+
+func (x *EvaluateRequest) GetAttestedCertificate() []byte {
+	if x != nil {
+		return x.AttestedCertificate
+	}
+	return nil
+}
+
+func (x *EvaluateRequest) GetRefuseRole() bool {
+	if x != nil {
+		return x.RefuseRole
+	}
+	return false
 }
 
 // One unmet constraint: the claim, the values the role allows, the value the evidence has.
@@ -1811,8 +1845,12 @@ type EvaluateResponse struct {
 	// The verification time (Unix seconds): now, or the pinned time of a replay-mode sidecar.
 	// valid_until_unix - verified_at_unix is how long the evidence stays good.
 	VerifiedAtUnix int64 `protobuf:"varint,10,opt,name=verified_at_unix,json=verifiedAtUnix,proto3" json:"verified_at_unix,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Attested certificate logins: hex SHA-256 of the certificate's SubjectPublicKeyInfo (DER), and
+	// its notAfter (Unix seconds).
+	CertificateSpkiSha256   string `protobuf:"bytes,70,opt,name=certificate_spki_sha256,json=certificateSpkiSha256,proto3" json:"certificate_spki_sha256,omitempty"`
+	CertificateNotAfterUnix int64  `protobuf:"varint,71,opt,name=certificate_not_after_unix,json=certificateNotAfterUnix,proto3" json:"certificate_not_after_unix,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
 }
 
 func (x *EvaluateResponse) Reset() {
@@ -1911,6 +1949,20 @@ func (x *EvaluateResponse) GetClientPublicKeySha256() string {
 func (x *EvaluateResponse) GetVerifiedAtUnix() int64 {
 	if x != nil {
 		return x.VerifiedAtUnix
+	}
+	return 0
+}
+
+func (x *EvaluateResponse) GetCertificateSpkiSha256() string {
+	if x != nil {
+		return x.CertificateSpkiSha256
+	}
+	return ""
+}
+
+func (x *EvaluateResponse) GetCertificateNotAfterUnix() int64 {
+	if x != nil {
+		return x.CertificateNotAfterUnix
 	}
 	return 0
 }
@@ -2049,7 +2101,7 @@ const file_teeverify_v1_verifier_proto_rawDesc = "" +
 	"\btee_type\x18\x02 \x01(\x0e2\x15.teeverify.v1.TeeTypeR\ateeType\x12\x1f\n" +
 	"\vclaims_json\x18\x03 \x01(\tR\n" +
 	"claimsJson\x12)\n" +
-	"\x05error\x18\x04 \x01(\v2\x13.teeverify.v1.ErrorR\x05error\"\xd5\x05\n" +
+	"\x05error\x18\x04 \x01(\v2\x13.teeverify.v1.ErrorR\x05error\"\x94\x06\n" +
 	"\x06Policy\x12\x1b\n" +
 	"\ttee_types\x18\x01 \x03(\tR\bteeTypes\x12)\n" +
 	"\x03tdx\x18\x02 \x01(\v2\x17.teeverify.v1.TdxPolicyR\x03tdx\x120\n" +
@@ -2065,7 +2117,8 @@ const file_teeverify_v1_verifier_proto_rawDesc = "" +
 	"\x1emin_tcb_evaluation_data_number\x183 \x01(\rH\x00R\x1aminTcbEvaluationDataNumber\x88\x01\x01\x12,\n" +
 	"\x12max_collateral_age\x184 \x01(\x03R\x10maxCollateralAge\x122\n" +
 	"\x15rejected_advisory_ids\x185 \x03(\tR\x13rejectedAdvisoryIds\x12/\n" +
-	"\x05azure\x18< \x01(\v2\x19.teeverify.v1.AzurePolicyR\x05azureB!\n" +
+	"\x05azure\x18< \x01(\v2\x19.teeverify.v1.AzurePolicyR\x05azure\x12=\n" +
+	"\x1bmax_certificate_age_seconds\x18F \x01(\x03R\x18maxCertificateAgeSecondsB!\n" +
 	"\x1f_min_tcb_evaluation_data_number\"\x99\x04\n" +
 	"\tTdxPolicy\x12\x12\n" +
 	"\x04mrtd\x18\x01 \x03(\tR\x04mrtd\x12\x14\n" +
@@ -2189,17 +2242,20 @@ const file_teeverify_v1_verifier_proto_rawDesc = "" +
 	"\x06errors\x18\x01 \x03(\tR\x06errors\x124\n" +
 	"\n" +
 	"normalized\x18\x02 \x01(\v2\x14.teeverify.v1.PolicyR\n" +
-	"normalized\"\xce\x01\n" +
+	"normalized\"\xa2\x02\n" +
 	"\x0fEvaluateRequest\x127\n" +
 	"\bevidence\x18\x01 \x01(\v2\x1b.teeverify.v1.VerifyRequestR\bevidence\x12\x14\n" +
 	"\x05nonce\x18\x02 \x01(\fR\x05nonce\x12*\n" +
 	"\x11client_public_key\x18\x03 \x01(\fR\x0fclientPublicKey\x12,\n" +
 	"\x06policy\x18\x04 \x01(\v2\x14.teeverify.v1.PolicyR\x06policy\x12\x12\n" +
-	"\x04role\x18\x05 \x01(\tR\x04role\"T\n" +
+	"\x04role\x18\x05 \x01(\tR\x04role\x121\n" +
+	"\x14attested_certificate\x18F \x01(\fR\x13attestedCertificate\x12\x1f\n" +
+	"\vrefuse_role\x18G \x01(\bR\n" +
+	"refuseRole\"T\n" +
 	"\bMismatch\x12\x14\n" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12\x1a\n" +
 	"\bexpected\x18\x02 \x03(\tR\bexpected\x12\x16\n" +
-	"\x06actual\x18\x03 \x01(\tR\x06actual\"\xbd\x04\n" +
+	"\x06actual\x18\x03 \x01(\tR\x06actual\"\xb2\x05\n" +
 	"\x10EvaluateResponse\x122\n" +
 	"\bdecision\x18\x01 \x01(\x0e2\x16.teeverify.v1.DecisionR\bdecision\x126\n" +
 	"\n" +
@@ -2214,7 +2270,9 @@ const file_teeverify_v1_verifier_proto_rawDesc = "" +
 	"\bmetadata\x18\b \x03(\v2,.teeverify.v1.EvaluateResponse.MetadataEntryR\bmetadata\x127\n" +
 	"\x18client_public_key_sha256\x18\t \x01(\tR\x15clientPublicKeySha256\x12(\n" +
 	"\x10verified_at_unix\x18\n" +
-	" \x01(\x03R\x0everifiedAtUnix\x1a;\n" +
+	" \x01(\x03R\x0everifiedAtUnix\x126\n" +
+	"\x17certificate_spki_sha256\x18F \x01(\tR\x15certificateSpkiSha256\x12;\n" +
+	"\x1acertificate_not_after_unix\x18G \x01(\x03R\x17certificateNotAfterUnix\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\r\n" +
