@@ -44,8 +44,10 @@ class AttestedCertTest : public ::testing::Test {
     ASSERT_TRUE(roots.ok());
     verifier_ = std::make_unique<TdxVerifier>(*roots);
     collateral_ = *tee_->MakeCollateral();
-    role_ = Role(R"({"tee_types":["tdx"],"tdx":{"mrtd":[")" +
-                 HexEncode(tee_->DefaultReport().mr_td) + R"("]},"max_certificate_age_seconds":300})");
+    const auto& report = tee_->DefaultReport();
+    role_ = Role(R"({"tee_types":["tdx"],"tdx":{"mrtd":[")" + HexEncode(report.mr_td) +
+                 R"("],"rtmr1":[")" + HexEncode(report.rtmr[1]) + R"("],"rtmr2":[")" +
+                 HexEncode(report.rtmr[2]) + R"("]},"max_certificate_age_seconds":300})");
   }
 
   static v1::Policy Role(const std::string& json) {
@@ -97,7 +99,7 @@ class AttestedCertTest : public ::testing::Test {
     absl::StatusOr<VerifiedClaims> claims = verifier_->Verify(cert->evidence, collateral_, now);
     EXPECT_TRUE(claims.ok()) << claims.status();
     const policy::CertificateBinding binding{cert->spki_der, cert->not_before, cert->not_after};
-    return policy::Evaluate(*claims, role_, {"", "", &binding}, now);
+    return policy::Evaluate(*claims, role_, {"", "", "mcp", &binding}, now);
   }
 
   static std::vector<std::string> Fields(const policy::Decision& d) {
