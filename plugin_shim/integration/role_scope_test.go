@@ -96,14 +96,23 @@ func tokenClient(t *testing.T, token string) *api.Client {
 // a denial's answer leaves out goes there.
 func requireServerLog(t *testing.T, part string) {
 	t.Helper()
+	requireServerLogMore(t, part, 0)
+}
+
+// serverLogCount is how often part appears in the server's log so far.
+func serverLogCount(part string) int {
+	data, _ := os.ReadFile(filepath.Join(sys.work, "server.out"))
+	return strings.Count(string(data), part)
+}
+
+// requireServerLogMore waits until part appears in the server's log more than `than` times: the
+// log is shared by the whole suite, so a test that needs its own line counts before it acts.
+func requireServerLogMore(t *testing.T, part string, than int) {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
-	for {
-		data, _ := os.ReadFile(filepath.Join(sys.work, "server.out"))
-		if strings.Contains(string(data), part) {
-			return
-		}
+	for serverLogCount(part) <= than {
 		if time.Now().After(deadline) {
-			t.Fatalf("the server log never showed %q", part)
+			t.Fatalf("the server log never showed %q (again)", part)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
