@@ -7,6 +7,7 @@
 //	tee-login -role=recorded -evidence-file=quote.bin -verification-time=...  # replay (tests/demos)
 //	tee-login -role=mcp-tdx -token-only           # token to stdout only; the token helper file is not written
 //	tee-login cert -role=mcp-tdx -out=/run/tee-cert -refresh=4m  # attested TLS client certificate (cert.go)
+//	tee-login exec -role=mcp-tdx -- server --port 8765  # token in the command's environment only, renewed; the command is stopped when it is gone (exec.go)
 //
 // It reads VAULT_ADDR / BAO_ADDR and the usual TLS variables (VAULT_CACERT, VAULT_CLIENT_CERT,
 // VAULT_CLIENT_KEY, VAULT_SKIP_VERIFY, VAULT_TLS_SERVER_NAME, and their BAO_ forms).
@@ -45,6 +46,9 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "cert" {
 		return runCert(args[1:], stderr)
+	}
+	if len(args) > 0 && args[0] == "exec" {
+		return runExec(args[1:], stderr)
 	}
 	opts, err := parseFlags(args, stderr)
 	if err != nil {
