@@ -2,7 +2,9 @@
 # The main job, on a fresh Debian machine: installs what is missing (scripts/setup.sh), builds,
 # and runs the whole system on loopback: an OpenBao server with the plugin in its catalog, the
 # tee-verifierd sidecar, and MCP servers in a TDX VM, an SEV-SNP VM and a Nitro enclave that log in
-# with tee-login and read the one credential their role releases.
+# with tee-login and read the one credential their role releases; then an MCP server (the official
+# MCP Python SDK) run by the stock OpenBao Agent after an attested-certificate login, its signing key
+# in its environment only.
 #
 # This machine has no TEE, so the TEE is the test TEE (tee-testgen, TEST ONLY): it answers
 # configfs-tsm and NSM requests with evidence signed by test CAs that only a sidecar started with
@@ -124,6 +126,76 @@ if HOME="$WORK" "$B/go/tee-login" -token-only -path=tee-recorded -role=mcp-serve
   echo "!!! expired evidence verified as of now"; exit 1
 fi
 echo "The same TDX quote as of now: refused — $(grep -m1 -oE 'evidence rejected \(EXPIRED\)[^"]*' "$WORK/err" | head -1 | cut -c1-120)…"
+
+step "An attested MCP server run by the stock OpenBao Agent (policy_examples/mcp-server, docs/workloads.md)"
+EX=policy_examples/mcp-server
+PY=$ROOT/.venv/bin/python
+run "$BAO" policy write mcp-signer "$EX/mcp-signer.policy.hcl" >/dev/null
+run "$BAO" write auth/tee/role/mcp-signer "@$EX/mcp-signer.role.json" >/dev/null
+KEY=demo-jwt-key-$(openssl rand -hex 16)
+run "$BAO" kv put -mount=secret mcp/signer/jwt-key value="$KEY" >/dev/null
+# In the TEE: tee-login cert keeps an attested key and certificate fresh (a tmpfs in production).
+"$B/go/tee-login" cert -role=mcp-signer -out="$WORK/cert" -tee=tdx -tsm-path="$WORK/tsm-tdx" -refresh=4m 2>"$WORK/cert.log" &
+MINTER=$!
+for _ in $(seq 600); do [ -f "$WORK/cert/cert.pem" ] && break; sleep 0.2; done
+echo "\$ tee-login cert -role=mcp-signer -out=$WORK/cert -refresh=4m &"
+echo "\$ bao login -method=cert -path=tee -client-cert=…/cert.pem -client-key=…/key.pem -token-only -no-store name=mcp-signer"
+TOKEN=$(VAULT_ADDR=$VAULT_TLS_ADDR BAO_ADDR=$VAULT_TLS_ADDR VAULT_TOKEN= BAO_TOKEN= HOME="$WORK" "$BAO" login -method=cert -path=tee \
+  -client-cert="$WORK/cert/cert.pem" -client-key="$WORK/cert/key.pem" -token-only -no-store name=mcp-signer)
+echo "token: ${TOKEN:0:8}…  (the stock CLI, an attested TLS client certificate; policies: $(as_token "$TOKEN" "$BAO" token lookup -format=json | jq -c .data.policies))"
+
+# start_agent NAME CERT_DIR PORT: the example agent config, filled in, run in the background.
+start_agent() {
+  sed -e "s#@VAULT_TLS_ADDR@#$VAULT_TLS_ADDR#" -e "s#@VAULT_CACERT@#$VAULT_CACERT#" -e "s#@CERT_DIR@#$2#" \
+      -e "s#@ROLE@#mcp-signer#" -e "s#@RENDER_INTERVAL@#2s#" -e "s#@PYTHON@#$PY#" -e "s#@EXAMPLE_DIR@#$ROOT/$EX#" \
+      -e "s#@MCP_PORT@#$3#" "$EX/agent.hcl.tmpl" >"$WORK/$1.hcl"
+  # The environment's VAULT_ADDR/BAO_ADDR would win over the config's address: the TLS listener.
+  VAULT_ADDR=$VAULT_TLS_ADDR BAO_ADDR=$VAULT_TLS_ADDR VAULT_TOKEN= BAO_TOKEN= HOME="$WORK" "$BAO" agent -config="$WORK/$1.hcl" >"$WORK/$1.log" 2>&1 &
+}
+mcp() { "$PY" "$EX/client.py" "http://127.0.0.1:$PORT/mcp" "$@"; }
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+echo "\$ bao agent -config=agent.hcl   (cert auto-auth, no sink; env_template MCP_JWT_SIGNING_KEY; exec server.py)"
+start_agent agent "$WORK/cert" "$PORT"
+AGENT=$!
+trap 'kill $AGENT $MINTER $TSM_TDX $TSM_SNP $NSM 2>/dev/null || true; [ "${DEMO_KEEP:-0}" = 1 ] || { stop_stack; rm -rf "$WORK"; }' EXIT
+wait_for_key() {  # wait_for_key KEY: until the server answers with that key's fingerprint
+  local want
+  want=$(printf %s "$1" | sha256sum | cut -c1-16)
+  for _ in $(seq 600); do
+    INFO=$(mcp server_info 2>/dev/null) && [ "$(jq -r .result.key_sha256_prefix <<<"$INFO")" = "$want" ] && return 0
+    kill -0 "$AGENT" 2>/dev/null || { echo "!!! the agent exited"; tail -20 "$WORK/agent.log"; exit 1; }
+    sleep 0.2
+  done
+  echo "!!! the MCP server did not come up with the key"; exit 1
+}
+wait_for_key "$KEY"
+PID=$(jq -r .result.pid <<<"$INFO")
+echo "\$ python client.py http://127.0.0.1:$PORT/mcp sign_jwt '{\"subject\": \"alice\"}'   (the MCP SDK's client)"
+mcp sign_jwt '{"subject": "alice"}' | jq -c '{tools, jwt: (.result[0:48] + "…")}'
+echo "The key lives in the server's environment: /proc/$PID/environ has MCP_JWT_SIGNING_KEY ($(tr '\0' '\n' </proc/$PID/environ | grep -c "^MCP_JWT_SIGNING_KEY=$KEY\$") match)"
+if grep -rlF --exclude-dir=.git "$KEY" "$ROOT" "$WORK" 2>/dev/null; then echo "!!! a file holds the key"; exit 1; fi
+echo "No file under $ROOT or $WORK holds it (grep -rlF); the token lives only in the agent's memory."
+
+run "$BAO" kv put -mount=secret mcp/signer/jwt-key value="$KEY-rotated" >/dev/null
+wait_for_key "$KEY-rotated"
+echo "Rotated in KV: the agent restarted the server (pid $PID → $(jq -r .result.pid <<<"$INFO")), which signs with the new key."
+
+echo "Another workload's evidence (other MRTD) in its certificate: the agent's login is refused, no server starts"
+"$B/verifier/tee-testgen" serve-tsm "$WORK/tsm-other" --provider tdx_guest --profile "$WORK/other.json" 2>/dev/null &
+TSM_OTHER=$!
+for _ in $(seq 600); do  # until the stand-in serves
+  "$B/go/tee-login" cert -role=mcp-signer -out="$WORK/cert-other" -tee=tdx -tsm-path="$WORK/tsm-other" 2>>"$WORK/cert.log" && break
+  sleep 0.2
+done
+PORT_OTHER=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+start_agent agent-other "$WORK/cert-other" "$PORT_OTHER"
+wait $! || true
+kill $TSM_OTHER 2>/dev/null || true
+echo "agent: $(grep -m1 -oE 'permission denied' "$WORK/agent-other.log" || echo '!!! no refusal')  → exited; server spawned: $(grep -c 'spawning' "$WORK/agent-other.log")"
+if PORT=$PORT_OTHER mcp sign_jwt '{"subject": "mallory"}' 2>/dev/null; then echo "!!! a tool call succeeded"; exit 1; fi
+echo "the MCP client's call fails: nothing serves on its port"
+kill $AGENT $MINTER 2>/dev/null || true
+wait $AGENT 2>/dev/null || true
 
 step "Done"
 echo "Sidecar decisions logged (JSON lines, evidence by digest only): $(grep -c '"event":"evaluate"' "$WORK/sidecar-test.log") on the test sidecar, $(grep -c '"event":"evaluate"' "$WORK/sidecar-recorded.log") on the replay sidecar"
