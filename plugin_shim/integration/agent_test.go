@@ -382,6 +382,9 @@ func TestAgentKeepsTheServerAcrossReloginsAndStopsItWhenAttestationFails(t *test
 		}
 		return nil
 	})
+	if n := strings.Count(r.log(), "renewed auth token"); n == 0 {
+		t.Fatal("the agent never renewed its token")
+	}
 	if now, err := r.info(); err != nil || now.Pid != info.Pid || r.spawns() != 1 {
 		t.Fatalf("the server did not keep running across re-logins: %v %+v (was pid %d), %d spawns", err, now, info.Pid, r.spawns())
 	}
