@@ -96,6 +96,29 @@ TEST(JsonFieldsTest, ErrorsCarryThePath) {
   EXPECT_EQ(ReasonOf(a.String("s").status()), v1::REASON_COLLATERAL_INVALID);
 }
 
+// Nesting is bounded before nlohmann builds anything: 64 KiB of '[' cost ten times a normal
+// document of that size (tests/bench/parser_bench.cc).
+TEST(ParseJsonTest, RefusesNestingDeeperThanTheLimitNamingMemberAndLimit) {
+  EXPECT_TRUE(ParseJson(R"({"a":[[1]],"b":"[[[[{{"})", "f.json", v1::REASON_BAD_REQUEST, 3).ok());
+  absl::StatusOr<Json> deep =
+      ParseJson(R"({"a":[1],"b":[[[1]]]})", "f.json", v1::REASON_BAD_REQUEST, 3);
+  ASSERT_FALSE(deep.ok());
+  EXPECT_EQ(deep.status().message(),
+            "f.json: b: nesting deeper than the 3 levels of arrays and objects accepted (at byte "
+            "15)");
+  EXPECT_EQ(ReasonOf(deep.status()), v1::REASON_BAD_REQUEST);
+  // Without a member (a top-level array), and with the default limit.
+  const std::string brackets(64 * 1024, '[');
+  absl::StatusOr<Json> top = ParseJson(brackets, "g.json", v1::REASON_COLLATERAL_INVALID);
+  ASSERT_FALSE(top.ok());
+  EXPECT_EQ(top.status().message(),
+            absl::StrCat("g.json: nesting deeper than the ", kMaxJsonDepth,
+                         " levels of arrays and objects accepted (at byte ", kMaxJsonDepth, ")"));
+  EXPECT_EQ(ReasonOf(top.status()), v1::REASON_COLLATERAL_INVALID);
+  // Brackets in strings, escaped quotes included, are not nesting.
+  EXPECT_TRUE(CheckJsonDepth(R"({"k\"[[":"\"[[[[["})", "h", v1::REASON_BAD_REQUEST, 1).ok());
+}
+
 TEST(ErrorsTest, ReasonTravelsWithContext) {
   absl::Status s = MakeError(v1::REASON_REVOKED, "pck revoked");
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);

@@ -84,7 +84,37 @@ class RawScanner {
 
 }  // namespace
 
-absl::StatusOr<Json> ParseJson(absl::string_view text, absl::string_view what, Reason reason) {
+absl::Status CheckJsonDepth(absl::string_view text, absl::string_view what, Reason reason,
+                            int max_depth) {
+  int depth = 0;
+  // The top-level member being read: the last string closed at depth 1 followed by ':'.
+  absl::string_view last_string, member;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '"') {
+      const size_t start = ++i;
+      while (i < text.size() && text[i] != '"') i += (text[i] == '\\') ? 2 : 1;
+      last_string = text.substr(start, std::min(i, text.size()) - start);
+    } else if (c == ':' && depth == 1) {
+      member = last_string.substr(0, 64);  // a name, not 64 KiB of it, in the error
+    } else if (c == '{' || c == '[') {
+      if (++depth > max_depth) {
+        return MakeError(reason, absl::StrCat(what, ": ", member,
+                                              member.empty() ? "" : ": ", "nesting deeper than the ",
+                                              max_depth, " levels of arrays and objects accepted "
+                                              "(at byte ", i, ")"));
+      }
+    } else if (c == '}' || c == ']') {
+      --depth;
+      if (depth == 0) member = {};
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Json> ParseJson(absl::string_view text, absl::string_view what, Reason reason,
+                               int max_depth) {
+  RETURN_IF_ERROR(CheckJsonDepth(text, what, reason, max_depth));
   Json doc = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return MakeError(reason, absl::StrCat(what, ": not valid JSON"));
   return doc;

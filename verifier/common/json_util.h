@@ -19,8 +19,22 @@ namespace teeverify {
 
 using Json = nlohmann::json;
 
-// Parses a JSON document without exceptions. `reason` is used for the error.
-absl::StatusOr<Json> ParseJson(absl::string_view text, absl::string_view what, Reason reason);
+// The deepest nesting of arrays and objects ParseJson accepts unless its caller names a tighter
+// bound (a flat object is depth 1). Nothing this verifier reads nests deeper than 7 (a PCS TCB
+// info response); nlohmann builds every nested value, so 64 KiB of '[' would cost ten times a
+// normal document of that size.
+inline constexpr int kMaxJsonDepth = 16;
+
+// Parses a JSON document without exceptions. `reason` is used for the errors. Nesting deeper than
+// `max_depth` is refused by a linear scan before the document is parsed, with an error naming the
+// top-level member it is in and the limit.
+absl::StatusOr<Json> ParseJson(absl::string_view text, absl::string_view what, Reason reason,
+                               int max_depth = kMaxJsonDepth);
+
+// The scan ParseJson runs first: OK when no array or object of `text` nests deeper than
+// `max_depth`. Only brackets outside strings are counted; `text` need not be valid JSON.
+absl::Status CheckJsonDepth(absl::string_view text, absl::string_view what, Reason reason,
+                            int max_depth);
 
 // The members of a top-level JSON object as raw text, in order, without parsing the values (signed
 // PCS collateral is signed over these raw bytes, so they must not be re-serialized):

@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
 #include "verifier/common/errors.h"
+#include "verifier/common/json_util.h"
 
 namespace teeverify::policy {
 namespace {
@@ -135,9 +136,11 @@ absl::StatusOr<v1::Policy> PolicyFromRoleJson(absl::string_view json) {
                                                           " bytes, more than the ",
                                                           kMaxRoleJsonSize, " accepted"));
   }
-  const nlohmann::json doc = nlohmann::json::parse(json.begin(), json.end(), nullptr,
-                                                   /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object()) {
+  absl::StatusOr<Json> parsed = ParseJson(json, "role JSON", v1::REASON_BAD_REQUEST,
+                                          kMaxRoleJsonDepth);
+  if (!parsed.ok()) return parsed.status();
+  const Json& doc = *parsed;
+  if (!doc.is_object()) {
     return MakeError(v1::REASON_BAD_REQUEST, "role JSON: expected a JSON object");
   }
   v1::Policy policy;

@@ -17,6 +17,11 @@ namespace teeverify::policy {
 // The largest role JSON accepted: room for about 600 allowed measurements (a real role lists a
 // handful), checked before the JSON is parsed.
 inline constexpr size_t kMaxRoleJsonSize = 64 * 1024;
+// A role is flat: an object of scalars and lists of scalars (depth 2). One level more is read so
+// that a nested object ({"tdx":{"mrtd":[...]}}) is reported as the unknown field it is; anything
+// deeper is refused before the JSON is parsed, so 64 KiB of nested arrays costs no more than a
+// role of that size.
+inline constexpr int kMaxRoleJsonDepth = 3;
 
 // The policy of a role JSON object. Token settings (`token_*`) are the plugin's and skipped; any
 // other unknown field is an error naming it. Lists are JSON arrays or comma-separated strings,

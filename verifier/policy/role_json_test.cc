@@ -57,7 +57,21 @@ TEST(RoleJsonTest, RefusesWhatVaultWouldRefuse) {
   }
 }
 
-// The example roles an admin starts from are valid as written.
+// A role is flat; 64 KiB of nested arrays cost ten times a role of that size to parse
+// (tests/bench/parser_bench.cc), so they are refused by a scan before parsing.
+TEST(RoleJsonTest, DeepNestingIsRefusedNamingTheFieldAndTheLimit) {
+  const std::string deep =
+      absl::StrCat(R"({"tee_types":)", std::string(30000, '['), std::string(30000, ']'),
+                   "}");
+  ASSERT_LE(deep.size(), kMaxRoleJsonSize);
+  absl::StatusOr<v1::Policy> p = PolicyFromRoleJson(deep);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(ReasonOf(p.status()), v1::REASON_BAD_REQUEST);
+  EXPECT_EQ(p.status().message(),
+            "role JSON: tee_types: nesting deeper than the 3 levels of arrays and objects accepted "
+            "(at byte 15)");
+}
+
 TEST(RoleJsonTest, RoleOverTheSizeBoundIsRefusedUnparsed) {
   const std::string head = R"({"tee_types":["tdx"],"tdx_mrtd":[)";
   std::string list;
@@ -73,6 +87,7 @@ TEST(RoleJsonTest, RoleOverTheSizeBoundIsRefusedUnparsed) {
   EXPECT_EQ(p.status().message(), "role JSON: 65537 bytes, more than the 65536 accepted");
 }
 
+// The example roles an admin starts from are valid as written.
 TEST(RoleJsonTest, PolicyExamplesAreValidRoles) {
   for (const char* tee : {"tdx", "snp", "nitro"}) {
     const std::string file = absl::StrCat("../../policy_examples/mcp-server-", tee, ".role.json");

@@ -60,6 +60,19 @@ TEST(TcbInfoTest, ResponseOverTheSizeBoundIsRefusedUnread) {
 
 // Thousands of top-level members are sorted for the duplicate check, not compared pairwise; the
 // duplicate is still named, wherever it is.
+// Nesting is bounded (kMaxJsonDepth) before nlohmann builds anything: a PCS response nests 7
+// deep, and 64 KiB of nested arrays cost ten times a real response grown to that size.
+TEST(TcbInfoTest, DeepNestingIsRefusedBeforeParsing) {
+  const std::string body = absl::StrCat(R"({"id":"TDX","tcbLevels":)", std::string(30000, '['),
+                                        std::string(30000, ']'), "}");
+  absl::StatusOr<TcbInfo> info = ParseTcbInfo(body, "tcb_info.json");
+  ASSERT_FALSE(info.ok());
+  EXPECT_EQ(ReasonOf(info.status()), v1::REASON_COLLATERAL_INVALID);
+  EXPECT_EQ(info.status().message(),
+            "tcb_info.json: tcbLevels: nesting deeper than the 16 levels of arrays and objects "
+            "accepted (at byte 39)");
+}
+
 TEST(TcbInfoTest, DuplicateAmongManyTopLevelMembersIsNamed) {
   std::string doc = R"({"tcbInfo":{},)";
   for (int i = 0; i < 5000; ++i) absl::StrAppend(&doc, "\"m", i, "\":0,");
