@@ -35,7 +35,10 @@ inline constexpr size_t kMaxNonceSize = 512;
 // Our own bounds where AWS states none (real documents: module_id ~40 bytes, 4 CA certificates).
 inline constexpr size_t kMaxModuleIdSize = 256;
 inline constexpr size_t kMaxCabundleSize = 16;
-inline constexpr size_t kMaxDocumentSize = 64 * 1024;
+// The NSM answers in at most 12 KiB (NSM_RESPONSE_MAX_SIZE, 0x3000, of the Linux nsm driver and
+// the SDKs); a document with every field at the limits above is about 22 KB. Anything larger only
+// costs parsing (and, as base64, decoding) time.
+inline constexpr size_t kMaxDocumentSize = 32 * 1024;
 // 9999-12-31T23:59:59.999Z: larger timestamps cannot be a time.
 inline constexpr uint64_t kMaxTimestampMs = 253402300799999;
 

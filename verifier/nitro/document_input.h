@@ -9,8 +9,17 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "verifier/nitro/document.h"
 
 namespace teeverify::nitro {
+
+// The longest base64 text DocumentBytes decodes, checked before any decoding: the base64 of a
+// kMaxDocumentSize document (4 characters per 3 bytes) with a line break (CRLF) every 64
+// characters, as PEM-style encoders wrap it. Anything longer could only decode to a document the
+// parser refuses.
+inline constexpr size_t kMaxBase64DocumentChars = (kMaxDocumentSize + 2) / 3 * 4;
+inline constexpr size_t kMaxBase64DocumentSize =
+    kMaxBase64DocumentChars + (kMaxBase64DocumentChars / 64 + 1) * 2;
 
 // Only A-Z a-z 0-9 + / = and whitespace, and at least one non-whitespace character.
 bool LooksLikeBase64(absl::string_view text);

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -120,6 +121,34 @@ TEST(DocumentInputTest, Base64IsDecodedStrictly) {
   // Text that is not base64 at all is handed to the CBOR parser as it is, and refused there.
   EXPECT_EQ(*DocumentBytes("hello, world!"), "hello, world!");
   EXPECT_FALSE(LooksLikeBase64(" \n\t"));
+}
+
+// Base64 text is bounded before it is decoded: decoding costs several times parsing the decoded
+// bytes (tests/bench/parser_bench.cc), and text longer than the base64 of the largest document,
+// line breaks included, could only decode to a document the parser refuses.
+TEST(DocumentInputTest, Base64OverTheBoundIsRefusedBeforeDecoding) {
+  // The largest document, base64 wrapped with CRLF every 64 characters, is decoded.
+  std::string bytes(kMaxDocumentSize, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7);
+  const std::string text = absl::Base64Escape(bytes);
+  ASSERT_EQ(text.size(), kMaxBase64DocumentChars);
+  std::string wrapped;
+  for (size_t i = 0; i < text.size(); i += 64) absl::StrAppend(&wrapped, text.substr(i, 64), "\r\n");
+  ASSERT_LE(wrapped.size(), kMaxBase64DocumentSize);
+  absl::StatusOr<std::string> decoded = DocumentBytes(wrapped);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(*decoded, bytes);
+  // One character more is refused by its length; it is not decoded (or the misplaced '=' would
+  // be named).
+  const std::string over = absl::StrCat("=", std::string(kMaxBase64DocumentSize, 'A'));
+  absl::StatusOr<std::string> refused = DocumentBytes(over);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(ReasonOf(refused.status()), v1::REASON_MALFORMED_EVIDENCE);
+  EXPECT_EQ(refused.status().message(),
+            absl::StrCat("nitro document: base64 text of ", kMaxBase64DocumentSize + 1,
+                         " bytes, more than the ", kMaxBase64DocumentSize,
+                         " accepted (the base64 of a ", kMaxDocumentSize,
+                         "-byte document with line breaks)"));
 }
 
 // Documents the parser must refuse, built and signed by the test platform (the signature is good,
