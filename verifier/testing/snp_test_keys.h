@@ -1,6 +1,6 @@
 // TEST-ONLY keys of the SEV-SNP test platform (snp_test_tee.h): RSA-4096 for the test ARK, ASK
-// and ASVK of each product, EC P-384 for two test VCEKs (two chips) and a test VLEK. See
-// snp_test_keys.cc.
+// and ASVK of each product, EC P-384 for two test VCEKs (two chips) and a test VLEK. Defined one
+// file per product (snp_test_keys_milan.cc, _genoa.cc, _turin.cc) and snp_test_keys_chips.cc.
 #ifndef TEE_VERIFIER_TESTING_SNP_TEST_KEYS_H_
 #define TEE_VERIFIER_TESTING_SNP_TEST_KEYS_H_
 
