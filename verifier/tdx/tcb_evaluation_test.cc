@@ -10,12 +10,14 @@
 #include "verifier/crypto/x509_util.h"
 #include "verifier/tdx/pck_chain.h"
 #include "verifier/tdx/quote_parser.h"
+#include "verifier/testing/tdx_tcb_levels.h"
 
 namespace teeverify::tdx {
 namespace {
 
 using ::teeverify::testing::At;
 using ::teeverify::testing::ReadTestData;
+using ::teeverify::testing::TestTcbLevel;
 
 // --- Convergence: QVL's tables, every platform status against every component status. ---
 
@@ -132,17 +134,6 @@ TEST(TcbEvaluationTest, V5SampleIsUpToDateUnderGoTdxGuestV5TcbInfo) {
 
 // --- Synthetic TCB info for the cases no real vector has. ---
 
-TcbLevel Level(ByteArray<16> sgx, uint16_t pce, ByteArray<16> tdx, TcbStatus status,
-               std::vector<std::string> advisories = {}) {
-  TcbLevel l;
-  l.sgx_svns = sgx;
-  l.pce_svn = pce;
-  l.tdx_svns = tdx;
-  l.status = status;
-  l.advisory_ids = std::move(advisories);
-  return l;
-}
-
 class SyntheticTcbTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -152,9 +143,9 @@ class SyntheticTcbTest : public ::testing::Test {
          TdxModuleTcbLevel{2, {}, S::kOutOfDate, {"SA-MODULE", "SA-SHARED"}}}});
     info_.tdx_module.attributes_mask = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     info_.tcb_levels = {
-        Level({3, 3}, 13, {5, 0, 3}, S::kUpToDate),
-        Level({2, 2}, 13, {5, 0, 2}, S::kConfigurationNeeded, {"SA-PLATFORM", "SA-SHARED"}),
-        Level({2, 2}, 5, {5, 0, 2}, S::kOutOfDate, {"SA-OLD"})};
+        TestTcbLevel({3, 3}, 13, {5, 0, 3}, S::kUpToDate),
+        TestTcbLevel({2, 2}, 13, {5, 0, 2}, S::kConfigurationNeeded, {"SA-PLATFORM", "SA-SHARED"}),
+        TestTcbLevel({2, 2}, 5, {5, 0, 2}, S::kOutOfDate, {"SA-OLD"})};
     pck_.tcb_component_svns = {3, 3};
     pck_.pce_svn = 13;
     report_.tee_tcb_svn = {6, 1, 3};

@@ -7,25 +7,15 @@
 #include "tests/test_util.h"
 #include "verifier/tdx/pck_chain.h"
 #include "verifier/tdx/quote_parser.h"
+#include "verifier/testing/tdx_tcb_levels.h"
 
 namespace teeverify::tdx {
 namespace {
 
 using ::teeverify::testing::At;
 using ::teeverify::testing::ReadTestData;
+using ::teeverify::testing::TestTcbLevel;
 using S = TcbStatus;
-
-TcbLevel Level(ByteArray<16> sgx, uint16_t pce, ByteArray<16> tdx, S status, const char* date,
-               std::vector<std::string> advisories = {}) {
-  TcbLevel l;
-  l.sgx_svns = sgx;
-  l.pce_svn = pce;
-  l.tdx_svns = tdx;
-  l.status = status;
-  l.tcb_date = At(date);
-  l.advisory_ids = std::move(advisories);
-  return l;
-}
 
 std::vector<std::string> Rendered(const std::vector<TcbExplanation::Entry>& entries) {
   std::vector<std::string> out;
@@ -42,9 +32,10 @@ class TcbExplainTest : public ::testing::Test {
  protected:
   void SetUp() override {
     info_.tcb_levels = {
-        Level({3, 3}, 13, {5, 0, 4}, S::kUpToDate, "2024-11-13T00:00:00Z"),
-        Level({3, 3}, 13, {5, 0, 3}, S::kOutOfDate, "2024-03-13T00:00:00Z", {"SA-A"}),
-        Level({2, 2}, 11, {5, 0, 2}, S::kOutOfDate, "2023-08-09T00:00:00Z", {"SA-A", "SA-B"})};
+        TestTcbLevel({3, 3}, 13, {5, 0, 4}, S::kUpToDate, {}, At("2024-11-13T00:00:00Z")),
+        TestTcbLevel({3, 3}, 13, {5, 0, 3}, S::kOutOfDate, {"SA-A"}, At("2024-03-13T00:00:00Z")),
+        TestTcbLevel({2, 2}, 11, {5, 0, 2}, S::kOutOfDate, {"SA-A", "SA-B"},
+                     At("2023-08-09T00:00:00Z"))};
     info_.tdx_module_identities.push_back(TdxModuleIdentity{
         "TDX_01", {}, {}, {}, {TdxModuleTcbLevel{4, At("2024-03-13T00:00:00Z"), S::kUpToDate, {}},
          TdxModuleTcbLevel{2, At("2023-08-09T00:00:00Z"), S::kOutOfDate, {"SA-M"}}}});
