@@ -10,7 +10,7 @@
 #include "verifier/policy/policy_engine.h"
 #include "verifier/policy/policy_validation.h"
 #include "verifier/tdx/tdx_verifier.h"
-#include "verifier/testing/tdx_test_tee.h"
+#include "verifier/testing/tdx_test_fixture.h"
 
 namespace teeverify::policy {
 namespace {
@@ -94,19 +94,8 @@ TEST(PolicyEngineTdxTest, OtherTeeTypeIsASingleMismatch) {
   EXPECT_EQ(d.mismatches[0].actual, "tdx");
 }
 
-class NonceBoundTdxTest : public ::testing::Test {
+class NonceBoundTdxTest : public ::teeverify::testing::TdxTestTeeTest {
  protected:
-  void SetUp() override {
-    auto tee = ::teeverify::testing::TdxTestTee::Create();
-    ASSERT_TRUE(tee.ok());
-    tee_ = *std::move(tee);
-    auto roots = TrustRoots::FromPem({{RootId::kIntelSgxRootCa, tee_->RootPem()}});
-    ASSERT_TRUE(roots.ok());
-    verifier_ = std::make_unique<TdxVerifier>(*roots);
-    collateral_ = *tee_->MakeCollateral();
-    mrtd_ = HexEncode(tee_->DefaultReport().mr_td);
-  }
-
   VerifiedClaims Claims(absl::string_view report_data, bool debug = false,
                         absl::string_view td_attributes = "") {
     tdx::TdReport report = tee_->DefaultReport();
@@ -132,10 +121,6 @@ class NonceBoundTdxTest : public ::testing::Test {
   const absl::Time kNow = absl::FromUnixSeconds(1767225600);
   const std::string nonce_ = std::string("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
                                          "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f", 32);
-  std::unique_ptr<::teeverify::testing::TdxTestTee> tee_;
-  std::unique_ptr<TdxVerifier> verifier_;
-  tdx::TdxCollateral collateral_;
-  std::string mrtd_;
 };
 
 TEST_F(NonceBoundTdxTest, BindingIsTheDocumentedHash) {

@@ -12,7 +12,7 @@
 #include "verifier/policy/policy_engine.h"
 #include "verifier/policy/policy_validation.h"
 #include "verifier/tdx/tdx_verifier.h"
-#include "verifier/testing/tdx_test_tee.h"
+#include "verifier/testing/tdx_test_fixture.h"
 
 namespace teeverify::policy {
 namespace {
@@ -23,20 +23,15 @@ const absl::Time kRecovery = At("2025-06-01T00:00:00Z");
 constexpr absl::Duration kDay = absl::Hours(24);
 constexpr int64_t k30Days = 30 * 24 * 3600;
 
-class TcbRecoveryTest : public ::testing::Test {
+// collateral_ (the fixture's) is the standard TCB info, evaluation number 18.
+class TcbRecoveryTest : public ::teeverify::testing::TdxTestTeeTest {
  protected:
   void SetUp() override {
-    auto tee = ::teeverify::testing::TdxTestTee::Create();
-    ASSERT_TRUE(tee.ok());
-    tee_ = *std::move(tee);
-    auto roots = TrustRoots::FromPem({{RootId::kIntelSgxRootCa, tee_->RootPem()}});
-    ASSERT_TRUE(roots.ok());
-    verifier_ = std::make_unique<TdxVerifier>(*roots);
-    standard_ = *tee_->MakeCollateral();
-    recovered_ = standard_;
+    TdxTestTeeTest::SetUp();
+    if (HasFatalFailure()) return;
+    recovered_ = collateral_;
     recovered_.tcb_info_response = *tee_->SignTcbInfo(tee_->RecoveredTcbInfoBody(kRecovery));
     quote_ = *tee_->MakeQuote(tee_->DefaultReport());
-    mrtd_ = HexEncode(tee_->DefaultReport().mr_td);
   }
 
   Claims Verify(const tdx::TdxCollateral& collateral, absl::Time now) {
@@ -58,14 +53,12 @@ class TcbRecoveryTest : public ::testing::Test {
     return Evaluate(*claims, v.normalized, {}, now);
   }
 
-  std::unique_ptr<::teeverify::testing::TdxTestTee> tee_;
-  std::unique_ptr<TdxVerifier> verifier_;
-  tdx::TdxCollateral standard_, recovered_;
-  std::string quote_, mrtd_;
+  tdx::TdxCollateral recovered_;
+  std::string quote_;
 };
 
 TEST_F(TcbRecoveryTest, ClaimsBeforeAndAfterTheRecovery) {
-  const Claims before = Verify(standard_, kRecovery + kDay);
+  const Claims before = Verify(collateral_, kRecovery + kDay);
   EXPECT_EQ(before.tcb_status, "UpToDate");
   EXPECT_EQ(before.tdx->tcb->tcb_evaluation_data_number, 18u);
   EXPECT_TRUE(before.tdx->tcb->shortfall.empty());
@@ -93,7 +86,7 @@ TEST_F(TcbRecoveryTest, ClaimsBeforeAndAfterTheRecovery) {
 }
 
 TEST_F(TcbRecoveryTest, EarlyWarningWhileTheStandardChannelSaysUpToDate) {
-  tdx::TdxCollateral c = standard_;
+  tdx::TdxCollateral c = collateral_;
   c.tcb_info_early_response = recovered_.tcb_info_response;
   const Claims claims = Verify(c, kRecovery - 10 * kDay);
   EXPECT_EQ(claims.tcb_status, "UpToDate");
@@ -154,19 +147,19 @@ TEST_F(TcbRecoveryTest, RejectedAdvisoryIsRefusedEvenWithinGrace) {
 
 TEST_F(TcbRecoveryTest, MinimumEvaluationNumberAndCollateralAge) {
   // The standard (18) TCB info is refused by a role that wants 19; the QE identity is still 18.
-  Decision d = Login(standard_, kRecovery, R"(,"min_tcb_evaluation_data_number":19)");
+  Decision d = Login(collateral_, kRecovery, R"(,"min_tcb_evaluation_data_number":19)");
   EXPECT_FALSE(d.allow);
   ASSERT_EQ(d.mismatches.size(), 2u);
   EXPECT_EQ(d.mismatches[0].field, "tdx.tcb_evaluation_data_number");
   EXPECT_EQ(d.mismatches[0].expected, std::vector<std::string>({">= 19"}));
   EXPECT_EQ(d.mismatches[0].actual, "18");
   EXPECT_EQ(d.mismatches[1].field, "tdx.qe_identity_tcb_evaluation_data_number");
-  EXPECT_TRUE(Login(standard_, kRecovery, R"(,"min_tcb_evaluation_data_number":18)").allow);
+  EXPECT_TRUE(Login(collateral_, kRecovery, R"(,"min_tcb_evaluation_data_number":18)").allow);
 
   // Test collateral is issued 2024-01-01: 30 days later it is fresh enough, 31 days not.
   const std::string age = absl::StrCat(R"(,"max_collateral_age":)", k30Days);
-  EXPECT_TRUE(Login(standard_, At("2024-01-31T00:00:00Z"), age).allow);
-  d = Login(standard_, At("2024-02-01T00:00:00Z"), age);
+  EXPECT_TRUE(Login(collateral_, At("2024-01-31T00:00:00Z"), age).allow);
+  d = Login(collateral_, At("2024-02-01T00:00:00Z"), age);
   EXPECT_FALSE(d.allow);
   ASSERT_EQ(d.mismatches.size(), 3u);
   EXPECT_EQ(d.mismatches[0].field, "tdx.collateral_dates.tcb_info_issue_date");
