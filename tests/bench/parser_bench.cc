@@ -11,7 +11,7 @@
 //   with legitimate content (TCB levels, allowed measurements), so their reference is a real
 //   vector grown to the bound with more of the same content ("normal" at the bound), and the
 //   worst inputs have the same size.
-// Every input is built in main() before any benchmark runs.
+// Every input is built in Prepare() (bench_main.cc calls it) before any benchmark runs.
 #include <openssl/evp.h>
 
 #include <cstdlib>
@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "benchmark/benchmark.h"
+#include "tests/bench/bench_main.h"
 #include "tests/test_util.h"
 #include "verifier/crypto/x509_util.h"
 #include "verifier/nitro/document_input.h"
@@ -249,13 +250,17 @@ Parser TdxCollateralParser() {
   const size_t levels_at = body.rfind(R"("tcbLevels":[)") + 13;  // the platform levels
   const size_t first_end = body.find(R"(},{"tcb")", levels_at) + 1;
   const std::string level = body.substr(levels_at, first_end - levels_at);
+  // The rest of the body (the real levels and the TDX module identities) follows the new levels,
+  // so it counts towards the bound too.
+  const std::string rest = body.substr(levels_at);
   std::string grown = body.substr(0, levels_at);
-  for (int i = 0; TcbInfoResponse(grown).size() + level.size() + 200 < tdx::kMaxCollateralJsonSize;
+  for (int i = 0; TcbInfoResponse(grown).size() + rest.size() + level.size() + 200 <
+                  tdx::kMaxCollateralJsonSize;
        ++i) {
     grown += absl::StrReplaceAll(level, {{R"("pcesvn":13)", absl::StrCat(R"("pcesvn":)", 1000 + i)}});
     grown += ",";
   }
-  grown += body.substr(levels_at);
+  grown += rest;
   const size_t size = TcbInfoResponse(grown).size();
   const size_t body_size = size - TcbInfoResponse("").size();
   const std::string head = body.substr(0, levels_at);
@@ -311,6 +316,12 @@ Parser NitroParser() {
   nitro::AttestationDocument long_doc = doc;
   long_doc.payload_bytes = std::string(nitro::kMaxDocumentSize - 200, 'x');
   const std::string max_fields = nitro::SerializeDocument(max_doc);
+  // Base64 of the largest document, refused only by its last character: non-zero padding bits
+  // (read to the end twice: decoded, then the error named), or a byte outside the alphabet (then
+  // it is raw bytes, refused by the parser's size bound).
+  const std::string long_base64 = Base64(nitro::SerializeDocument(long_doc));
+  const std::string bad_padding = long_base64.substr(0, long_base64.size() - 4) + "QR==";
+  const std::string raw_at_end = long_base64.substr(0, long_base64.size() - 1) + "\x84";
   return {"NitroDocument",
           // As NitroVerifier reads evidence: base64 text is decoded first.
           [](const std::string& in) {
@@ -324,7 +335,9 @@ Parser NitroParser() {
            {"max_fields_base64", Base64(max_fields), true},
            {"max_items", nitro::SerializeDocument(tiny_doc), false},
            {"max_size", nitro::SerializeDocument(long_doc), false},
-           {"max_size_base64", Base64(nitro::SerializeDocument(long_doc)), false}}};
+           {"max_size_base64", long_base64, false},
+           {"max_size_base64_bad_padding", bad_padding, false},
+           {"max_size_base64_raw_at_end", raw_at_end, false}}};
 }
 
 // ---- Role JSON ----
@@ -354,7 +367,7 @@ void Run(benchmark::State& state, const Parser* parser, const Case* c) {
   state.counters["bytes"] = static_cast<double>(c->input.size());
 }
 
-void Prepare() {
+void RegisterParsers() {
   parsers = new std::vector<Parser>{SnpReportParser(),    SnpCertTableParser(), TdxQuoteParser(),
                                     PckExtensionsParser(), TdxCollateralParser(), NitroParser(),
                                     RoleJsonParser()};
@@ -371,13 +384,7 @@ void Prepare() {
 }
 
 }  // namespace
-}  // namespace teeverify
 
-int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  teeverify::Prepare();
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+void bench::Prepare() { RegisterParsers(); }
+
+}  // namespace teeverify

@@ -5,7 +5,7 @@
 // P-256, one ECDSA P-384 and one RSA-4096 PSS verification through our code paths, next to which
 // scripts/bench.sh puts `openssl speed`. docs/performance.md explains the method and the numbers.
 //
-// Everything a benchmark needs (files, verifiers, caches, policies) is prepared in main() before
+// Everything a benchmark needs (files, verifiers, caches, policies) is prepared in Prepare() before
 // any benchmark runs, so that a benchmark function contains its measured loop only: callgrind
 // (scripts/bench.sh) counts the instructions of one function and divides by the iterations,
 // which TEE_BENCH_ITERATIONS fixes.
@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
+#include "tests/bench/bench_main.h"
 #include "tests/test_util.h"
 #include "verifier/crypto/ecdsa.h"
 #include "verifier/crypto/x509_util.h"
@@ -125,7 +126,7 @@ NitroFixture* nitro_fixture = nullptr;
 
 // Builds the fixtures and runs every path once: files, parsers, OpenSSL's lazily loaded
 // algorithms and the warm caches are ready before anything is measured.
-void Prepare() {
+void PrepareFixtures() {
   tdx_fixture = new TdxFixture();
   snp_fixture = new SnpFixture();
   nitro_fixture = new NitroFixture();
@@ -354,13 +355,7 @@ void BM_RsaPss4096VcekSignature(benchmark::State& state) {
 TEE_BENCHMARK(BM_RsaPss4096VcekSignature);
 
 }  // namespace
-}  // namespace teeverify
 
-int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  teeverify::Prepare();
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+void bench::Prepare() { PrepareFixtures(); }
+
+}  // namespace teeverify
