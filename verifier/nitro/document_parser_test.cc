@@ -1,6 +1,7 @@
 #include "verifier/nitro/document_parser.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -121,6 +122,72 @@ TEST(DocumentInputTest, Base64IsDecodedStrictly) {
   // Text that is not base64 at all is handed to the CBOR parser as it is, and refused there.
   EXPECT_EQ(*DocumentBytes("hello, world!"), "hello, world!");
   EXPECT_FALSE(LooksLikeBase64(" \n\t"));
+}
+
+// The decoder, which reads the text once, against the definition read the simple way (whitespace
+// removed, then the count, the alphabet before the padding, the padding bits), on every text of
+// up to 6 characters over an alphabet that reaches each rule: the same bytes or the same error;
+// and DocumentBytes takes exactly the texts LooksLikeBase64 accepts as base64.
+absl::StatusOr<std::string> DefinedDecode(absl::string_view text) {
+  static constexpr absl::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string compact;
+  for (char c : text) {
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') compact.push_back(c);
+  }
+  if (compact.empty() || compact.size() % 4 != 0) {
+    return Malformed(absl::StrCat("t: base64 text of ", compact.size(),
+                                  " characters is not a non-empty multiple of 4 (padding is "
+                                  "required)"));
+  }
+  size_t padding = 0;
+  while (padding < 2 && compact[compact.size() - 1 - padding] == '=') ++padding;
+  for (size_t i = 0; i + padding < compact.size(); ++i) {
+    if (kAlphabet.find(compact[i]) == absl::string_view::npos) {
+      return Malformed(absl::StrCat("t: character '", std::string(1, compact[i]),
+                                    "' at base64 position ", i, " is not in the base64 alphabet"));
+    }
+  }
+  const size_t last = kAlphabet.find(compact[compact.size() - 1 - padding]);
+  if ((padding == 1 && (last & 0x3)) || (padding == 2 && (last & 0xf))) {
+    return Malformed("t: base64 has non-zero padding bits");
+  }
+  std::string out;
+  EXPECT_TRUE(absl::Base64Unescape(compact, &out)) << compact;
+  return out;
+}
+
+TEST(DocumentInputTest, OnePassDecoderMatchesTheDefinition) {
+  const std::string kChars = "AQR= -";  // R leaves padding bits set; '-' is not base64
+  size_t texts = 0;
+  for (size_t length = 0; length <= 6; ++length) {
+    std::vector<size_t> digits(length, 0);
+    for (bool more = true; more; ++texts) {
+      std::string text;
+      for (size_t d : digits) text.push_back(kChars[d]);
+      const absl::StatusOr<std::string> want = DefinedDecode(text);
+      const absl::StatusOr<std::string> got = DecodeBase64Strict(text, "t");
+      ASSERT_EQ(got.ok(), want.ok()) << "\"" << text << "\": " << got.status();
+      if (want.ok()) {
+        ASSERT_EQ(*got, *want) << "\"" << text << "\"";
+      } else {
+        ASSERT_EQ(got.status().message(), want.status().message()) << "\"" << text << "\"";
+      }
+      if (!text.empty()) {
+        const absl::StatusOr<std::string> doc = DocumentBytes(text);
+        const absl::StatusOr<std::string> expected =
+            LooksLikeBase64(text) ? DecodeBase64Strict(text, "nitro document") : text;
+        ASSERT_EQ(doc.ok(), expected.ok()) << "\"" << text << "\"";
+        if (doc.ok()) ASSERT_EQ(*doc, *expected) << "\"" << text << "\"";
+      }
+      more = false;
+      for (size_t i = 0; i < length && !more; ++i) {
+        more = ++digits[i] < kChars.size();
+        if (!more) digits[i] = 0;
+      }
+    }
+  }
+  EXPECT_EQ(texts, 1u + 6 + 36 + 216 + 1296 + 7776 + 46656);
 }
 
 // Base64 text is bounded before it is decoded: decoding costs several times parsing the decoded
