@@ -1,10 +1,13 @@
 #include "verifier/server/config.h"
 
+#include <algorithm>
 #include <map>
 #include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "nlohmann/json.hpp"
@@ -19,7 +22,9 @@ const char kUsage[] =
     "                     [--tls-cert FILE --tls-key FILE --tls-client-ca FILE]\n"
     "                     [--insecure-loopback] [--collateral-dir DIR] [--test-roots DIR]\n"
     "                     [--replay-recorded-evidence] [--max-request-bytes N]\n"
-    "                     [--max-concurrent N] [--max-call-seconds N] [--log-file FILE]\n";
+    "                     [--max-concurrent N] [--max-call-seconds N] [--log-file FILE]\n"
+    "                     [--collateral-source pcs=URL|pccs=URL]... [--collateral-cache-dir DIR]\n"
+    "                     [--collateral-refresh-check-seconds N]\n";
 
 constexpr const char* kBoolFlags[] = {"insecure_loopback", "replay_recorded_evidence"};
 
@@ -28,6 +33,74 @@ bool IsBoolFlag(const std::string& name) {
     if (name == b) return true;
   }
   return false;
+}
+
+// One entry of "collateral_sources"; `where` names it in errors ("collateral_sources[1]").
+absl::StatusOr<collateral::PcsSource> ParseSource(const nlohmann::json& j, const std::string& where) {
+  if (!j.is_object()) return absl::InvalidArgumentError(absl::StrCat(where, ": not an object"));
+  collateral::PcsSource s;
+  auto text = [&](const char* key, std::string* out) -> absl::Status {
+    if (!j.contains(key)) return absl::OkStatus();
+    if (!j[key].is_string()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ".", key, ": not a string"));
+    }
+    *out = j[key].get<std::string>();
+    return absl::OkStatus();
+  };
+  std::string kind, update = "standard", api_key_file;
+  for (const auto& [key, value] : j.items()) {
+    static const char* const kKeys[] = {"kind", "url", "name", "update", "root_ca_crl_url",
+                                        "ca_file", "api_key_file", "timeout_seconds"};
+    if (std::find_if(std::begin(kKeys), std::end(kKeys),
+                     [&](const char* k) { return key == k; }) == std::end(kKeys)) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": unknown setting ", key));
+    }
+  }
+  RETURN_IF_ERROR(text("kind", &kind));
+  RETURN_IF_ERROR(text("url", &s.base_url));
+  RETURN_IF_ERROR(text("name", &s.name));
+  RETURN_IF_ERROR(text("update", &update));
+  RETURN_IF_ERROR(text("root_ca_crl_url", &s.root_ca_crl_url));
+  RETURN_IF_ERROR(text("ca_file", &s.ca_file));
+  RETURN_IF_ERROR(text("api_key_file", &api_key_file));
+  if (kind == "pcs") {
+    s.kind = collateral::PcsKind::kPcs;
+  } else if (kind == "pccs") {
+    s.kind = collateral::PcsKind::kPccs;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ".kind: must be pcs or pccs, not '", kind, "'"));
+  }
+  if (!absl::StartsWith(s.base_url, "https://") && !absl::StartsWith(s.base_url, "http://")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ".url: must be an http:// or https:// URL, not '", s.base_url, "'"));
+  }
+  while (absl::EndsWith(s.base_url, "/")) s.base_url.pop_back();
+  if (update != "standard" && update != "early") {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ".update: must be standard or early, not '", update, "'"));
+  }
+  s.early_update = update == "early";
+  if (j.contains("timeout_seconds")) {
+    if (!j["timeout_seconds"].is_number_integer() || j["timeout_seconds"].get<int64_t>() <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ".timeout_seconds: not a positive number"));
+    }
+    s.timeout = absl::Seconds(j["timeout_seconds"].get<int64_t>());
+  }
+  if (!s.ca_file.empty()) {
+    absl::StatusOr<std::string> ca = ReadFileBytes(s.ca_file, 1 << 20);
+    if (!ca.ok()) return absl::InvalidArgumentError(absl::StrCat(where, ".ca_file: ", ca.status().message()));
+  }
+  if (!api_key_file.empty()) {
+    absl::StatusOr<std::string> key = ReadFileBytes(api_key_file, 4096);
+    if (!key.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ".api_key_file: ", key.status().message()));
+    }
+    s.api_key = std::string(absl::StripAsciiWhitespace(*key));
+  }
+  if (s.name.empty()) s.name = s.base_url;
+  return s;
 }
 
 absl::Status Apply(const std::string& name, const std::string& value, ServerConfig* c) {
@@ -73,6 +146,18 @@ absl::Status Apply(const std::string& name, const std::string& value, ServerConf
   } else if (name == "max_call_seconds") {
     RETURN_IF_ERROR(number(&n));
     c->max_call_time = absl::Seconds(n);
+  } else if (name == "collateral_source") {
+    const size_t eq = value.find('=');
+    nlohmann::json source = {{"kind", value.substr(0, eq)},
+                             {"url", eq == std::string::npos ? "" : value.substr(eq + 1)}};
+    ASSIGN_OR_RETURN(collateral::PcsSource parsed,
+                     ParseSource(source, "--collateral-source " + value));
+    c->collateral_sources.push_back(std::move(parsed));
+  } else if (name == "collateral_cache_dir") {
+    c->collateral_cache_dir = value;
+  } else if (name == "collateral_refresh_check_seconds") {
+    RETURN_IF_ERROR(number(&n));
+    c->collateral_refresh_check = absl::Seconds(n);
   } else if (name == "log_file") {
     c->log_file = value;
   } else {
@@ -89,6 +174,18 @@ absl::Status ApplyFile(const std::string& path, ServerConfig* c) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": not a JSON object"));
   }
   for (const auto& [key, value] : doc.items()) {
+    if (key == "collateral_sources") {
+      if (!value.is_array()) {
+        return absl::InvalidArgumentError(absl::StrCat(path, ": collateral_sources: not an array"));
+      }
+      c->collateral_sources.clear();
+      for (size_t i = 0; i < value.size(); ++i) {
+        ASSIGN_OR_RETURN(collateral::PcsSource s,
+                         ParseSource(value[i], absl::StrCat(path, ": collateral_sources[", i, "]")));
+        c->collateral_sources.push_back(std::move(s));
+      }
+      continue;
+    }
     std::string text_value;
     if (value.is_string()) {
       text_value = value.get<std::string>();
@@ -141,6 +238,11 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv) {
   }
   ServerConfig config;
   if (!config_file.empty()) RETURN_IF_ERROR(ApplyFile(config_file, &config));
+  // Sources given as flags replace the file's list rather than extend it.
+  if (std::any_of(flags.begin(), flags.end(),
+                  [](const auto& f) { return f.first == "collateral_source"; })) {
+    config.collateral_sources.clear();
+  }
   for (const auto& [name, value] : flags) RETURN_IF_ERROR(Apply(name, value, &config));
   if (config.max_concurrent == 0) {
     config.max_concurrent = 2 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -150,6 +252,10 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv) {
 }
 
 absl::Status ValidateServerConfig(const ServerConfig& c) {
+  if (!c.collateral_cache_dir.empty() && c.collateral_sources.empty()) {
+    return absl::InvalidArgumentError(
+        "--collateral-cache-dir: needs at least one collateral source (--collateral-source)");
+  }
   const bool tls = !c.tls_cert_file.empty() || !c.tls_key_file.empty() || !c.tls_client_ca_file.empty();
   if (absl::StartsWith(c.listen, "unix:")) {
     if (c.listen.size() <= 5) return absl::InvalidArgumentError("--listen unix: needs a path");

@@ -5,9 +5,11 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "verifier/collateral/pcs_client.h"
 
 namespace teeverify::server {
 
@@ -24,6 +26,13 @@ struct ServerConfig {
   // TDX collateral: a directory of PCS response bundles (one per subdirectory, or the directory
   // itself), in the file names of tee-verify --collateral.
   std::string collateral_dir;
+  // Live TDX collateral (docs/collateral.md): PCS/PCCS sources tried in order after
+  // collateral_dir, with a disk cache. Flags: --collateral-source pccs=URL (repeatable; replaces
+  // the config file's list); config file: "collateral_sources": [{"kind", "url", ...}].
+  std::vector<collateral::PcsSource> collateral_sources;
+  std::string collateral_cache_dir;
+  // How often the background refresher looks for bundles due for refresh.
+  absl::Duration collateral_refresh_check = absl::Seconds(60);
   // Test roots replace the vendor roots (tests only; logged loudly, reported by Info).
   std::string test_roots_dir;
   // Requests may pin the verification time, to replay recorded evidence (logged loudly).

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -20,6 +21,9 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
+#include "absl/synchronization/notification.h"
+#include "verifier/collateral/http.h"
+#include "verifier/collateral/tdx_cache.h"
 #include "verifier/common/status_macros.h"
 #include "verifier/io/files.h"
 #include "verifier/server/collateral_store.h"
@@ -211,12 +215,30 @@ int Run(int argc, char** argv) {
     LogCollateral(log, *store, config->collateral_dir, "collateral_loaded");
   }
 
+  // Live collateral: fetched, verified and cached by the sidecar (docs/collateral.md).
+  static const collateral::RealClock clock;
+  std::shared_ptr<collateral::LiveTdxCollateral> live;
+  if (!config->collateral_sources.empty()) {
+    collateral::CacheOptions options;
+    options.cache_dir = config->collateral_cache_dir;
+    options.max_wait = config->max_call_time;
+    live = std::make_shared<collateral::LiveTdxCollateral>(
+        config->collateral_sources, std::make_shared<collateral::CurlTransport>(), *roots, &clock,
+        options, [&log](absl::string_view level, absl::string_view event,
+                        nlohmann::ordered_json fields) { log.Write(level, event, std::move(fields)); });
+    live->LoadDisk();
+    std::vector<std::string> names;
+    for (const collateral::PcsSource& s : config->collateral_sources) names.push_back(s.name);
+    log.Write("info", "collateral_sources",
+              {{"sources", names}, {"cache_dir", config->collateral_cache_dir}});
+  }
+
   auto verifier =
       std::make_shared<EvidenceVerifier>(*roots, VerificationCaches::WithCapacity(4096));
   VerifierService service(verifier, store,
                           {config->replay_recorded_evidence, config->max_concurrent,
                            config->max_call_time, kVersion},
-                          &log);
+                          &log, live);
 
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds = Credentials(*config);
   if (!creds.ok()) {
@@ -264,6 +286,18 @@ int Run(int argc, char** argv) {
              {"replay_mode", config->replay_recorded_evidence},
              {"max_concurrent", config->max_concurrent}, {"max_waiting", waiting_room}});
 
+  // Background refresh ahead of nextUpdate, by the real clock. Not in replay mode: there the
+  // requests' pinned times, not the clock, say what is valid.
+  absl::Notification stop_refresher;
+  std::thread refresher;
+  if (live && !config->replay_recorded_evidence) {
+    refresher = std::thread([&] {
+      while (!stop_refresher.WaitForNotificationWithTimeout(config->collateral_refresh_check)) {
+        live->RefreshDue(absl::Now());
+      }
+    });
+  }
+
   while (true) {
     int sig = 0;
     sigwait(&signals, &sig);
@@ -283,6 +317,8 @@ int Run(int argc, char** argv) {
     server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
     break;
   }
+  stop_refresher.Notify();
+  if (refresher.joinable()) refresher.join();
   if (unix_socket) unlink(socket_path.c_str());
   log.Write("info", "stopped");
   return 0;

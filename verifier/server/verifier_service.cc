@@ -10,6 +10,7 @@
 #include "verifier/common/errors.h"
 #include "verifier/common/hex.h"
 #include "verifier/common/openssl_util.h"
+#include "verifier/common/time_util.h"
 #include "verifier/policy/policy_engine.h"
 #include "verifier/policy/policy_validation.h"
 
@@ -105,8 +106,13 @@ struct VerifierService::Outcome {
 
 VerifierService::VerifierService(std::shared_ptr<const EvidenceVerifier> verifier,
                                  std::shared_ptr<const CollateralStore> store,
-                                 ServiceOptions options, DecisionLog* log)
-    : verifier_(std::move(verifier)), store_(std::move(store)), options_(std::move(options)),
+                                 ServiceOptions options, DecisionLog* log,
+                                 std::shared_ptr<const collateral::LiveTdxCollateral> live)
+    : verifier_(std::move(verifier)),
+      store_(std::move(store)),
+      live_(std::move(live)),
+      tdx_provider_({store_.get(), live_.get()}),
+      options_(std::move(options)),
       log_(log) {}
 
 bool VerifierService::Acquire(grpc::ServerContext* context) {
@@ -151,7 +157,7 @@ VerifierService::Outcome VerifierService::VerifyEvidence(const v1::VerifyRequest
                                                 c.tcb_info_issuer_chain(), c.qe_identity_issuer_chain(),
                                                 c.pck_crl_issuer_chain()};
   }
-  request.tdx_collateral_provider = store_.get();
+  request.tdx_collateral_provider = &tdx_provider_;
   absl::StatusOr<TeeKind> tee = TeeOf(req);
   if (tee.ok()) out.tee = *tee;
   out.claims = tee.ok() ? verifier_->Verify(request) : absl::StatusOr<VerifiedClaims>(tee.status());
@@ -335,6 +341,26 @@ grpc::Status VerifierService::Info(grpc::ServerContext*, const v1::InfoRequest*,
   resp->set_replay_mode(options_.replay_mode);
   if (store_) {
     for (const std::string& d : store_->Describe()) resp->add_tdx_collateral(d);
+  }
+  if (live_) {
+    auto time = [](absl::Time t) {
+      return t == absl::InfinitePast() || t == absl::InfiniteFuture() ? std::string()
+                                                                      : FormatRfc3339(t);
+    };
+    for (const collateral::BundleStatus& b : live_->Status()) {
+      v1::TdxCollateralStatus* s = resp->add_live_tdx_collateral();
+      s->set_fmspc(b.fmspc);
+      s->set_pck_ca(b.pck_ca);
+      s->set_state(collateral::ItemStateName(b.state));
+      s->set_source(b.source);
+      s->set_tcb_info_issue_date(time(b.tcb_info_issue_date));
+      s->set_tcb_info_next_update(time(b.tcb_info_next_update));
+      s->set_next_update(time(b.next_update));
+      s->set_refresh_at(time(b.refresh_at));
+      s->set_tcb_evaluation_data_number(b.tcb_evaluation_data_number);
+      s->set_last_refresh(time(b.last_refresh));
+      s->set_last_error(b.last_error);
+    }
   }
   return grpc::Status::OK;
 }

@@ -14,8 +14,10 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "teeverify/v1/verifier.grpc.pb.h"
+#include "verifier/collateral/tdx_cache.h"
 #include "verifier/evidence.h"
 #include "verifier/policy/policy_validation.h"
+#include "verifier/server/chained_provider.h"
 #include "verifier/server/collateral_store.h"
 #include "verifier/server/decision_log.h"
 
@@ -32,7 +34,8 @@ class VerifierService final : public v1::Verifier::Service {
  public:
   VerifierService(std::shared_ptr<const EvidenceVerifier> verifier,
                   std::shared_ptr<const CollateralStore> store, ServiceOptions options,
-                  DecisionLog* log);
+                  DecisionLog* log,
+                  std::shared_ptr<const collateral::LiveTdxCollateral> live = nullptr);
 
   grpc::Status Verify(grpc::ServerContext* context, const v1::VerifyRequest* request,
                       v1::VerifyResponse* response) override;
@@ -60,6 +63,8 @@ class VerifierService final : public v1::Verifier::Service {
 
   std::shared_ptr<const EvidenceVerifier> verifier_;
   std::shared_ptr<const CollateralStore> store_;
+  std::shared_ptr<const collateral::LiveTdxCollateral> live_;
+  ChainedTdxProvider tdx_provider_;  // store_ then live_
   ServiceOptions options_;
   DecisionLog* log_;
   absl::Mutex mu_;

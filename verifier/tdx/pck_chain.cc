@@ -57,6 +57,9 @@ absl::StatusOr<std::shared_ptr<const VerifiedPckChain>> VerifyPckChain(
   ASSIGN_OR_RETURN(out->extensions, ParsePckExtensions(certs[0]));
   out->leaf = Share(certs[0]);
   out->intermediate = Share(certs[1]);
+  // Intel names its two PCK CAs "... PCK Platform CA" and "... PCK Processor CA".
+  out->ca = absl::StrContains(SubjectCommonName(certs[1]), "Processor") ? PckCa::kProcessor
+                                                                        : PckCa::kPlatform;
   out->window = window;
   return std::shared_ptr<const VerifiedPckChain>(std::move(out));
 }

@@ -15,10 +15,14 @@
 
 namespace teeverify::tdx {
 
+// The Intel CA that issued a PCK certificate; a PCK CRL is per CA (PCS: pckcrl?ca=...).
+enum class PckCa { kPlatform, kProcessor };
+
 struct VerifiedPckChain {
   X509Ptr leaf;
   X509Ptr intermediate;
   PckExtensions extensions;
+  PckCa ca = PckCa::kPlatform;  // from the intermediate's subject
   ValidityWindow window;  // where all three certificates are valid
 };
 

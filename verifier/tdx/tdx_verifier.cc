@@ -103,7 +103,7 @@ absl::StatusOr<VerifiedClaims> TdxVerifier::Verify(absl::string_view quote_bytes
   ASSIGN_OR_RETURN(const Quote quote, tdx::ParseQuote(quote_bytes));
   ASSIGN_OR_RETURN(std::shared_ptr<const VerifiedPckChain> pck, PckChain(quote, now));
   ASSIGN_OR_RETURN(std::shared_ptr<const VerifiedTdxCollateral> collateral,
-                   provider.ForPlatform(pck->extensions.fmspc, now));
+                   provider.ForPlatform(pck->extensions.fmspc, pck->ca, now));
   return VerifyWithChain(quote, *pck, *collateral, now);
 }
 

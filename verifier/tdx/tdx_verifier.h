@@ -25,6 +25,12 @@ class TdxCollateralProvider {
   virtual ~TdxCollateralProvider() = default;
   virtual absl::StatusOr<std::shared_ptr<const tdx::VerifiedTdxCollateral>> ForPlatform(
       const ByteArray<6>& fmspc, absl::Time now) const = 0;
+  // The same for a platform whose PCK was issued by `ca`: a provider that fetches collateral
+  // needs it to ask for the right PCK CRL. (The verifier checks the CRL's issuer either way.)
+  virtual absl::StatusOr<std::shared_ptr<const tdx::VerifiedTdxCollateral>> ForPlatform(
+      const ByteArray<6>& fmspc, tdx::PckCa ca, absl::Time now) const {
+    return ForPlatform(fmspc, now);
+  }
 };
 
 // An EC public key built from raw X||Y, shared read-only between threads.

@@ -2012,8 +2012,10 @@ type InfoResponse struct {
 	ReplayMode bool `protobuf:"varint,3,opt,name=replay_mode,json=replayMode,proto3" json:"replay_mode,omitempty"`
 	// FMSPCs of the TDX collateral bundles loaded, with their expiry.
 	TdxCollateral []string `protobuf:"bytes,4,rep,name=tdx_collateral,json=tdxCollateral,proto3" json:"tdx_collateral,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Live TDX collateral (fetched from the configured sources), one per FMSPC and PCK CA.
+	LiveTdxCollateral []*TdxCollateralStatus `protobuf:"bytes,10,rep,name=live_tdx_collateral,json=liveTdxCollateral,proto3" json:"live_tdx_collateral,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *InfoResponse) Reset() {
@@ -2072,6 +2074,141 @@ func (x *InfoResponse) GetTdxCollateral() []string {
 		return x.TdxCollateral
 	}
 	return nil
+}
+
+func (x *InfoResponse) GetLiveTdxCollateral() []*TdxCollateralStatus {
+	if x != nil {
+		return x.LiveTdxCollateral
+	}
+	return nil
+}
+
+// A live TDX collateral bundle as the sidecar's cache holds it (docs/collateral.md). Times are
+// RFC 3339; empty when unknown.
+type TdxCollateralStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Fmspc string                 `protobuf:"bytes,1,opt,name=fmspc,proto3" json:"fmspc,omitempty"`              // hex, lower case
+	PckCa string                 `protobuf:"bytes,2,opt,name=pck_ca,json=pckCa,proto3" json:"pck_ca,omitempty"` // "platform" or "processor"
+	// absent, fetching, valid, refreshing, stale (last refresh failed; served until next_update),
+	// expired.
+	State                   string `protobuf:"bytes,3,opt,name=state,proto3" json:"state,omitempty"`
+	Source                  string `protobuf:"bytes,4,opt,name=source,proto3" json:"source,omitempty"` // the source name it came from
+	TcbInfoIssueDate        string `protobuf:"bytes,5,opt,name=tcb_info_issue_date,json=tcbInfoIssueDate,proto3" json:"tcb_info_issue_date,omitempty"`
+	TcbInfoNextUpdate       string `protobuf:"bytes,6,opt,name=tcb_info_next_update,json=tcbInfoNextUpdate,proto3" json:"tcb_info_next_update,omitempty"`
+	NextUpdate              string `protobuf:"bytes,7,opt,name=next_update,json=nextUpdate,proto3" json:"next_update,omitempty"` // the earliest nextUpdate/notAfter of every item: the bundle's end
+	RefreshAt               string `protobuf:"bytes,8,opt,name=refresh_at,json=refreshAt,proto3" json:"refresh_at,omitempty"`
+	TcbEvaluationDataNumber uint32 `protobuf:"varint,9,opt,name=tcb_evaluation_data_number,json=tcbEvaluationDataNumber,proto3" json:"tcb_evaluation_data_number,omitempty"`
+	LastRefresh             string `protobuf:"bytes,10,opt,name=last_refresh,json=lastRefresh,proto3" json:"last_refresh,omitempty"`
+	LastError               string `protobuf:"bytes,11,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
+}
+
+func (x *TdxCollateralStatus) Reset() {
+	*x = TdxCollateralStatus{}
+	mi := &file_teeverify_v1_verifier_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TdxCollateralStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TdxCollateralStatus) ProtoMessage() {}
+
+func (x *TdxCollateralStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_teeverify_v1_verifier_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TdxCollateralStatus.ProtoReflect.Descriptor instead.
+func (*TdxCollateralStatus) Descriptor() ([]byte, []int) {
+	return file_teeverify_v1_verifier_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *TdxCollateralStatus) GetFmspc() string {
+	if x != nil {
+		return x.Fmspc
+	}
+	return ""
+}
+
+func (x *TdxCollateralStatus) GetPckCa() string {
+	if x != nil {
+		return x.PckCa
+	}
+	return ""
+}
+
+func (x *TdxCollateralStatus) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *TdxCollateralStatus) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *TdxCollateralStatus) GetTcbInfoIssueDate() string {
+	if x != nil {
+		return x.TcbInfoIssueDate
+	}
+	return ""
+}
+
+func (x *TdxCollateralStatus) GetTcbInfoNextUpdate() string {
+	if x != nil {
+		return x.TcbInfoNextUpdate
+	}
+	return ""
+}
+
+func (x *TdxCollateralStatus) GetNextUpdate() string {
+	if x != nil {
+		return x.NextUpdate
+	}
+	return ""
+}
+
+func (x *TdxCollateralStatus) GetRefreshAt() string {
+	if x != nil {
+		return x.RefreshAt
+	}
+	return ""
+}
+
+func (x *TdxCollateralStatus) GetTcbEvaluationDataNumber() uint32 {
+	if x != nil {
+		return x.TcbEvaluationDataNumber
+	}
+	return 0
+}
+
+func (x *TdxCollateralStatus) GetLastRefresh() string {
+	if x != nil {
+		return x.LastRefresh
+	}
+	return ""
+}
+
+func (x *TdxCollateralStatus) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
 }
 
 var File_teeverify_v1_verifier_proto protoreflect.FileDescriptor
@@ -2276,14 +2413,32 @@ const file_teeverify_v1_verifier_proto_rawDesc = "" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\r\n" +
-	"\vInfoRequest\"\x8f\x01\n" +
+	"\vInfoRequest\"\xe2\x01\n" +
 	"\fInfoResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x1d\n" +
 	"\n" +
 	"test_roots\x18\x02 \x01(\bR\ttestRoots\x12\x1f\n" +
 	"\vreplay_mode\x18\x03 \x01(\bR\n" +
 	"replayMode\x12%\n" +
-	"\x0etdx_collateral\x18\x04 \x03(\tR\rtdxCollateral*\x93\x01\n" +
+	"\x0etdx_collateral\x18\x04 \x03(\tR\rtdxCollateral\x12Q\n" +
+	"\x13live_tdx_collateral\x18\n" +
+	" \x03(\v2!.teeverify.v1.TdxCollateralStatusR\x11liveTdxCollateral\"\x8f\x03\n" +
+	"\x13TdxCollateralStatus\x12\x14\n" +
+	"\x05fmspc\x18\x01 \x01(\tR\x05fmspc\x12\x15\n" +
+	"\x06pck_ca\x18\x02 \x01(\tR\x05pckCa\x12\x14\n" +
+	"\x05state\x18\x03 \x01(\tR\x05state\x12\x16\n" +
+	"\x06source\x18\x04 \x01(\tR\x06source\x12-\n" +
+	"\x13tcb_info_issue_date\x18\x05 \x01(\tR\x10tcbInfoIssueDate\x12/\n" +
+	"\x14tcb_info_next_update\x18\x06 \x01(\tR\x11tcbInfoNextUpdate\x12\x1f\n" +
+	"\vnext_update\x18\a \x01(\tR\n" +
+	"nextUpdate\x12\x1d\n" +
+	"\n" +
+	"refresh_at\x18\b \x01(\tR\trefreshAt\x12;\n" +
+	"\x1atcb_evaluation_data_number\x18\t \x01(\rR\x17tcbEvaluationDataNumber\x12!\n" +
+	"\flast_refresh\x18\n" +
+	" \x01(\tR\vlastRefresh\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\v \x01(\tR\tlastError*\x93\x01\n" +
 	"\aTeeType\x12\x18\n" +
 	"\x14TEE_TYPE_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fTEE_TYPE_TDX\x10\x01\x12\x14\n" +
@@ -2331,7 +2486,7 @@ func file_teeverify_v1_verifier_proto_rawDescGZIP() []byte {
 }
 
 var file_teeverify_v1_verifier_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_teeverify_v1_verifier_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_teeverify_v1_verifier_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_teeverify_v1_verifier_proto_goTypes = []any{
 	(TeeType)(0),                   // 0: teeverify.v1.TeeType
 	(Reason)(0),                    // 1: teeverify.v1.Reason
@@ -2353,7 +2508,8 @@ var file_teeverify_v1_verifier_proto_goTypes = []any{
 	(*EvaluateResponse)(nil),       // 17: teeverify.v1.EvaluateResponse
 	(*InfoRequest)(nil),            // 18: teeverify.v1.InfoRequest
 	(*InfoResponse)(nil),           // 19: teeverify.v1.InfoResponse
-	nil,                            // 20: teeverify.v1.EvaluateResponse.MetadataEntry
+	(*TdxCollateralStatus)(nil),    // 20: teeverify.v1.TdxCollateralStatus
+	nil,                            // 21: teeverify.v1.EvaluateResponse.MetadataEntry
 }
 var file_teeverify_v1_verifier_proto_depIdxs = []int32{
 	1,  // 0: teeverify.v1.Error.reason:type_name -> teeverify.v1.Reason
@@ -2377,20 +2533,21 @@ var file_teeverify_v1_verifier_proto_depIdxs = []int32{
 	16, // 18: teeverify.v1.EvaluateResponse.mismatches:type_name -> teeverify.v1.Mismatch
 	3,  // 19: teeverify.v1.EvaluateResponse.error:type_name -> teeverify.v1.Error
 	0,  // 20: teeverify.v1.EvaluateResponse.tee_type:type_name -> teeverify.v1.TeeType
-	20, // 21: teeverify.v1.EvaluateResponse.metadata:type_name -> teeverify.v1.EvaluateResponse.MetadataEntry
-	5,  // 22: teeverify.v1.Verifier.Verify:input_type -> teeverify.v1.VerifyRequest
-	15, // 23: teeverify.v1.Verifier.Evaluate:input_type -> teeverify.v1.EvaluateRequest
-	13, // 24: teeverify.v1.Verifier.ValidatePolicy:input_type -> teeverify.v1.ValidatePolicyRequest
-	18, // 25: teeverify.v1.Verifier.Info:input_type -> teeverify.v1.InfoRequest
-	6,  // 26: teeverify.v1.Verifier.Verify:output_type -> teeverify.v1.VerifyResponse
-	17, // 27: teeverify.v1.Verifier.Evaluate:output_type -> teeverify.v1.EvaluateResponse
-	14, // 28: teeverify.v1.Verifier.ValidatePolicy:output_type -> teeverify.v1.ValidatePolicyResponse
-	19, // 29: teeverify.v1.Verifier.Info:output_type -> teeverify.v1.InfoResponse
-	26, // [26:30] is the sub-list for method output_type
-	22, // [22:26] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	21, // 21: teeverify.v1.EvaluateResponse.metadata:type_name -> teeverify.v1.EvaluateResponse.MetadataEntry
+	20, // 22: teeverify.v1.InfoResponse.live_tdx_collateral:type_name -> teeverify.v1.TdxCollateralStatus
+	5,  // 23: teeverify.v1.Verifier.Verify:input_type -> teeverify.v1.VerifyRequest
+	15, // 24: teeverify.v1.Verifier.Evaluate:input_type -> teeverify.v1.EvaluateRequest
+	13, // 25: teeverify.v1.Verifier.ValidatePolicy:input_type -> teeverify.v1.ValidatePolicyRequest
+	18, // 26: teeverify.v1.Verifier.Info:input_type -> teeverify.v1.InfoRequest
+	6,  // 27: teeverify.v1.Verifier.Verify:output_type -> teeverify.v1.VerifyResponse
+	17, // 28: teeverify.v1.Verifier.Evaluate:output_type -> teeverify.v1.EvaluateResponse
+	14, // 29: teeverify.v1.Verifier.ValidatePolicy:output_type -> teeverify.v1.ValidatePolicyResponse
+	19, // 30: teeverify.v1.Verifier.Info:output_type -> teeverify.v1.InfoResponse
+	27, // [27:31] is the sub-list for method output_type
+	23, // [23:27] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_teeverify_v1_verifier_proto_init() }
@@ -2409,7 +2566,7 @@ func file_teeverify_v1_verifier_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_teeverify_v1_verifier_proto_rawDesc), len(file_teeverify_v1_verifier_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   18,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

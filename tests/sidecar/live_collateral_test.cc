@@ -1,0 +1,156 @@
+// tee-verifierd with live TDX collateral (docs/collateral.md) from a local PCS stand-in serving
+// the real recorded dcap-qvl responses: an empty cache and one source URL verify the real quote
+// at its MANIFEST time after fetching each of the four items once, however many logins ask at
+// once; a restart serves from the disk cache without a request; the next source serves when the
+// first fails; Info names the bundle's source, dates and evaluation number.
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/sidecar/pcs_standin.h"
+#include "tests/sidecar/sidecar_process.h"
+#include "tests/sidecar/test_platform.h"
+#include "tests/test_util.h"
+
+namespace teeverify::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int64_t kManifestTime = 1752919234;  // 2025-07-19T10:00:34Z
+const std::map<std::string, int> kOneEach = {{"/sgx/certification/v4/pckcrl", 1},
+                                             {"/sgx/certification/v4/rootcacrl", 1},
+                                             {"/tdx/certification/v4/qe/identity", 1},
+                                             {"/tdx/certification/v4/tcb", 1}};
+
+std::unique_ptr<SidecarProcess> StartLive(const std::string& dir,
+                                          std::vector<std::string> sources,
+                                          const std::string& cache) {
+  std::vector<std::string> args = {"--listen=unix:" + dir + "/s.sock",
+                                   "--replay-recorded-evidence",
+                                   "--collateral-cache-dir=" + cache};
+  for (const std::string& s : sources) args.push_back("--collateral-source=pccs=" + s);
+  auto sidecar = std::make_unique<SidecarProcess>(args, "unix:" + dir + "/s.sock");
+  EXPECT_TRUE(sidecar->WaitReady()) << sidecar->Log();
+  return sidecar;
+}
+
+v1::VerifyResponse VerifyRealQuote(v1::Verifier::Stub& stub) {
+  v1::VerifyRequest req;
+  req.set_evidence(ReadTestData("tdx/quotes/dcap-qvl_tdx_quote.bin"));
+  req.set_verification_time_unix(kManifestTime);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  v1::VerifyResponse resp;
+  EXPECT_TRUE(stub.Verify(&ctx, req, &resp).ok());
+  return resp;
+}
+
+TEST(LiveCollateralTest, FetchesEachItemOnceForFiftyConcurrentLoginsAndRestartsWithoutFetching) {
+  PcsStandIn pcs(TestDataPath("tdx/collateral/dcap-qvl-2025-06"));
+  const std::string dir = MakeTempDir();
+  const std::string cache = dir + "/cache";
+  {
+    std::unique_ptr<SidecarProcess> sidecar = StartLive(dir, {pcs.url()}, cache);
+    auto stub = sidecar->Stub();
+    v1::Policy policy;
+    policy.add_tee_types("tdx");
+    policy.set_allow_unbound_evidence(true);
+    policy.mutable_tdx()->add_mrtd(
+        "91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6dc5f87f27428b2538873118b7");
+    std::vector<std::thread> threads;
+    std::atomic<int> verified{0};
+    for (int i = 0; i < 50; ++i) {
+      threads.emplace_back([&] {
+        v1::EvaluateRequest req;
+        req.mutable_evidence()->set_evidence(ReadTestData("tdx/quotes/dcap-qvl_tdx_quote.bin"));
+        req.mutable_evidence()->set_verification_time_unix(kManifestTime);
+        req.set_nonce("live-collateral-test-nonce-00001");
+        *req.mutable_policy() = policy;
+        req.set_role("live");
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+        v1::EvaluateResponse resp;
+        grpc::Status status = stub->Evaluate(&ctx, req, &resp);
+        if (status.ok() && !resp.has_error() && resp.tee_type() == v1::TEE_TYPE_TDX) ++verified;
+        else ADD_FAILURE() << status.error_message() << " " << resp.error().message();
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(verified.load(), 50) << sidecar->Log();
+    EXPECT_EQ(pcs.Stats(), kOneEach) << sidecar->Log();
+
+    v1::VerifyResponse resp = VerifyRealQuote(*stub);
+    EXPECT_TRUE(resp.verified()) << resp.error().message();
+    EXPECT_EQ(pcs.Stats(), kOneEach);
+
+    grpc::ClientContext ctx;
+    v1::InfoResponse info;
+    ASSERT_TRUE(stub->Info(&ctx, v1::InfoRequest(), &info).ok());
+    ASSERT_EQ(info.live_tdx_collateral_size(), 1);
+    const v1::TdxCollateralStatus& s = info.live_tdx_collateral(0);
+    EXPECT_EQ(s.fmspc(), "b0c06f000000");
+    EXPECT_EQ(s.pck_ca(), "platform");
+    EXPECT_EQ(s.source(), pcs.url());
+    EXPECT_EQ(s.tcb_info_issue_date(), "2025-06-19T10:16:03Z");
+    EXPECT_EQ(s.tcb_info_next_update(), "2025-07-19T10:16:03Z");
+    EXPECT_EQ(s.next_update(), "2025-07-19T10:00:35Z");
+    EXPECT_EQ(s.tcb_evaluation_data_number(), 17u);
+    EXPECT_FALSE(s.last_refresh().empty());
+    EXPECT_EQ(s.last_error(), "");
+    stub.reset();
+    EXPECT_EQ(sidecar->Stop(), 0);
+  }
+  EXPECT_TRUE(fs::exists(cache + "/tdx-b0c06f000000-platform.json"));
+  // A restart: everything comes from the disk cache.
+  std::unique_ptr<SidecarProcess> sidecar = StartLive(dir, {pcs.url()}, cache);
+  auto stub = sidecar->Stub();
+  v1::VerifyResponse resp = VerifyRealQuote(*stub);
+  EXPECT_TRUE(resp.verified()) << resp.error().message() << sidecar->Log();
+  EXPECT_EQ(pcs.Stats(), kOneEach);
+  stub.reset();
+  EXPECT_EQ(sidecar->Stop(), 0);
+}
+
+TEST(LiveCollateralTest, NextSourceServesWhenTheFirstFailsAndBadDataIsNeverCached) {
+  PcsStandIn down(TestDataPath("tdx/collateral/dcap-qvl-2025-06"));
+  PcsStandIn bad(TestDataPath("tdx/collateral/dcap-qvl-2025-06"));
+  PcsStandIn good(TestDataPath("tdx/collateral/dcap-qvl-2025-06"));
+  down.Fault("kind=503&retry_after=600");
+  bad.Fault("kind=wrong_chain&path=/tdx/certification/v4/tcb");
+  const std::string dir = MakeTempDir();
+  std::unique_ptr<SidecarProcess> sidecar =
+      StartLive(dir, {down.url(), bad.url(), good.url()}, dir + "/cache");
+  auto stub = sidecar->Stub();
+  v1::VerifyResponse resp = VerifyRealQuote(*stub);
+  EXPECT_TRUE(resp.verified()) << resp.error().message() << sidecar->Log();
+  EXPECT_EQ(down.Requests(), 1);
+  EXPECT_EQ(good.Stats(), kOneEach);
+  EXPECT_TRUE(absl::StrContains(sidecar->Log(), "collateral_source_rejected")) << sidecar->Log();
+  grpc::ClientContext ctx;
+  v1::InfoResponse info;
+  ASSERT_TRUE(stub->Info(&ctx, v1::InfoRequest(), &info).ok());
+  ASSERT_EQ(info.live_tdx_collateral_size(), 1);
+  EXPECT_EQ(info.live_tdx_collateral(0).source(), good.url());
+  stub.reset();
+  EXPECT_EQ(sidecar->Stop(), 0);
+}
+
+TEST(LiveCollateralTest, ConfigErrorsNameTheSetting) {
+  const std::string dir = MakeTempDir();
+  const std::string config = dir + "/config.json";
+  std::ofstream(config) << R"({"collateral_sources": [{"kind": "pccs", "url": "http://x"},
+                                                      {"kind": "pcs", "url": "ftp://y"}]})";
+  SidecarProcess sidecar({"--listen=unix:" + dir + "/s.sock", "--config=" + config},
+                         "unix:" + dir + "/s.sock");
+  EXPECT_EQ(sidecar.WaitExit(), 2);
+  EXPECT_TRUE(absl::StrContains(sidecar.Stderr(), "collateral_sources[1].url: must be an http"))
+      << sidecar.Stderr();
+}
+
+}  // namespace
+}  // namespace teeverify::testing
