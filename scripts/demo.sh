@@ -116,6 +116,8 @@ recorded() {  # recorded LABEL ROLE SECRET EVIDENCE AT [ARGS...]
 }
 recorded "Intel TDX quote v4 (Phala dcap-qvl, real Intel PCS)" mcp-server-tdx mcp/tdx/api-key \
   tests/data/tdx/quotes/dcap-qvl_tdx_quote.bin 2025-07-19T09:00:00Z -tee=tdx
+echo "  its collateral was fetched by the sidecar itself, verified, then cached, from $PCS_URL (a local"
+echo "  Intel PCS stand-in serving the real recorded responses; requests per item: $(curl -s "$PCS_URL/_stats"))"
 recorded "AMD SEV-SNP Genoa report v5 (Oak, real AMD KDS VCEK)" mcp-server-snp mcp/snp/jwt-key \
   tests/data/sevsnp/reports/oak_genoa_oc_report.bin 2025-10-01T08:00:00Z -tee=sev-snp \
   -certificate=tests/data/sevsnp/certs/oak_genoa_oc_vcek.der

@@ -3,7 +3,9 @@
 #   - tee-verifierd "test":     trusts the test roots of tee-testgen (fresh, nonce-bound evidence
 #                               from the test TEE); loud TEST ROOTS warning in its log
 #   - tee-verifierd "recorded": built-in vendor roots, replay mode (recorded real evidence at a
-#                               pinned time); loud REPLAY MODE warning in its log
+#                               pinned time); loud REPLAY MODE warning in its log; fetches the
+#                               dcap-qvl platform's TDX collateral live from a local Intel PCS
+#                               stand-in (tests/collateral/pcs_standin.py, PCS_URL in WORK/env)
 #   - an OpenBao dev server (or HashiCorp Vault: TEE_SERVER=vault and `vault` on PATH) with the
 #     plugin registered in its catalog and mounted twice: auth/tee -> "test" sidecar,
 #     auth/tee-recorded -> "recorded" sidecar; a file audit device at WORK/audit.log; besides the
@@ -126,8 +128,20 @@ start)
   "$TESTGEN" roots "$WORK/test-roots" 2>/dev/null
   "$TESTGEN" collateral "$WORK/test-collateral" 2>/dev/null
   start_test_sidecar
+  # The recorded sidecar fetches the collateral of the dcap-qvl quote's platform live, from a
+  # local Intel PCS stand-in serving the real recorded responses (docs/collateral.md), as a
+  # production sidecar does from PCS or a PCCS; the other recorded platforms come from a directory.
+  start_bg pcs-standin python3 "$ROOT/tests/collateral/pcs_standin.py" \
+    --bundle "$ROOT/tests/data/tdx/collateral/dcap-qvl-2025-06"
+  wait_for "the PCS stand-in" pcs-standin grep -q '^PORT ' "$WORK/pcs-standin.out"
+  PCS_URL="http://127.0.0.1:$(sed -n 's/^PORT //p' "$WORK/pcs-standin.out")"
+  mkdir -p "$WORK/recorded-collateral" "$WORK/collateral-cache"
+  for bundle in go-tdx-guest-2023-06 dcap-qvl-2026-02; do
+    ln -sfn "$ROOT/tests/data/tdx/collateral/$bundle" "$WORK/recorded-collateral/$bundle"
+  done
   start_bg sidecar-recorded "$VERIFIERD" --listen "unix:$WORK/sidecar-recorded.sock" \
-    --replay-recorded-evidence --collateral-dir "$ROOT/tests/data/tdx/collateral" \
+    --replay-recorded-evidence --collateral-dir "$WORK/recorded-collateral" \
+    --collateral-source "pccs=$PCS_URL" --collateral-cache-dir "$WORK/collateral-cache" \
     --log-file "$WORK/sidecar-recorded.log"
   wait_for "the recorded-evidence sidecar" sidecar-recorded can_connect "$WORK/sidecar-recorded.sock"
 
@@ -166,6 +180,7 @@ export VAULT_ADDR=$ADDR BAO_ADDR=$ADDR
 export VAULT_TLS_ADDR=$TLS_ADDR VAULT_CACERT=$WORK/tls/ca.pem BAO_CACERT=$WORK/tls/ca.pem
 export SERVER_BIN=$SERVER
 export STACK_WORK=$WORK
+export PCS_URL=$PCS_URL
 ENV
   export VAULT_ADDR=$ADDR BAO_ADDR=$ADDR VAULT_TOKEN=root BAO_TOKEN=root
   if [ "${TEE_SERVER:-bao}" = "vault" ]; then
@@ -180,7 +195,7 @@ ENV
   echo "stack: up at $ADDR (work dir $WORK)"
   ;;
 stop)
-  for name in server sidecar-test sidecar-recorded; do stop_bg "$name"; done
+  for name in server sidecar-test sidecar-recorded pcs-standin; do stop_bg "$name"; done
   ;;
 stop-sidecar)
   stop_bg sidecar-test
