@@ -22,6 +22,10 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr int64_t kManifestTime = 1752919234;  // 2025-07-19T10:00:34Z
+// Inside the collateral's window (2025-06-19T10:32:27Z to 2025-07-19T10:00:35Z) and before its
+// refresh point (3/4 of the window): a lookup there serves what is held. A lookup at the
+// MANIFEST time, past the refresh point, rightly refreshes once per pacing interval.
+constexpr int64_t kEarlyInWindow = 1750809600;  // 2025-06-25T00:00:00Z
 const std::map<std::string, int> kOneEach = {{"/sgx/certification/v4/pckcrl", 1},
                                              {"/sgx/certification/v4/rootcacrl", 1},
                                              {"/tdx/certification/v4/qe/identity", 1},
@@ -32,6 +36,9 @@ std::unique_ptr<SidecarProcess> StartLive(const std::string& dir,
                                           const std::string& cache) {
   std::vector<std::string> args = {"--listen=unix:" + dir + "/s.sock",
                                    "--replay-recorded-evidence",
+                                   // 50 logins at once all wait for the one fetch (the default
+                                   // admits 4 and queues 16; the rest would be turned away).
+                                   "--max-concurrent=50",
                                    "--collateral-cache-dir=" + cache};
   for (const std::string& s : sources) args.push_back("--collateral-source=pccs=" + s);
   auto sidecar = std::make_unique<SidecarProcess>(args, "unix:" + dir + "/s.sock");
@@ -39,10 +46,10 @@ std::unique_ptr<SidecarProcess> StartLive(const std::string& dir,
   return sidecar;
 }
 
-v1::VerifyResponse VerifyRealQuote(v1::Verifier::Stub& stub) {
+v1::VerifyResponse VerifyRealQuote(v1::Verifier::Stub& stub, int64_t at = kManifestTime) {
   v1::VerifyRequest req;
   req.set_evidence(ReadTestData("tdx/quotes/dcap-qvl_tdx_quote.bin"));
-  req.set_verification_time_unix(kManifestTime);
+  req.set_verification_time_unix(at);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   v1::VerifyResponse resp;
@@ -60,8 +67,17 @@ TEST(LiveCollateralTest, FetchesEachItemOnceForFiftyConcurrentLoginsAndRestartsW
     v1::Policy policy;
     policy.add_tee_types("tdx");
     policy.set_allow_unbound_evidence(true);
-    policy.mutable_tdx()->add_mrtd(
+    // The dcap-qvl quote's image (as in policy_examples/mcp-server-tdx.role.json); it is not a
+    // SEPT_VE_DISABLE TD, so the role states the attributes it admits.
+    v1::TdxPolicy* tdx = policy.mutable_tdx();
+    tdx->add_mrtd(
         "91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6dc5f87f27428b2538873118b7");
+    tdx->add_rtmr1(
+        "0084452c01668329d4bc06acdf58a7205c26743304509973949e5619bf81a6a7aea8c323c173019b3093d54e579e9378");
+    tdx->add_rtmr2(
+        "d833feef2cd945148aa38ead2c53e9b7f138190aaaebfc551dccd829fc207aa3ba80b70870d7330733642e01d48c3132");
+    tdx->set_attributes("0000001000000000");
+    tdx->set_attributes_mask("0000003000000080");
     std::vector<std::thread> threads;
     std::atomic<int> verified{0};
     for (int i = 0; i < 50; ++i) {
@@ -109,7 +125,7 @@ TEST(LiveCollateralTest, FetchesEachItemOnceForFiftyConcurrentLoginsAndRestartsW
   // A restart: everything comes from the disk cache.
   std::unique_ptr<SidecarProcess> sidecar = StartLive(dir, {pcs.url()}, cache);
   auto stub = sidecar->Stub();
-  v1::VerifyResponse resp = VerifyRealQuote(*stub);
+  v1::VerifyResponse resp = VerifyRealQuote(*stub, kEarlyInWindow);
   EXPECT_TRUE(resp.verified()) << resp.error().message() << sidecar->Log();
   EXPECT_EQ(pcs.Stats(), kOneEach);
   stub.reset();

@@ -57,7 +57,8 @@ class PcsStandIn {
     std::map<std::string, int> out;
     absl::StatusOr<collateral::HttpResponse> r = Get("/_stats");
     if (!r.ok()) return out;
-    for (const auto& [k, v] : nlohmann::json::parse(r->body).items()) out[k] = v.get<int>();
+    const nlohmann::json stats = nlohmann::json::parse(r->body);
+    for (auto it = stats.begin(); it != stats.end(); ++it) out[it.key()] = it.value().get<int>();
     return out;
   }
   int Requests() const {
