@@ -48,7 +48,9 @@ absl::StatusOr<collateral::PcsSource> ParseSource(const nlohmann::json& j, const
     return absl::OkStatus();
   };
   std::string kind, update = "standard", api_key_file;
-  for (const auto& [key, value] : j.items()) {
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    // Not a structured binding: clang 14 (the sanitizer build) refuses to capture one.
+    const std::string& key = it.key();
     static const char* const kKeys[] = {"kind", "url", "name", "update", "root_ca_crl_url",
                                         "ca_file", "api_key_file", "timeout_seconds"};
     if (std::find_if(std::begin(kKeys), std::end(kKeys),
