@@ -8,6 +8,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates xxd jq
   libssl-dev openssl
   libcurl4-openssl-dev
+  prometheus-cpp-dev
   libabsl-dev
   libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc

@@ -120,9 +120,11 @@ PcsSource Source(const std::string& name) {
 class CacheTest : public ::testing::Test {
  protected:
   std::unique_ptr<LiveTdxCollateral> Make(std::vector<PcsSource> sources, HttpTransport* t,
-                                          std::string dir = "") {
+                                          std::string dir = "",
+                                          std::shared_ptr<CacheObserver> observer = nullptr) {
     CacheOptions options;
     options.cache_dir = dir;
+    options.observer = std::move(observer);
     options.refresh_jitter = 0;
     // A non-owning shared_ptr: the fake outlives the cache.
     std::shared_ptr<HttpTransport> transport(t, [](HttpTransport*) {});
@@ -302,6 +304,67 @@ TEST_F(CacheTest, NotFoundIsCachedBriefly) {
   pcs.Fail(std::nullopt);
   clock_.Advance(absl::Minutes(6));
   EXPECT_TRUE(cache->ForPlatform(kFmspc, kEarly).ok());
+}
+
+// Records what the cache reports, as tee-verifierd's metrics do.
+class RecordingObserver : public CacheObserver {
+ public:
+  void OnFetch(absl::string_view source, FetchOutcome outcome) override {
+    absl::MutexLock lock(&mu_);
+    fetches_.push_back(absl::StrCat(source, " ", FetchOutcomeName(outcome)));
+  }
+  void OnLookup(bool hit) override { ++(hit ? hits : misses); }
+  std::vector<std::string> Fetches() {
+    absl::MutexLock lock(&mu_);
+    return fetches_;
+  }
+  std::atomic<int> hits{0}, misses{0};
+
+ private:
+  absl::Mutex mu_;
+  std::vector<std::string> fetches_;
+};
+
+TEST_F(CacheTest, ObserverIsToldEachSourcesOutcomeAndEveryHitAndMiss) {
+  FakePcs down("http://down"), gone("http://gone"), busy("http://busy"), bad("http://bad"),
+      good("http://good");
+  down.Fail(HttpResponse{500, {}, "down"});
+  gone.Fail(HttpResponse{404, {}, ""});
+  busy.Fail(HttpResponse{429, {{"retry-after", "600"}}, ""});
+  std::string& body = bad.Item("/tdx/certification/v4/tcb").body;
+  const size_t sig = body.find("\"signature\":\"") + 13;
+  body[sig] = body[sig] == '0' ? '1' : '0';
+  Router router;  // "unrouted" has no route: the transport fails without an HTTP answer
+  router.by_base = {{"http://down", &down}, {"http://gone", &gone}, {"http://busy", &busy},
+                    {"http://bad", &bad},   {"http://good", &good}};
+  auto observer = std::make_shared<RecordingObserver>();
+  auto cache = Make({Source("unrouted"), Source("down"), Source("gone"), Source("busy"),
+                     Source("bad"), Source("good")},
+                    &router, "", observer);
+  ASSERT_TRUE(cache->ForPlatform(kFmspc, kEarly).ok()) << Log();
+  EXPECT_EQ(observer->Fetches(),
+            (std::vector<std::string>{"unrouted network", "down http_error", "gone not_found",
+                                      "busy throttled", "bad rejected", "good ok"}));
+  EXPECT_EQ(observer->misses.load(), 1);
+  EXPECT_EQ(observer->hits.load(), 0);
+  ASSERT_TRUE(cache->ForPlatform(kFmspc, kEarly).ok());
+  ASSERT_TRUE(cache->ForPlatform(kFmspc, kLast).ok());
+  EXPECT_EQ(observer->hits.load(), 2);
+  EXPECT_EQ(observer->misses.load(), 1);
+  EXPECT_EQ(observer->Fetches().size(), 6u);
+
+  // Another platform: the sources in backoff are not asked; 404s cause none.
+  const ByteArray<6> other = {0x00, 0x90, 0x6e, 0xd5, 0x00, 0x00};
+  EXPECT_FALSE(cache->ForPlatform(other, kEarly).ok());
+  const std::vector<std::string> all = observer->Fetches();
+  ASSERT_GE(all.size(), 6u);
+  const std::vector<std::string> second(all.begin() + 6, all.end());
+  EXPECT_EQ(second, (std::vector<std::string>{"unrouted skipped_backoff", "down skipped_backoff",
+                                              "gone not_found", "busy skipped_backoff",
+                                              "bad skipped_backoff", "good rejected"}));
+  EXPECT_EQ(observer->misses.load(), 2);
+  EXPECT_EQ((cache->Counters().fetches[{"good", "ok"}]), 1u);
+  EXPECT_EQ((cache->Counters().fetches[{"good", "rejected"}]), 1u);
 }
 
 TEST(PcsClientTest, UrlDecodeAndRetryAfter) {

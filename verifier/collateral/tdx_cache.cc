@@ -201,9 +201,14 @@ void LiveTdxCollateral::Backoff(SourceState& state,
   state.not_before = clock_->Now() + wait;
 }
 
-void LiveTdxCollateral::Count(const std::string& source, const std::string& outcome) const {
-  absl::MutexLock lock(&mu_);
-  ++counters_.fetches[{source, outcome}];
+void LiveTdxCollateral::Count(const std::string& source, FetchOutcome outcome) const {
+  ++counters_.fetches[{source, std::string(FetchOutcomeName(outcome))}];
+  if (options_.observer) options_.observer->OnFetch(source, outcome);
+}
+
+void LiveTdxCollateral::CountLookup(bool hit) const {
+  ++(hit ? counters_.hits : counters_.misses);
+  if (options_.observer) options_.observer->OnLookup(hit);
 }
 
 absl::StatusOr<LiveTdxCollateral::Fetched> LiveTdxCollateral::FetchFromSources(
@@ -218,7 +223,7 @@ absl::StatusOr<LiveTdxCollateral::Fetched> LiveTdxCollateral::FetchFromSources(
       if (clock_->Now() < not_before) {
         errors.push_back(absl::StrCat(source.name, ": not asked before ",
                                       FormatRfc3339(not_before), " (backoff or Retry-After)"));
-        ++counters_.fetches[{source.name, "skipped_backoff"}];
+        Count(source.name, FetchOutcome::kSkipped);
         *all_not_found = false;
         continue;
       }
@@ -229,12 +234,9 @@ absl::StatusOr<LiveTdxCollateral::Fetched> LiveTdxCollateral::FetchFromSources(
       const bool not_found = f.http_status == 404;
       if (!not_found) *all_not_found = false;
       errors.push_back(absl::StrCat(source.name, ": ", f.item, ": ", f.status.message()));
-      Count(source.name, f.http_status == 0 ? "transport_error"
-                                             : absl::StrCat("http_", f.http_status));
-      if (!not_found) {
-        absl::MutexLock lock(&mu_);
-        Backoff(source_state_[i], f.retry_after);
-      }
+      absl::MutexLock lock(&mu_);
+      Count(source.name, FetchFailureOutcome(f.http_status));
+      if (!not_found) Backoff(source_state_[i], f.retry_after);
       continue;
     }
     *all_not_found = false;
@@ -244,17 +246,17 @@ absl::StatusOr<LiveTdxCollateral::Fetched> LiveTdxCollateral::FetchFromSources(
       // Badly signed, expired or another platform's data: never cached; the next source is tried.
       errors.push_back(absl::StrCat(source.name, ": served collateral that does not verify: ",
                                     verified.status().message()));
-      Count(source.name, "rejected");
       log_("error", "collateral_source_rejected",
            {{"source", source.name}, {"fmspc", HexEncode(fmspc)}, {"pck_ca", PckCaName(ca)},
             {"error", std::string(verified.status().message())}});
       absl::MutexLock lock(&mu_);
+      Count(source.name, FetchOutcome::kRejected);
       Backoff(source_state_[i], std::nullopt);
       continue;
     }
-    Count(source.name, "ok");
     {
       absl::MutexLock lock(&mu_);
+      Count(source.name, FetchOutcome::kOk);
       source_state_[i] = SourceState();
     }
     return Fetched{*std::move(verified), *std::move(result.collateral), source.name};
@@ -347,7 +349,7 @@ absl::StatusOr<std::shared_ptr<const tdx::VerifiedTdxCollateral>> LiveTdxCollate
     }
     if (e.verified && e.verified->window.Contains(now)) {
       e.expired = false;
-      ++counters_.hits;
+      CountLookup(/*hit=*/true);
       if (now >= e.refresh_at && !e.in_flight && clock_->Now() >= e.next_attempt) {
         // This lookup pays for the refresh; concurrent ones are served the held bundle. A
         // failure keeps the held bundle, which is still valid at `now`.
@@ -370,7 +372,7 @@ absl::StatusOr<std::shared_ptr<const tdx::VerifiedTdxCollateral>> LiveTdxCollate
     }
     if (waited_for && e.generation != *waited_for) break;  // the fetch waited on failed
     if (clock_->Now() < e.not_found_until) break;          // a recent 404 from every source
-    ++counters_.misses;
+    CountLookup(/*hit=*/false);
     if (FetchInto(e, fmspc, ca, now).ok() && e.verified->window.Contains(now)) return e.verified;
     break;
   }

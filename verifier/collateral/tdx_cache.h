@@ -22,6 +22,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
+#include "verifier/collateral/cache_observer.h"
 #include "verifier/collateral/clock.h"
 #include "verifier/collateral/http.h"
 #include "verifier/collateral/pcs_client.h"
@@ -47,6 +48,8 @@ struct CacheOptions {
   absl::Duration backoff_initial = absl::Seconds(5);       // per source, doubled per failure
   absl::Duration backoff_max = absl::Minutes(10);
   absl::Duration max_wait = absl::Seconds(10);  // a lookup waits this long for another's fetch
+  // Told of every fetch outcome and lookup (tee-verifierd's metrics); may be null.
+  std::shared_ptr<CacheObserver> observer;
 };
 
 // Structured log lines: (level, event, fields), e.g. DecisionLog::Write.
@@ -70,9 +73,10 @@ struct BundleStatus {
   std::string last_error;
 };
 
-// Counters for the metrics endpoint.
+// What the cache counted (as it told CacheOptions::observer).
 struct CacheCounters {
-  std::map<std::pair<std::string, std::string>, uint64_t> fetches;  // (source, outcome) -> n
+  // (source, FetchOutcomeName) -> n
+  std::map<std::pair<std::string, std::string>, uint64_t> fetches;
   uint64_t hits = 0;
   uint64_t misses = 0;
 };
@@ -129,7 +133,9 @@ class LiveTdxCollateral : public TdxCollateralProvider {
   void Persist(const std::string& key, const Fetched& fetched) const;
   void Backoff(SourceState& state, std::optional<absl::Duration> retry_after) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Count(const std::string& source, const std::string& outcome) const;
+  void Count(const std::string& source, FetchOutcome outcome) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CountLookup(bool hit) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::vector<PcsSource> sources_;
   const std::shared_ptr<HttpTransport> transport_;

@@ -151,6 +151,22 @@ std::vector<std::string> CollateralStore::Describe() const {
   return out;
 }
 
+std::map<std::string, absl::Time> CollateralStore::NextUpdates() const {
+  std::map<std::string, absl::Time> out;
+  absl::MutexLock lock(&mu_);
+  for (const auto& [fmspc, list] : bundles_) {
+    if (list.empty()) continue;
+    out[fmspc] = list.front()->next_update;
+    for (const auto& bundle : list) {  // newest first: the newest verified one serves
+      if (bundle->verified) {
+        out[fmspc] = bundle->verified->window.not_after;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 std::vector<std::string> CollateralStore::LoadProblems() const {
   absl::MutexLock lock(&mu_);
   return problems_;

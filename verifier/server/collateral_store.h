@@ -49,6 +49,10 @@ class CollateralStore : public TdxCollateralProvider {
   // "b0c06f000000 (dcap-qvl-2025-06, TCB info nextUpdate 2025-07-19T10:16:03Z)" per bundle.
   std::vector<std::string> Describe() const;
 
+  // Per FMSPC (hex), when what serves it stops being valid: the end of the newest verified
+  // bundle's window, or before any verification the newest TCB info's nextUpdate (metrics).
+  std::map<std::string, absl::Time> NextUpdates() const;
+
   // Problems found by the last Reload (bundles skipped).
   std::vector<std::string> LoadProblems() const;
 

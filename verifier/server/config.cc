@@ -1,5 +1,7 @@
 #include "verifier/server/config.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <map>
 #include <thread>
@@ -24,9 +26,11 @@ const char kUsage[] =
     "                     [--replay-recorded-evidence] [--max-request-bytes N]\n"
     "                     [--max-concurrent N] [--max-call-seconds N] [--log-file FILE]\n"
     "                     [--collateral-source pcs=URL|pccs=URL]... [--collateral-cache-dir DIR]\n"
-    "                     [--collateral-refresh-check-seconds N]\n";
+    "                     [--collateral-refresh-check-seconds N]\n"
+    "                     [--metrics-listen IP:PORT [--metrics-allow-remote]]\n";
 
-constexpr const char* kBoolFlags[] = {"insecure_loopback", "replay_recorded_evidence"};
+constexpr const char* kBoolFlags[] = {"insecure_loopback", "replay_recorded_evidence",
+                                      "metrics_allow_remote"};
 
 bool IsBoolFlag(const std::string& name) {
   for (const char* b : kBoolFlags) {
@@ -162,6 +166,10 @@ absl::Status Apply(const std::string& name, const std::string& value, ServerConf
     c->collateral_refresh_check = absl::Seconds(n);
   } else if (name == "log_file") {
     c->log_file = value;
+  } else if (name == "metrics_listen") {
+    c->metrics_listen = value;
+  } else if (name == "metrics_allow_remote") {
+    return boolean(&c->metrics_allow_remote);
   } else {
     return absl::InvalidArgumentError(absl::StrCat("unknown option --",
                                                    absl::StrReplaceAll(name, {{"_", "-"}})));
@@ -206,6 +214,39 @@ absl::Status ApplyFile(const std::string& path, ServerConfig* c) {
 bool IsLoopbackHost(absl::string_view host_port) {
   return absl::StartsWith(host_port, "127.0.0.1:") || absl::StartsWith(host_port, "[::1]:") ||
          absl::StartsWith(host_port, "localhost:");
+}
+
+// --metrics-listen: "IPv4:port" or "[IPv6]:port" (what the HTTP server binds; no host names,
+// so that what is checked for loopback is what is bound).
+absl::Status ValidateMetricsListen(const ServerConfig& c) {
+  if (c.metrics_listen.empty()) {
+    if (c.metrics_allow_remote) {
+      return absl::InvalidArgumentError("--metrics-allow-remote: needs --metrics-listen");
+    }
+    return absl::OkStatus();
+  }
+  const std::string& listen = c.metrics_listen;
+  const size_t colon = listen.rfind(':');
+  int64_t port = -1;
+  std::string host = colon == std::string::npos ? "" : listen.substr(0, colon);
+  const bool v6 = absl::StartsWith(host, "[") && absl::EndsWith(host, "]");
+  if (v6) host = host.substr(1, host.size() - 2);
+  unsigned char addr[16];
+  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) ||
+      port < 0 || port > 65535 || inet_pton(v6 ? AF_INET6 : AF_INET, host.c_str(), addr) != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--metrics-listen: '", listen,
+        "' is not IPv4:port or [IPv6]:port (e.g. 127.0.0.1:9464; port 0 picks a free one)"));
+  }
+  const bool loopback = v6 ? host == "::1" : addr[0] == 127;
+  if (!loopback && !c.metrics_allow_remote) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--metrics-listen ", listen,
+        ": not a loopback address; the metrics are plain HTTP without authentication (they name "
+        "FMSPCs, collateral sources and decision rates), so serving them beyond this host needs "
+        "--metrics-allow-remote (and a firewall or an authenticating proxy in front)"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -254,6 +295,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv) {
 }
 
 absl::Status ValidateServerConfig(const ServerConfig& c) {
+  RETURN_IF_ERROR(ValidateMetricsListen(c));
   if (!c.collateral_cache_dir.empty() && c.collateral_sources.empty()) {
     return absl::InvalidArgumentError(
         "--collateral-cache-dir: needs at least one collateral source (--collateral-source)");

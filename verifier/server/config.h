@@ -41,6 +41,11 @@ struct ServerConfig {
   int max_concurrent = 0;  // 0: twice the number of CPUs
   absl::Duration max_call_time = absl::Seconds(10);
   std::string log_file;  // decision log; empty: stderr
+  // Prometheus text metrics (docs/collateral.md, "Metrics") on "IP:port" (port 0: any free
+  // one, logged); empty: none. Plain HTTP without authentication, so only on a loopback address
+  // unless metrics_allow_remote says otherwise.
+  std::string metrics_listen;
+  bool metrics_allow_remote = false;
 };
 
 // Parses argv (--name=value or --name value; --config FILE first loads a JSON object with the

@@ -29,6 +29,7 @@
 #include "verifier/server/collateral_store.h"
 #include "verifier/server/config.h"
 #include "verifier/server/decision_log.h"
+#include "verifier/server/metrics.h"
 #include "verifier/server/verifier_service.h"
 
 namespace teeverify::server {
@@ -215,6 +216,10 @@ int Run(int argc, char** argv) {
     LogCollateral(log, *store, config->collateral_dir, "collateral_loaded");
   }
 
+  // Metrics (docs/collateral.md, "Metrics"): counted from here on, served once all is set up.
+  std::shared_ptr<Metrics> metrics;
+  if (!config->metrics_listen.empty()) metrics = std::make_shared<Metrics>();
+
   // Live collateral: fetched, verified and cached by the sidecar (docs/collateral.md).
   static const collateral::RealClock clock;
   std::shared_ptr<collateral::LiveTdxCollateral> live;
@@ -222,6 +227,7 @@ int Run(int argc, char** argv) {
     collateral::CacheOptions options;
     options.cache_dir = config->collateral_cache_dir;
     options.max_wait = config->max_call_time;
+    options.observer = metrics;
     live = std::make_shared<collateral::LiveTdxCollateral>(
         config->collateral_sources, std::make_shared<collateral::CurlTransport>(), *roots, &clock,
         options, [&log](absl::string_view level, absl::string_view event,
@@ -238,7 +244,14 @@ int Run(int argc, char** argv) {
   VerifierService service(verifier, store,
                           {config->replay_recorded_evidence, config->max_concurrent,
                            config->max_call_time, kVersion},
-                          &log, live);
+                          &log, live, metrics);
+  if (metrics) {
+    metrics->Watch(live, store);
+    absl::StatusOr<int> metrics_port = metrics->Serve(config->metrics_listen);
+    if (!metrics_port.ok()) return StartupFailed(log, *config, metrics_port.status().message());
+    log.Write("info", "metrics_listening",
+              {{"metrics_listen", config->metrics_listen}, {"port", *metrics_port}});
+  }
 
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds = Credentials(*config);
   if (!creds.ok()) {

@@ -87,6 +87,31 @@ bool Admits(const v1::Policy& policy, TeeKind tee) {
          policy.tee_types().end();
 }
 
+// The metrics' tee label: "tdx", "sev-snp"..., or "unknown" before the TEE was told.
+std::string TeeLabel(v1::TeeType t) {
+  const std::optional<TeeKind> tee = TeeFromProto(t);
+  return tee ? std::string(TeeKindName(*tee)) : "unknown";
+}
+
+// The metrics' reason label of an RPC error: the teeverify.v1.Reason that RpcError put in its
+// details, or else the gRPC code (RESOURCE_EXHAUSTED when busy, CANCELLED...).
+absl::string_view RpcReasonLabel(const grpc::Status& status) {
+  google::rpc::Status details;
+  v1::Error error;
+  if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT &&
+      details.ParseFromString(status.error_details()) && details.details_size() > 0 &&
+      details.details(0).UnpackTo(&error)) {
+    return ReasonName(error.reason());
+  }
+  switch (status.error_code()) {
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::CANCELLED: return "CANCELLED";
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    default: return "OTHER";
+  }
+}
+
 nlohmann::ordered_json ErrorJson(const absl::Status& status) {
   return {{"reason", std::string(ReasonName(ReasonOf(status)))},
           {"message", std::string(status.message())}};
@@ -107,13 +132,15 @@ struct VerifierService::Outcome {
 VerifierService::VerifierService(std::shared_ptr<const EvidenceVerifier> verifier,
                                  std::shared_ptr<const CollateralStore> store,
                                  ServiceOptions options, DecisionLog* log,
-                                 std::shared_ptr<const collateral::LiveTdxCollateral> live)
+                                 std::shared_ptr<const collateral::LiveTdxCollateral> live,
+                                 std::shared_ptr<Metrics> metrics)
     : verifier_(std::move(verifier)),
       store_(std::move(store)),
       live_(std::move(live)),
       tdx_provider_({store_.get(), live_.get()}),
       options_(std::move(options)),
-      log_(log) {}
+      log_(log),
+      metrics_(std::move(metrics)) {}
 
 bool VerifierService::Acquire(grpc::ServerContext* context) {
   const absl::Time deadline =
@@ -166,6 +193,21 @@ VerifierService::Outcome VerifierService::VerifyEvidence(const v1::VerifyRequest
 
 grpc::Status VerifierService::Verify(grpc::ServerContext* context, const v1::VerifyRequest* req,
                                      v1::VerifyResponse* resp) {
+  const grpc::Status status = VerifyUnmetered(context, req, resp);
+  if (metrics_) {
+    const bool answered = status.ok();
+    metrics_->CountRequest("Verify", TeeLabel(resp->tee_type()),
+                           !answered ? "error" : resp->verified() ? "verified" : "not_verified",
+                           !answered        ? RpcReasonLabel(status)
+                           : resp->verified() ? "none"
+                                              : ReasonName(resp->error().reason()));
+  }
+  return status;
+}
+
+grpc::Status VerifierService::VerifyUnmetered(grpc::ServerContext* context,
+                                              const v1::VerifyRequest* req,
+                                              v1::VerifyResponse* resp) {
   if (!Acquire(context)) return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "sidecar busy");
   const absl::Time start = absl::Now();
   Outcome out = VerifyEvidence(*req);
@@ -194,6 +236,29 @@ grpc::Status VerifierService::Verify(grpc::ServerContext* context, const v1::Ver
 
 grpc::Status VerifierService::Evaluate(grpc::ServerContext* context, const v1::EvaluateRequest* req,
                                        v1::EvaluateResponse* resp) {
+  const absl::Time start = absl::Now();
+  const grpc::Status status = EvaluateUnmetered(context, req, resp);
+  if (metrics_) {
+    const std::string tee = TeeLabel(resp->tee_type());
+    absl::string_view outcome = "error", reason;
+    if (!status.ok()) {
+      reason = RpcReasonLabel(status);
+    } else if (resp->decision() == v1::DECISION_ALLOW) {
+      outcome = "allow";
+      reason = "none";
+    } else {
+      outcome = "deny";
+      reason = resp->has_error() ? ReasonName(resp->error().reason()) : "POLICY_MISMATCH";
+    }
+    metrics_->CountRequest("Evaluate", tee, outcome, reason);
+    metrics_->ObserveEvaluateLatency(tee, absl::Now() - start);
+  }
+  return status;
+}
+
+grpc::Status VerifierService::EvaluateUnmetered(grpc::ServerContext* context,
+                                                const v1::EvaluateRequest* req,
+                                                v1::EvaluateResponse* resp) {
   const bool refuse = req->refuse_role();
   policy::PolicyValidation policy = refuse ? policy::PolicyValidation{} : CheckPolicy(req->policy());
   if (!policy.errors.empty()) {
@@ -246,6 +311,11 @@ grpc::Status VerifierService::Evaluate(grpc::ServerContext* context, const v1::E
     decision = policy::Evaluate(*out.claims, policy.normalized, binding, out.at);
   }
   Release();
+  if (metrics_ && out.claims.ok()) {
+    if (std::optional<std::string> fmspc = EarlyTcbDowngrade(out.claims->claims())) {
+      metrics_->CountEarlyTcbDowngrade(*fmspc);
+    }
+  }
 
   nlohmann::ordered_json log = {{"role", req->role()}, {"evidence_sha256", out.evidence_sha256}};
   if (cert) log["attested_certificate"] = true;

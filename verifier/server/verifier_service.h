@@ -20,6 +20,7 @@
 #include "verifier/server/chained_provider.h"
 #include "verifier/server/collateral_store.h"
 #include "verifier/server/decision_log.h"
+#include "verifier/server/metrics.h"
 
 namespace teeverify::server {
 
@@ -35,7 +36,8 @@ class VerifierService final : public v1::Verifier::Service {
   VerifierService(std::shared_ptr<const EvidenceVerifier> verifier,
                   std::shared_ptr<const CollateralStore> store, ServiceOptions options,
                   DecisionLog* log,
-                  std::shared_ptr<const collateral::LiveTdxCollateral> live = nullptr);
+                  std::shared_ptr<const collateral::LiveTdxCollateral> live = nullptr,
+                  std::shared_ptr<Metrics> metrics = nullptr);
 
   grpc::Status Verify(grpc::ServerContext* context, const v1::VerifyRequest* request,
                       v1::VerifyResponse* response) override;
@@ -49,6 +51,11 @@ class VerifierService final : public v1::Verifier::Service {
 
  private:
   struct Outcome;
+  // Verify and Evaluate before the metrics count their answer (Verify/Evaluate above).
+  grpc::Status VerifyUnmetered(grpc::ServerContext* context, const v1::VerifyRequest* request,
+                               v1::VerifyResponse* response);
+  grpc::Status EvaluateUnmetered(grpc::ServerContext* context, const v1::EvaluateRequest* request,
+                                 v1::EvaluateResponse* response);
   // Waits for one of max_concurrent slots until the call's deadline; false when none freed.
   bool Acquire(grpc::ServerContext* context);
   void Release();
@@ -67,6 +74,7 @@ class VerifierService final : public v1::Verifier::Service {
   ChainedTdxProvider tdx_provider_;  // store_ then live_
   ServiceOptions options_;
   DecisionLog* log_;
+  std::shared_ptr<Metrics> metrics_;  // may be null
   absl::Mutex mu_;
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -1,0 +1,191 @@
+#include "verifier/server/metrics.h"
+
+#include <map>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "prometheus/collectable.h"
+#include "prometheus/counter.h"
+#include "prometheus/exposer.h"
+#include "prometheus/family.h"
+#include "prometheus/histogram.h"
+#include "prometheus/metric_family.h"
+#include "prometheus/registry.h"
+#include "verifier/collateral/tdx_cache.h"
+#include "verifier/common/hex.h"
+#include "verifier/server/collateral_store.h"
+#include "verifier/tdx/tcb_status.h"
+
+namespace teeverify::server {
+namespace {
+
+// Intel's statuses in the order of how much they ask of the platform's owner; a TCB level the
+// early TCB info does not list at all is past all of them.
+int Severity(absl::string_view status) {
+  const std::optional<tdx::TcbStatus> parsed = tdx::ParseTcbStatus(status);
+  return parsed ? static_cast<int>(*parsed) : static_cast<int>(tdx::TcbStatus::kRevoked) + 1;
+}
+
+// Seconds until, and the time of, the earliest nextUpdate of the collateral held per FMSPC,
+// computed at each scrape (a gauge set at fetch time would not move as the deadline nears).
+class NextUpdateCollector : public prometheus::Collectable {
+ public:
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    std::map<std::pair<std::string, std::string>, absl::Time> earliest;  // (store, fmspc)
+    auto note = [&](const std::string& store, const std::string& fmspc, absl::Time t) {
+      if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) return;
+      auto [it, added] = earliest.emplace(std::make_pair(store, fmspc), t);
+      if (!added && t < it->second) it->second = t;
+    };
+    std::shared_ptr<const collateral::LiveTdxCollateral> live;
+    std::shared_ptr<const CollateralStore> store;
+    {
+      absl::MutexLock lock(&mu_);
+      live = live_.lock();
+      store = store_.lock();
+    }
+    if (live) {
+      for (const collateral::BundleStatus& b : live->Status()) note("live", b.fmspc, b.next_update);
+    }
+    if (store) {
+      for (const auto& [fmspc, t] : store->NextUpdates()) note("collateral_dir", fmspc, t);
+    }
+    prometheus::MetricFamily until{
+        "tee_collateral_next_update_seconds",
+        "Seconds until the earliest nextUpdate of the TDX collateral held for an FMSPC "
+        "(negative: expired)",
+        prometheus::MetricType::Gauge,
+        {}};
+    prometheus::MetricFamily at{
+        "tee_collateral_next_update_timestamp_seconds",
+        "Unix time of the earliest nextUpdate of the TDX collateral held for an FMSPC",
+        prometheus::MetricType::Gauge,
+        {}};
+    const absl::Time now = absl::Now();
+    for (const auto& [key, t] : earliest) {
+      prometheus::ClientMetric m;
+      m.label = {{"store", key.first}, {"fmspc", key.second}};
+      m.gauge.value = absl::ToDoubleSeconds(t - now);
+      until.metric.push_back(m);
+      m.gauge.value = static_cast<double>(absl::ToUnixSeconds(t));
+      at.metric.push_back(std::move(m));
+    }
+    return {std::move(until), std::move(at)};
+  }
+
+  void Watch(std::weak_ptr<const collateral::LiveTdxCollateral> live,
+             std::weak_ptr<const CollateralStore> store) {
+    absl::MutexLock lock(&mu_);
+    live_ = std::move(live);
+    store_ = std::move(store);
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::weak_ptr<const collateral::LiveTdxCollateral> live_ ABSL_GUARDED_BY(mu_);
+  std::weak_ptr<const CollateralStore> store_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+std::optional<std::string> EarlyTcbDowngrade(const Claims& claims) {
+  if (!claims.tdx || !claims.tdx->tcb || !claims.tdx->tcb->early || !claims.tdx->fmspc) {
+    return std::nullopt;
+  }
+  if (Severity(claims.tdx->tcb->early->tcb_status) <= Severity(claims.tcb_status)) {
+    return std::nullopt;
+  }
+  return HexEncode(*claims.tdx->fmspc);
+}
+
+struct Metrics::Impl {
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  std::shared_ptr<NextUpdateCollector> next_update = std::make_shared<NextUpdateCollector>();
+  prometheus::Family<prometheus::Counter>& fetches =
+      prometheus::BuildCounter()
+          .Name("tee_collateral_fetches_total")
+          .Help("Attempts to fetch a TDX collateral bundle from one source, by outcome")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& lookups =
+      prometheus::BuildCounter()
+          .Name("tee_collateral_cache_lookups_total")
+          .Help("Live TDX collateral lookups: result hit (served from the cache) or miss (fetched)")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& requests =
+      prometheus::BuildCounter()
+          .Name("tee_verifier_requests_total")
+          .Help("Answered Verify and Evaluate calls by TEE, outcome and reason")
+          .Register(*registry);
+  prometheus::Family<prometheus::Histogram>& latency =
+      prometheus::BuildHistogram()
+          .Name("tee_verifier_evaluate_duration_seconds")
+          .Help("Time to answer an Evaluate call, waiting for a verification slot included")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& early =
+      prometheus::BuildCounter()
+          .Name("tee_tdx_tcb_early_downgrades_total")
+          .Help("Evaluations of TDX platforms that the early TCB info (the next evaluation "
+                "number) rates worse than the standard one, by FMSPC")
+          .Register(*registry);
+  // Last: stopped (its threads joined) before what it serves is destroyed.
+  std::unique_ptr<prometheus::Exposer> exposer;
+};
+
+Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}
+Metrics::~Metrics() = default;
+
+void Metrics::Watch(std::weak_ptr<const collateral::LiveTdxCollateral> live,
+                    std::weak_ptr<const CollateralStore> store) {
+  impl_->next_update->Watch(std::move(live), std::move(store));
+}
+
+absl::StatusOr<int> Metrics::Serve(const std::string& listen) {
+  try {
+    impl_->exposer = std::make_unique<prometheus::Exposer>(listen, /*num_threads=*/2);
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(
+        absl::StrCat("--metrics-listen ", listen, ": cannot listen: ", e.what()));
+  }
+  impl_->exposer->RegisterCollectable(impl_->registry);
+  impl_->exposer->RegisterCollectable(impl_->next_update);
+  const std::vector<int> ports = impl_->exposer->GetListeningPorts();
+  if (ports.empty()) {
+    return absl::UnavailableError(absl::StrCat("--metrics-listen ", listen, ": no port bound"));
+  }
+  return ports.front();
+}
+
+void Metrics::OnFetch(absl::string_view source, collateral::FetchOutcome outcome) {
+  impl_->fetches
+      .Add({{"source", std::string(source)},
+            {"outcome", std::string(collateral::FetchOutcomeName(outcome))}})
+      .Increment();
+}
+
+void Metrics::OnLookup(bool hit) {
+  impl_->lookups.Add({{"result", hit ? "hit" : "miss"}}).Increment();
+}
+
+void Metrics::CountRequest(absl::string_view rpc, absl::string_view tee,
+                           absl::string_view outcome, absl::string_view reason) {
+  impl_->requests
+      .Add({{"rpc", std::string(rpc)},
+            {"tee", std::string(tee)},
+            {"outcome", std::string(outcome)},
+            {"reason", std::string(reason)}})
+      .Increment();
+}
+
+void Metrics::ObserveEvaluateLatency(absl::string_view tee, absl::Duration took) {
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  impl_->latency.Add({{"tee", std::string(tee)}}, kBuckets).Observe(absl::ToDoubleSeconds(took));
+}
+
+void Metrics::CountEarlyTcbDowngrade(absl::string_view fmspc) {
+  impl_->early.Add({{"fmspc", std::string(fmspc)}}).Increment();
+}
+
+}  // namespace teeverify::server
