@@ -197,7 +197,9 @@ TEST(MetricsTest, CountsLiveCollateralFetchesBySourceAndOutcomeHitsMissesAndNext
   for (int i = 0; i < 2; ++i) {
     v1::VerifyRequest req;
     req.set_evidence(ReadTestData("tdx/quotes/dcap-qvl_tdx_quote.bin"));
-    req.set_verification_time_unix(1752919234);  // MANIFEST time of the dcap-qvl quote
+    // Early in the collateral's window (2025-06-19T10:32:27Z to 2025-07-19T10:00:35Z), before
+    // its refresh point: the second lookup is a plain hit, not a refresh.
+    req.set_verification_time_unix(1750809600);  // 2025-06-25T00:00:00Z
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     v1::VerifyResponse resp;
