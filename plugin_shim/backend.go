@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/vault/sdk/framework"
 	"github.com/hashicorp/vault/sdk/helper/locksutil"
 	"github.com/hashicorp/vault/sdk/logical"
+	pb "github.com/vault-plugin-auth-tee/plugin_shim/gen/teeverifyv1"
 )
 
 const backendHelp = `
@@ -35,6 +36,16 @@ type backend struct {
 	client   VerifierClient
 	cfg      *pluginConfig
 	cfgGen   uint64
+
+	// info is the sidecar's Info as last asked, and the connection it came over
+	// (sidecarInfo); a sidecar is asked once per connection.
+	infoMu sync.Mutex
+	info   connInfo
+
+	// roles are the roles logins read, decoded, by name (role); roleGen counts the drops.
+	rolesMu sync.Mutex
+	roles   map[string]*roleEntry
+	roleGen uint64
 
 	// nonceLocks serialize the spending of a nonce, so that one nonce yields one login.
 	nonceLocks []*locksutil.LockEntry
@@ -58,6 +69,7 @@ func newBackend(newClient ClientFactory) *backend {
 	b := &backend{
 		newClient:  newClient,
 		nonceLocks: locksutil.CreateLocks(),
+		roles:      map[string]*roleEntry{},
 	}
 	b.Backend = &framework.Backend{
 		Help:        strings.TrimSpace(backendHelp),
@@ -81,6 +93,10 @@ func newBackend(newClient ClientFactory) *backend {
 }
 
 func (b *backend) invalidate(_ context.Context, key string) {
+	if name, ok := strings.CutPrefix(key, rolePrefix); ok {
+		b.dropRole(name)
+		return
+	}
 	switch key {
 	case configStoragePath:
 		b.resetClient(context.Background())
@@ -100,6 +116,14 @@ func (b *backend) resetClient(_ context.Context) {
 	}
 	b.cfg = nil
 	b.cfgGen++
+	b.infoMu.Lock()
+	b.info = connInfo{}
+	b.infoMu.Unlock()
+}
+
+type connInfo struct {
+	conn uint64
+	info *pb.InfoResponse
 }
 
 // config returns the stored configuration (nil when there is none), from memory once read.

@@ -11,20 +11,31 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync/atomic"
 
 	pb "github.com/vault-plugin-auth-tee/plugin_shim/gen/teeverifyv1"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/peer"
 )
 
-// VerifierClient is what the backend needs from the sidecar. Tests inject fakes.
+// VerifierClient is what the backend needs from the sidecar. Tests inject fakes. The call
+// options carry grpc.Peer, which tells which sidecar connection answered (connID).
 type VerifierClient interface {
-	Verify(ctx context.Context, req *pb.VerifyRequest) (*pb.VerifyResponse, error)
-	Evaluate(ctx context.Context, req *pb.EvaluateRequest) (*pb.EvaluateResponse, error)
+	Verify(ctx context.Context, req *pb.VerifyRequest, opts ...grpc.CallOption) (*pb.VerifyResponse, error)
+	Evaluate(ctx context.Context, req *pb.EvaluateRequest, opts ...grpc.CallOption) (*pb.EvaluateResponse, error)
 	ValidatePolicy(ctx context.Context, req *pb.ValidatePolicyRequest) (*pb.ValidatePolicyResponse, error)
-	Info(ctx context.Context, req *pb.InfoRequest) (*pb.InfoResponse, error)
+	Info(ctx context.Context, req *pb.InfoRequest, opts ...grpc.CallOption) (*pb.InfoResponse, error)
 	Close() error
+}
+
+// connTracker is implemented by the gRPC client (not by test fakes): the number of the
+// connection it dialed last while that connection is up, 0 otherwise (before the first, or once
+// it broke: the next call will go over a new one).
+type connTracker interface {
+	lastConn() uint64
 }
 
 // ClientFactory builds a client from the mount's configuration. It is called lazily, on the
@@ -34,25 +45,82 @@ type ClientFactory func(cfg *pluginConfig) (VerifierClient, error)
 type grpcClient struct {
 	conn *grpc.ClientConn
 	api  pb.VerifierClient
+	last atomic.Uint64 // the connection dialed last
 }
 
-func (c *grpcClient) Verify(ctx context.Context, req *pb.VerifyRequest) (*pb.VerifyResponse, error) {
-	return c.api.Verify(ctx, req)
+func (c *grpcClient) Verify(ctx context.Context, req *pb.VerifyRequest, opts ...grpc.CallOption) (*pb.VerifyResponse, error) {
+	return c.api.Verify(ctx, req, opts...)
 }
 
-func (c *grpcClient) Evaluate(ctx context.Context, req *pb.EvaluateRequest) (*pb.EvaluateResponse, error) {
-	return c.api.Evaluate(ctx, req)
+func (c *grpcClient) Evaluate(ctx context.Context, req *pb.EvaluateRequest, opts ...grpc.CallOption) (*pb.EvaluateResponse, error) {
+	return c.api.Evaluate(ctx, req, opts...)
 }
 
 func (c *grpcClient) ValidatePolicy(ctx context.Context, req *pb.ValidatePolicyRequest) (*pb.ValidatePolicyResponse, error) {
 	return c.api.ValidatePolicy(ctx, req)
 }
 
-func (c *grpcClient) Info(ctx context.Context, req *pb.InfoRequest) (*pb.InfoResponse, error) {
-	return c.api.Info(ctx, req)
+func (c *grpcClient) Info(ctx context.Context, req *pb.InfoRequest, opts ...grpc.CallOption) (*pb.InfoResponse, error) {
+	return c.api.Info(ctx, req, opts...)
 }
 
 func (c *grpcClient) Close() error { return c.conn.Close() }
+
+func (c *grpcClient) lastConn() uint64 {
+	if c.conn.GetState() != connectivity.Ready {
+		return 0
+	}
+	return c.last.Load()
+}
+
+// Sidecar connections are numbered (in this process, from 1). Whether a sidecar trusts test
+// roots or replays recorded evidence is a property of the process at the other end of a
+// connection, so the plugin asks it (Info) once per connection rather than once per login, and
+// matches every answer it acts on to the connection it came over: gRPC reports the connection's
+// remote address as the peer of each call (grpc.Peer), and ours carries the number.
+var sidecarConnSeq atomic.Uint64
+
+type connAddr struct {
+	net.Addr
+	id uint64
+}
+
+type numberedConn struct {
+	net.Conn
+	remote connAddr
+}
+
+func (c *numberedConn) RemoteAddr() net.Addr { return c.remote }
+
+// connID is the number of the connection a call was answered over; 0 when unknown (a test
+// fake, or a call that failed before reaching a connection).
+func connID(p *peer.Peer) uint64 {
+	if p == nil {
+		return 0
+	}
+	if a, ok := p.Addr.(connAddr); ok {
+		return a.id
+	}
+	return 0
+}
+
+// numbered wraps dial so that every connection it makes gets the next number, recorded as c's last.
+func (c *grpcClient) numbered(dial func(context.Context, string) (net.Conn, error)) func(context.Context, string) (net.Conn, error) {
+	return func(ctx context.Context, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, addr)
+		if err != nil {
+			return nil, err
+		}
+		id := sidecarConnSeq.Add(1)
+		c.last.Store(id)
+		return &numberedConn{Conn: conn, remote: connAddr{Addr: conn.RemoteAddr(), id: id}}, nil
+	}
+}
+
+func tcpDialer(ctx context.Context, addr string) (net.Conn, error) {
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", addr)
+}
 
 // sidecarCredentials are the transport rules: a unix socket ("unix:///path", protected by its file
 // mode, so TLS settings do not apply), or TCP with mutual TLS; plaintext TCP only to a loopback
@@ -85,16 +153,18 @@ func dialSidecar(cfg *pluginConfig) (VerifierClient, error) {
 		return nil, err
 	}
 	target := cfg.SidecarAddress
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(4 << 20))}
+	c := &grpcClient{}
+	dial := tcpDialer
 	if strings.HasPrefix(target, "unix:") {
-		opts = append(opts, grpc.WithContextDialer(unixDialer(cfg.sidecarUID())))
+		dial = unixDialer(cfg.sidecarUID())
 	}
-	conn, err := grpc.NewClient(target, opts...)
+	conn, err := grpc.NewClient(target, grpc.WithTransportCredentials(creds),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(4<<20)), grpc.WithContextDialer(c.numbered(dial)))
 	if err != nil {
 		return nil, fmt.Errorf("sidecar %s: %w", target, err)
 	}
-	return &grpcClient{conn: conn, api: pb.NewVerifierClient(conn)}, nil
+	c.conn, c.api = conn, pb.NewVerifierClient(conn)
+	return c, nil
 }
 
 func clientTLS(cfg *pluginConfig) (*tls.Config, error) {
@@ -129,14 +199,10 @@ func isLoopback(hostPort string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// sidecarMode asks the sidecar how it runs and refuses one that trusts test roots or replays
-// recorded evidence, unless the mount allows it (allow_test_sidecar). It returns the token
-// metadata marker for such a sidecar ("test-roots", "replay" or both), "" for a production one.
-func sidecarMode(ctx context.Context, client VerifierClient, cfg *pluginConfig) (string, error) {
-	info, err := client.Info(ctx, &pb.InfoRequest{})
-	if err != nil {
-		return "", fmt.Errorf("asking the verifier sidecar for its mode: %w", err)
-	}
+// sidecarMode is the token metadata marker of a sidecar that described itself with info: "test-roots",
+// "replay", both, or "" for a production one. A sidecar that trusts test roots or replays recorded
+// evidence is refused unless the mount allows it (allow_test_sidecar).
+func sidecarMode(info *pb.InfoResponse, cfg *pluginConfig) (string, error) {
 	var modes []string
 	if info.GetTestRoots() {
 		modes = append(modes, "test-roots")

@@ -13,7 +13,9 @@ import (
 	"github.com/hashicorp/vault/sdk/helper/cidrutil"
 	"github.com/hashicorp/vault/sdk/logical"
 	pb "github.com/vault-plugin-auth-tee/plugin_shim/gen/teeverifyv1"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
@@ -230,8 +232,7 @@ func (b *backend) pathLogin(ctx context.Context, req *logical.Request, d *framew
 			return nil, b.serverFault("spending the nonce", err)
 		}
 	}
-	mode, err := b.checkSidecar(ctx, client, cfg, in.roleName)
-	if err != nil {
+	if _, err := b.checkSidecar(ctx, client, cfg, in.roleName, nil); err != nil {
 		return nil, err
 	}
 	callCtx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
@@ -240,9 +241,14 @@ func (b *backend) pathLogin(ctx context.Context, req *logical.Request, d *framew
 		return b.refuseRole(callCtx, client, in, role == nil)
 	}
 	evaluate := in.evaluateRequest(policy)
-	resp, err := client.Evaluate(callCtx, evaluate)
+	var answered peer.Peer
+	resp, err := client.Evaluate(callCtx, evaluate, grpc.Peer(&answered))
 	if err != nil {
 		return b.sidecarFailed(in.roleName, err)
+	}
+	mode, err := b.checkSidecar(ctx, client, cfg, in.roleName, &answered)
+	if err != nil {
+		return nil, err
 	}
 	if resp.GetDecision() != pb.Decision_DECISION_ALLOW {
 		return b.denied(in.roleName, resp.GetTeeType(), resp.GetError(), resp.GetMismatches())
@@ -274,11 +280,17 @@ func fromBoundCIDRs(req *logical.Request, role *roleEntry) bool {
 }
 
 // checkSidecar refuses a test or replay sidecar on a mount that does not allow one (sidecarMode);
-// the caller learns only that the sidecar cannot serve it, the server log says why.
-func (b *backend) checkSidecar(ctx context.Context, client VerifierClient, cfg *pluginConfig, roleName string) (string, error) {
+// the caller learns only that the sidecar cannot serve it, the server log says why. Called before
+// a sidecar call with answered nil, and again, with the call's grpc.Peer, before its answer is
+// used: the answer counts only if the connection it came over is one the mount accepts.
+func (b *backend) checkSidecar(ctx context.Context, client VerifierClient, cfg *pluginConfig, roleName string, answered *peer.Peer) (string, error) {
 	callCtx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
 	defer cancel()
-	mode, err := sidecarMode(callCtx, client, cfg)
+	info, err := b.sidecarInfo(callCtx, client, answered)
+	mode := ""
+	if err == nil {
+		mode, err = sidecarMode(info, cfg)
+	}
 	if err == nil {
 		return mode, nil
 	}
@@ -288,6 +300,45 @@ func (b *backend) checkSidecar(ctx context.Context, client VerifierClient, cfg *
 			"this mount does not allow one (allow_test_sidecar); see the server log")
 	}
 	return "", errors.New("verifier sidecar unavailable, login refused; see the server log")
+}
+
+// sidecarInfo is what the sidecar says of itself (Info), asked once per connection (client.go):
+// of the connection that answered a call (answered), or before a call of the one dialed last.
+// A test fake has no connections and is asked every time.
+func (b *backend) sidecarInfo(ctx context.Context, client VerifierClient, answered *peer.Peer) (*pb.InfoResponse, error) {
+	var want uint64 // the connection to describe; 0: any (a test fake)
+	if t, ok := client.(connTracker); ok {
+		want = t.lastConn()
+		if answered != nil {
+			if want = connID(answered); want == 0 {
+				return nil, errors.New("the verifier sidecar's answer came over no known connection")
+			}
+		}
+	}
+	if want != 0 {
+		b.infoMu.Lock()
+		cached := b.info
+		b.infoMu.Unlock()
+		if cached.conn == want {
+			return cached.info, nil
+		}
+	}
+	var p peer.Peer
+	info, err := client.Info(ctx, &pb.InfoRequest{}, grpc.Peer(&p))
+	if err != nil {
+		return nil, fmt.Errorf("asking the verifier sidecar for its mode: %w", err)
+	}
+	got := connID(&p)
+	if answered != nil && got != want {
+		// The connection that answered is gone (a sidecar restart): its mode is unknown.
+		return nil, errors.New("the verifier sidecar's connection changed during the call")
+	}
+	if got != 0 {
+		b.infoMu.Lock()
+		b.info = connInfo{conn: got, info: info}
+		b.infoMu.Unlock()
+	}
+	return info, nil
 }
 
 // refuseRole answers a login to a role the caller may not use (unknown, or bound to other

@@ -11,6 +11,8 @@ import (
 	"github.com/hashicorp/vault/sdk/helper/policyutil"
 	"github.com/hashicorp/vault/sdk/logical"
 	pb "github.com/vault-plugin-auth-tee/plugin_shim/gen/teeverifyv1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -43,15 +45,19 @@ func (b *backend) pathLoginRenew(ctx context.Context, req *logical.Request, _ *f
 	if err != nil {
 		return nil, err
 	}
-	if _, err := b.checkSidecar(ctx, client, cfg, name); err != nil {
+	if _, err := b.checkSidecar(ctx, client, cfg, name, nil); err != nil {
 		return nil, err
 	}
 	callCtx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
 	defer cancel()
-	decision, err := client.Evaluate(callCtx, login)
+	var answered peer.Peer
+	decision, err := client.Evaluate(callCtx, login, grpc.Peer(&answered))
 	if err != nil {
 		b.Logger().Error("verifier sidecar re-check failed; renewal refused", "role", name, "error", err)
 		return nil, errors.New("verifier sidecar unavailable, renewal refused; see the server log")
+	}
+	if _, err := b.checkSidecar(ctx, client, cfg, name, &answered); err != nil {
+		return nil, err
 	}
 	if decision.GetDecision() != pb.Decision_DECISION_ALLOW {
 		fields := make([]string, 0, len(decision.GetMismatches()))

@@ -20,9 +20,16 @@ type roleEntry struct {
 	tokenutil.TokenParams
 
 	PolicyJSON string `json:"policy"`
+
+	// decoded is PolicyJSON decoded, set on the roles the cache holds (b.role), which are shared:
+	// neither is modified.
+	decoded *pb.Policy
 }
 
 func (r *roleEntry) policy() (*pb.Policy, error) {
+	if r.decoded != nil {
+		return r.decoded, nil
+	}
 	p := &pb.Policy{}
 	if err := protojson.Unmarshal([]byte(r.PolicyJSON), p); err != nil {
 		return nil, fmt.Errorf("stored role policy: %w", err)
@@ -63,7 +70,44 @@ func pathRole(b *backend) []*framework.Path {
 	}
 }
 
+// role is the role called name (nil when there is none), from memory once read: a login reads its
+// role on every request. Only roles that exist are kept, so names an unauthenticated caller makes
+// up cost no memory; an entry is dropped when its role is written or deleted (dropRole), on other
+// nodes by invalidate. The role and its decoded policy are shared: callers must not modify them
+// (pathRoleWrite reads its own copy with readRole).
 func (b *backend) role(ctx context.Context, s logical.Storage, name string) (*roleEntry, error) {
+	b.rolesMu.Lock()
+	role, gen := b.roles[name], b.roleGen
+	b.rolesMu.Unlock()
+	if role != nil {
+		return role, nil
+	}
+	role, err := readRole(ctx, s, name)
+	if err != nil || role == nil {
+		return role, err
+	}
+	if role.decoded, err = role.policy(); err != nil {
+		return nil, err
+	}
+	b.rolesMu.Lock()
+	if b.roleGen == gen { // no role changed while it was read
+		b.roles[name] = role
+	}
+	b.rolesMu.Unlock()
+	return role, nil
+}
+
+// dropRole forgets the cached role called name, after it was written or deleted here or on
+// another node, and keeps a read that raced with the change from caching what it read.
+func (b *backend) dropRole(name string) {
+	b.rolesMu.Lock()
+	delete(b.roles, name)
+	b.roleGen++
+	b.rolesMu.Unlock()
+}
+
+// readRole reads the role called name from storage (nil when there is none).
+func readRole(ctx context.Context, s logical.Storage, name string) (*roleEntry, error) {
 	entry, err := s.Get(ctx, rolePrefix+name)
 	if err != nil || entry == nil {
 		return nil, err
@@ -104,12 +148,14 @@ func (b *backend) pathRoleRead(ctx context.Context, req *logical.Request, d *fra
 }
 
 func (b *backend) pathRoleDelete(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
-	return nil, req.Storage.Delete(ctx, rolePrefix+d.Get("name").(string))
+	name := d.Get("name").(string)
+	defer b.dropRole(name)
+	return nil, req.Storage.Delete(ctx, rolePrefix+name)
 }
 
 func (b *backend) pathRoleWrite(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
 	name := d.Get("name").(string)
-	role, err := b.role(ctx, req.Storage, name)
+	role, err := readRole(ctx, req.Storage, name) // modified below: not the shared cached copy
 	if err != nil {
 		return nil, err
 	}
@@ -154,5 +200,6 @@ func (b *backend) pathRoleWrite(ctx context.Context, req *logical.Request, d *fr
 	if err != nil {
 		return nil, err
 	}
+	defer b.dropRole(name)
 	return nil, req.Storage.Put(ctx, entry)
 }

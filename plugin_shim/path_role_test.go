@@ -1,8 +1,12 @@
 package teeauth
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hashicorp/vault/sdk/logical"
@@ -109,5 +113,74 @@ func TestRoleRejectsBadTokenSettingsAndNumbers(t *testing.T) {
 		"tee_types": "tdx", "tdx_mrtd": testMrtd, "sev_snp_min_guest_svn": -1})
 	if resp == nil || !resp.IsError() || !strings.Contains(resp.Error().Error(), "sev_snp_min_guest_svn") {
 		t.Fatalf("negative number accepted: %v", resp)
+	}
+}
+
+// readCounting counts the reads of role entries that reach storage.
+type readCounting struct {
+	logical.Storage
+	mu        sync.Mutex
+	roleReads int
+}
+
+func (s *readCounting) Get(ctx context.Context, key string) (*logical.StorageEntry, error) {
+	if strings.HasPrefix(key, rolePrefix) {
+		s.mu.Lock()
+		s.roleReads++
+		s.mu.Unlock()
+	}
+	return s.Storage.Get(ctx, key)
+}
+
+// Logins read their role from memory once it is read; a write or delete here, or an invalidation
+// from another node, drops it, and unknown role names are never kept.
+func TestRolesAreReadOnceAndDroppedOnChange(t *testing.T) {
+	h := setup(t)
+	counting := &readCounting{Storage: h.storage}
+	h.storage = counting
+	for i := 0; i < 3; i++ {
+		if resp, err := h.login("mcp", h.nonce("")); err != nil || resp.IsError() {
+			t.Fatalf("login %d: %v %v", i, err, resp)
+		}
+	}
+	if counting.roleReads != 1 {
+		t.Fatalf("3 logins read the role from storage %d times, want 1", counting.roleReads)
+	}
+
+	// Written here: the next login gets the new token parameters.
+	h.writeRole("mcp", map[string]interface{}{"token_policies": "other"})
+	resp, err := h.login("mcp", h.nonce(""))
+	if err != nil || resp.IsError() || !slices.Equal(resp.Auth.Policies, []string{"other"}) {
+		t.Fatalf("after a role write: %v %v", err, resp)
+	}
+
+	// Written by another node (straight to storage) and invalidated: the same.
+	other, err := readRole(t.Context(), h.storage, "mcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.TokenPolicies = []string{"third"}
+	entry, _ := logical.StorageEntryJSON(rolePrefix+"mcp", other)
+	if err := h.storage.Put(t.Context(), entry); err != nil {
+		t.Fatal(err)
+	}
+	h.b.invalidate(t.Context(), rolePrefix+"mcp")
+	if resp, err := h.login("mcp", h.nonce("")); err != nil || resp.IsError() || !slices.Equal(resp.Auth.Policies, []string{"third"}) {
+		t.Fatalf("after another node's write: %v %v", err, resp)
+	}
+
+	// Deleted: refused like an unknown role.
+	h.mustOK(logical.DeleteOperation, "role/mcp", nil)
+	if _, err := h.login("mcp", h.nonce("")); !errors.Is(err, logical.ErrPermissionDenied) {
+		t.Fatalf("after delete: %v", err)
+	}
+
+	for i := 0; i < 100; i++ {
+		h.login(fmt.Sprintf("made-up-%d", i), h.nonce(""))
+	}
+	h.b.rolesMu.Lock()
+	defer h.b.rolesMu.Unlock()
+	if len(h.b.roles) != 0 {
+		t.Fatalf("roles kept in memory: %d, want 0 (only existing roles are kept)", len(h.b.roles))
 	}
 }

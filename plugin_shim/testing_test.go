@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/vault/sdk/logical"
 	pb "github.com/vault-plugin-auth-tee/plugin_shim/gen/teeverifyv1"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -27,14 +28,14 @@ type fakeVerifier struct {
 	info          *pb.InfoResponse // nil: a production sidecar
 }
 
-func (f *fakeVerifier) Verify(context.Context, *pb.VerifyRequest) (*pb.VerifyResponse, error) {
+func (f *fakeVerifier) Verify(context.Context, *pb.VerifyRequest, ...grpc.CallOption) (*pb.VerifyResponse, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.verifyCalls++
 	return &pb.VerifyResponse{Verified: true, TeeType: pb.TeeType_TEE_TYPE_TDX, ClaimsJson: `{"tee":"tdx"}`}, nil
 }
 
-func (f *fakeVerifier) Info(context.Context, *pb.InfoRequest) (*pb.InfoResponse, error) {
+func (f *fakeVerifier) Info(context.Context, *pb.InfoRequest, ...grpc.CallOption) (*pb.InfoResponse, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.info == nil {
@@ -43,7 +44,7 @@ func (f *fakeVerifier) Info(context.Context, *pb.InfoRequest) (*pb.InfoResponse,
 	return proto.Clone(f.info).(*pb.InfoResponse), nil
 }
 
-func (f *fakeVerifier) Evaluate(_ context.Context, req *pb.EvaluateRequest) (*pb.EvaluateResponse, error) {
+func (f *fakeVerifier) Evaluate(_ context.Context, req *pb.EvaluateRequest, _ ...grpc.CallOption) (*pb.EvaluateResponse, error) {
 	f.mu.Lock()
 	f.evaluateCalls++
 	f.lastEvaluate = proto.Clone(req).(*pb.EvaluateRequest)
