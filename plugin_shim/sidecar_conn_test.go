@@ -107,3 +107,32 @@ func TestSidecarModeAskedOncePerConnection(t *testing.T) {
 		t.Fatal("the evidence was evaluated by a refused sidecar")
 	}
 }
+
+// Over TCP (here plaintext loopback) the connections are numbered too: one Info for many logins.
+func TestSidecarModeAskedOncePerTCPConnection(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sidecar := &describedSidecar{info: &pb.InfoResponse{Version: "production"}}
+	server := grpc.NewServer()
+	pb.RegisterVerifierServer(server, sidecar)
+	go server.Serve(l)
+	t.Cleanup(server.Stop)
+
+	h := newHarness(t)
+	h.b.newClient = dialSidecar
+	t.Cleanup(func() { h.b.resetClient(context.Background()) })
+	h.mustOK(logical.UpdateOperation, "config", map[string]interface{}{
+		"sidecar_address": l.Addr().String(), "sidecar_insecure_loopback": true,
+	})
+	h.writeRole("mcp", nil)
+	for i := 0; i < 3; i++ {
+		if resp, err := h.login("mcp", h.nonce("")); err != nil || resp == nil || resp.Auth == nil {
+			t.Fatalf("login %d: %v %v", i, err, resp)
+		}
+	}
+	if n := sidecar.infos.Load(); n != 1 {
+		t.Fatalf("3 logins over one TCP connection asked the sidecar's mode %d times, want 1", n)
+	}
+}
