@@ -115,16 +115,17 @@ func AzureEvidence(cfg AzureConfig, binding [64]byte) (*Evidence, error) {
 	for _, pcr := range pcrs {
 		out.TPMQuote.PCRs = append(out.TPMQuote.PCRs, hex.EncodeToString(pcr))
 	}
-	tee := ""
+	tee, certificate := "", []byte(nil)
 	switch binary.LittleEndian.Uint32(hcl[hclReportTypeOffset:]) {
 	case 2:
 		tee = "az-snp-vtpm"
 		if cfg.THIMURL != "" {
-			vcek, err := fetchVCEK(cfg)
+			vcek, chain, err := fetchVCEK(cfg)
 			if err != nil {
 				return nil, err
 			}
 			out.VCEK = base64.URLEncoding.EncodeToString(vcek)
+			certificate = chain
 		}
 	case 4:
 		tee = "az-tdx-vtpm"
@@ -141,7 +142,7 @@ func AzureEvidence(cfg AzureConfig, binding [64]byte) (*Evidence, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Evidence{TeeType: tee, Bytes: bytes}, nil
+	return &Evidence{TeeType: tee, Bytes: bytes, Certificate: certificate}, nil
 }
 
 func ownerAuth() tpm2.AuthHandle {
@@ -301,31 +302,46 @@ func fetchTDQuote(cfg AzureConfig, tdReport []byte) ([]byte, error) {
 }
 
 // fetchVCEK gets the VM's VCEK from THIM (IMDS): {"vcekCert": PEM, "certificateChain": PEM, ...}.
-func fetchVCEK(cfg AzureConfig) ([]byte, error) {
+// It returns the VCEK (DER, for the evidence) and the VCEK followed by THIM's chain (the ASK and
+// the ARK, PEM) for the login's certificate: the sidecar checks the chain to its pinned ARK (and
+// under AMD's ARK, the ASK against AMD's pinned one).
+func fetchVCEK(cfg AzureConfig) ([]byte, []byte, error) {
 	req, err := http.NewRequest(http.MethodGet, cfg.THIMURL, nil)
 	if err != nil {
-		return nil, fmt.Errorf("azure THIM: %w", err)
+		return nil, nil, fmt.Errorf("azure THIM: %w", err)
 	}
 	req.Header.Set("Metadata", "true")
 	rsp, err := httpClient(cfg).Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("azure THIM: %w", err)
+		return nil, nil, fmt.Errorf("azure THIM: %w", err)
 	}
 	body, err := readResponse("azure THIM", rsp)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out struct {
-		VCEK string `json:"vcekCert"`
+		VCEK  string `json:"vcekCert"`
+		Chain string `json:"certificateChain"`
 	}
 	if err := json.Unmarshal(body, &out); err != nil {
-		return nil, fmt.Errorf("azure THIM: %w", err)
+		return nil, nil, fmt.Errorf("azure THIM: %w", err)
 	}
 	block, _ := pem.Decode([]byte(out.VCEK))
 	if block == nil || block.Type != "CERTIFICATE" {
-		return nil, errors.New("azure THIM: vcekCert is not a PEM certificate")
+		return nil, nil, errors.New("azure THIM: vcekCert is not a PEM certificate")
 	}
-	return block.Bytes, nil
+	chain := pem.EncodeToMemory(block)
+	for rest := []byte(out.Chain); ; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			return nil, nil, fmt.Errorf("azure THIM: certificateChain holds a %q block", b.Type)
+		}
+		chain = append(chain, pem.EncodeToMemory(b)...)
+	}
+	return block.Bytes, chain, nil
 }
 
 func decodeBase64URL(s string) ([]byte, error) {

@@ -10,6 +10,9 @@ import (
 type Evidence struct {
 	TeeType string // "tdx", "sev-snp", "nitro", "az-snp-vtpm", "az-tdx-vtpm"
 	Bytes   []byte
+	// Certificates the sidecar needs beside the evidence, sent as the login's "certificate":
+	// for az-snp-vtpm, what THIM serves (the VCEK, then the ASK and ARK, PEM).
+	Certificate []byte
 }
 
 // Paths of the platform interfaces; configurable so that tests can point them at fakes

@@ -10,6 +10,7 @@
 #include "verifier/common/hex.h"
 #include "verifier/common/openssl_util.h"
 #include "verifier/common/status_macros.h"
+#include "verifier/snp/extended_evidence.h"
 #include "verifier/snp/snp_verifier.h"
 #include "verifier/tdx/tdx_verifier.h"
 #include "verifier/tdx/quote_parser.h"
@@ -161,6 +162,16 @@ Claims AzureClaims(Claims hardware, const AzureEvidence& e) {
   return hardware;
 }
 
+// The SEV-SNP evidence the hardware verifier gets: the report, with the VCEK the Azure evidence
+// carries as its certificate table's VCEK entry. The SNP verifier then combines it with the
+// certificates given with the request exactly as for sev-snp evidence: the ASK and ARK that THIM
+// serves (tee-login sends them with the request) join the chain, a different VCEK given with the
+// request is refused, and test roots (tee-verifierd --test-roots) apply as they do to sev-snp.
+std::string SnpHardwareEvidence(const AzureEvidence& e) {
+  if (e.vcek.empty()) return e.hcl.hw_report;
+  return absl::StrCat(e.hcl.hw_report, snp::SerializeCertTable({{snp::kVcekGuid, e.vcek}}));
+}
+
 absl::Status CheckRequestedTee(const AzureEvidence& e, std::optional<TeeKind> tee) {
   if (tee && *tee != TeeOf(e)) {
     return Unsupported(absl::StrCat("azure evidence: the HCL report holds a ",
@@ -189,7 +200,7 @@ absl::StatusOr<VerifiedClaims> AzureVerifier::Verify(absl::string_view evidence,
   RETURN_IF_ERROR(CheckBindings(e));
   absl::StatusOr<VerifiedClaims> verified =
       e.hcl.report_type == HwReportType::kSnp
-          ? hardware(TeeKind::kSevSnp, e.hcl.hw_report, e.vcek.empty() ? certificate : e.vcek)
+          ? hardware(TeeKind::kSevSnp, SnpHardwareEvidence(e), certificate)
           : hardware(TeeKind::kTdx, e.td_quote, "");
   if (!verified.ok()) {
     return WithContext(verified.status(), absl::StrCat(TeeKindName(TeeOf(e)), " hardware report"));

@@ -36,7 +36,8 @@ class AzureVerifier {
       TeeKind hardware, absl::string_view evidence, absl::string_view certificate)>;
 
   // `tee`: the requested TEE (kAzSnpVtpm or kAzTdxVtpm), or nullopt to take it from the HCL
-  // report. `certificate`: the VCEK when the evidence carries none.
+  // report. `certificate`: for SEV-SNP, what sev-snp's `certificate` is (the VCEK, optionally
+  // followed by the ASK and ARK, as THIM serves them); it joins the VCEK the evidence carries.
   static absl::StatusOr<VerifiedClaims> Verify(absl::string_view evidence,
                                                std::optional<TeeKind> tee,
                                                absl::string_view certificate,

@@ -4,8 +4,10 @@
 // time for them; 2025-10-01T08:00:00Z lies inside every certificate's validity).
 #include "verifier/azure/azure_verifier.h"
 
+#include <cstring>
 #include <string>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
@@ -14,6 +16,7 @@
 #include "verifier/common/hex.h"
 #include "verifier/common/time_util.h"
 #include "verifier/evidence.h"
+#include "verifier/testing/snp_test_tee.h"
 
 namespace teeverify {
 namespace {
@@ -142,6 +145,81 @@ TEST(AzureVerifier, ARequestedKindMustMatchTheHclReport) {
   absl::StatusOr<VerifiedClaims> verified = verifier.Verify(request);
   EXPECT_EQ(ReasonOf(verified.status()), v1::REASON_UNSUPPORTED_FORMAT) << verified.status();
   EXPECT_TRUE(absl::StrContains(verified.status().message(), "not az-snp-vtpm"));
+}
+
+// Test roots (tee-verifierd --test-roots) apply to az-snp-vtpm as they do to sev-snp. The real
+// vector's TPM quote, signature, PCRs and runtime data bind each other and not the hardware
+// report's signer, so its HCL report's SEV-SNP report is replaced by one the test TEE signs with
+// the same REPORT_DATA (SHA-256 of the runtime data), and its vcek by the test VCEK.
+class AzureSnpUnderTestRoots : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<testing::SnpTestTee>> tee = testing::SnpTestTee::Create();
+    ASSERT_TRUE(tee.ok()) << tee.status();
+    tee_ = *std::move(tee);
+    nlohmann::json j = nlohmann::json::parse(Evidence("az-snp-vtpm-evidence-v1.json"));
+    absl::StatusOr<std::string> hcl =
+        azure::DecodeBase64Url(j["hcl_report"].get<std::string>(), "hcl_report");
+    ASSERT_TRUE(hcl.ok()) << hcl.status();
+    snp::Report report = tee_->DefaultReport();
+    std::memcpy(report.report_data.data(), hcl->data() + azure::kHclHeaderSize + 0x50, 64);
+    absl::StatusOr<std::string> signed_report = tee_->MakeReport(report);
+    ASSERT_TRUE(signed_report.ok()) << signed_report.status();
+    hcl->replace(azure::kHclHeaderSize, azure::kHwReportSlotSize, *signed_report);
+    j["hcl_report"] = absl::WebSafeBase64Escape(*hcl);
+    j["vcek"] = absl::WebSafeBase64Escape(tee_->VekDer());
+    evidence_ = j.dump();
+    report_ = *signed_report;
+  }
+
+  // Verifies `evidence` (`tee`) with `certificate` under the test TEE's roots.
+  absl::StatusOr<VerifiedClaims> Verify(const std::string& evidence, TeeKind tee,
+                                        absl::string_view certificate) const {
+    absl::StatusOr<std::shared_ptr<const TrustRoots>> roots = tee_->Roots();
+    EXPECT_TRUE(roots.ok()) << roots.status();
+    EvidenceVerifier verifier(*roots);
+    EvidenceRequest request;
+    request.evidence = evidence;
+    request.tee = tee;
+    request.certificate = certificate;
+    request.now = At("2026-06-01T00:00:00Z");  // inside the test VCEK's validity
+    return verifier.Verify(request);
+  }
+
+  std::unique_ptr<testing::SnpTestTee> tee_;
+  std::string evidence_;  // az-snp-vtpm over the test TEE's report
+  std::string report_;    // that report
+};
+
+TEST_F(AzureSnpUnderTestRoots, TheAskAndArkThimServesCompleteTheChain) {
+  absl::StatusOr<VerifiedClaims> verified =
+      Verify(evidence_, TeeKind::kAzSnpVtpm, tee_->CertificateBundlePem());
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  EXPECT_EQ(verified->claims().tee, TeeKind::kAzSnpVtpm);
+  EXPECT_EQ(verified->claims().report_data, "challenge");
+  EXPECT_EQ(HexEncode(verified->claims().sev_snp->measurement),
+            HexEncode(tee_->DefaultReport().measurement));
+}
+
+TEST_F(AzureSnpUnderTestRoots, WithoutTheAskItIsRefusedAsSevSnpIs) {
+  absl::StatusOr<VerifiedClaims> azure = Verify(evidence_, TeeKind::kAzSnpVtpm, "");
+  absl::StatusOr<VerifiedClaims> plain = Verify(report_, TeeKind::kSevSnp, tee_->VekDer());
+  ASSERT_FALSE(plain.ok());
+  EXPECT_EQ(ReasonOf(azure.status()), ReasonOf(plain.status())) << azure.status();
+  EXPECT_TRUE(absl::StrContains(azure.status().message(), "no ASK")) << azure.status();
+  EXPECT_TRUE(absl::StrContains(azure.status().message(), "az-snp-vtpm hardware report"));
+}
+
+TEST_F(AzureSnpUnderTestRoots, AnotherVcekGivenWithTheRequestIsRefused) {
+  testing::SnpTestOptions other_chip;
+  other_chip.chip = 1;
+  absl::StatusOr<std::unique_ptr<testing::SnpTestTee>> other = testing::SnpTestTee::Create(other_chip);
+  ASSERT_TRUE(other.ok()) << other.status();
+  absl::StatusOr<VerifiedClaims> verified =
+      Verify(evidence_, TeeKind::kAzSnpVtpm, (*other)->CertificateBundlePem());
+  EXPECT_EQ(ReasonOf(verified.status()), v1::REASON_CERT_CHAIN_INVALID) << verified.status();
+  EXPECT_TRUE(absl::StrContains(verified.status().message(), "VCEK given with --cert differs"))
+      << verified.status();
 }
 
 // Records the FMSPC a verification asks collateral for, and has none (as a sidecar without the

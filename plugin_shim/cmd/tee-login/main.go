@@ -207,6 +207,9 @@ func login(o *options) (*api.Secret, error) {
 		}
 		data["nonce"] = nonceHex
 		data["evidence"] = base64.StdEncoding.EncodeToString(evidence.Bytes)
+		if len(evidence.Certificate) > 0 && o.certificateFile == "" {
+			data["certificate"] = base64.StdEncoding.EncodeToString(evidence.Certificate)
+		}
 		data["tee_type"] = evidence.TeeType
 	}
 	secret, err := client.Logical().Write("auth/"+o.mount+"/login", data)
