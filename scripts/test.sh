@@ -2,7 +2,8 @@
 # All tests, on a fresh Debian machine (installs what is missing through scripts/setup.sh):
 #   1. C++ unit, CLI and sidecar tests (ctest) on the release build
 #   2. the generated Go API code matches proto/ (no drift)
-#   3. Go unit tests with the race detector, and go vet
+#   3. Go unit tests with the race detector, and go vet; a short differential test against the Go
+#      peer verifiers (scripts/differential.sh --short)
 #   4. Go integration tests on the real stack: OpenBao + plugin + sidecars + tee-login + test TEE,
 #      a three-node raft cluster, faults, logs
 #   5. the C++ tests again under ASan+UBSan (LeakSanitizer on, the sidecar included), on a clang
@@ -93,6 +94,17 @@ rm -rf "$gen"
 note "go vet and Go unit tests (race detector)"
 if (cd plugin_shim && go vet ./... && go vet -tags integration ./integration/); then pass; else fail 1 "go vet"; fi
 go_test build/go-unit.log -race -count=1 ./...
+
+if [ $built = 1 ]; then
+  # A short differential run against the Go peers (docs/conformance.md; the full run with the Rust
+  # peers is scripts/differential.sh): fails on a disagreement the docs do not explain.
+  note "differential test against go-tdx-guest and go-sev-guest, short (scripts/differential.sh --short)"
+  if bash scripts/differential.sh --short >build/differential.log 2>&1; then
+    pass
+  else
+    tail -40 build/differential.log; fail 1 "differential test (build/differential.log)"
+  fi
+fi
 
 if [ $built = 1 ] && [ "${TEE_SKIP_INTEGRATION:-0}" != "1" ]; then
   note "Go integration tests (OpenBao, plugin, sidecars, tee-login, test TEE; HA cluster)"

@@ -11,6 +11,8 @@
 //	peer=<module> case=<name> ns_per_op=<wall> cpu_ns_per_op=<process CPU> iterations=<n>
 //
 // or, when the peer refuses the vector, peer=... case=... error="...". scripts/bench.sh parses it.
+//
+// With -cases and -report it is the Go half of the differential test (diff.go, report.go).
 package main
 
 import (
@@ -38,8 +40,10 @@ import (
 )
 
 var (
-	dataDir = flag.String("data", "tests/data", "the repository's tests/data directory")
-	seconds = flag.Float64("seconds", 2, "minimum measuring time per case")
+	dataDir     = flag.String("data", "tests/data", "the repository's tests/data directory")
+	seconds     = flag.Float64("seconds", 2, "minimum measuring time per case")
+	casesFile   = flag.String("cases", "", "differential mode: verify every case of this tee-mutants cases.tsv, print verdicts")
+	reportCases = flag.String("report", "", "differential report: this cases.tsv joined with the verdict files given as arguments")
 )
 
 func read(rel string) []byte {
@@ -105,7 +109,11 @@ func (m memGetter) Get(u string) (map[string][]string, []byte, error) {
 }
 
 func newMemGetter(dir string) memGetter {
-	file := func(name string) []byte { return read(filepath.Join(dir, name)) }
+	return memGetterFrom(func(name string) []byte { return read(filepath.Join(dir, name)) })
+}
+
+// memGetterFrom is newMemGetter over any source of the collateral files, by file name.
+func memGetterFrom(file func(name string) []byte) memGetter {
 	header := func(key, chainFile string) map[string][]string {
 		return map[string][]string{key: {url.QueryEscape(string(file(chainFile)))}}
 	}
@@ -232,6 +240,16 @@ func floors() {
 
 func main() {
 	flag.Parse()
+	if *casesFile != "" {
+		if err := runCases(*casesFile, os.Stdout); err != nil {
+			fmt.Fprintf(os.Stderr, "peers: %v\n", err)
+			os.Exit(2)
+		}
+		return
+	}
+	if *reportCases != "" {
+		os.Exit(report(*reportCases, flag.Args(), os.Stdout))
+	}
 	floors()
 	tdx()
 	snp("snp_milan_oak", "sevsnp/reports/oak_milan_oc_release_report.bin",
