@@ -5,12 +5,14 @@ Serves a recorded collateral bundle (tests/data/tdx/collateral/<name>: the real 
 responses) on the real URL shapes, with the issuer chains URL-encoded in the real headers:
 
   GET /tdx/certification/v4/tcb?fmspc=HEX[&update=...]   TCB-Info-Issuer-Chain
+      (update=early: the bundle's tcb_info_early_response.json; 404 when it has none)
   GET /tdx/certification/v4/qe/identity                  SGX-Enclave-Identity-Issuer-Chain
   GET /sgx/certification/v4/pckcrl?ca=platform&encoding=der   SGX-PCK-CRL-Issuer-Chain
   GET /sgx/certification/v4/rootcacrl                    (hex text, as PCCS answers)
 
 Test controls (not part of the PCS API):
-  GET /_stats                      {"<path>": count, ...} of the API requests answered
+  GET /_stats                      {"<path>": count, ...} of the API requests answered (the
+                                   early channel counts as "<path>?update=early")
   GET /_fault?kind=K[&path=P][&times=N][&retry_after=S][&seconds=S]
       kind: 404 | 429 | 500 | 503 | slow | truncated | wrong_chain | none
       path: only requests whose path starts with P (default: every API path)
@@ -92,8 +94,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, b"ok")
         if url.path not in API:
             return self.send(404)
+        early = url.path == "/tdx/certification/v4/tcb" and query.get("update") == "early"
+        counted = url.path + ("?update=early" if early else "")
         with st.lock:
-            st.stats[url.path] = st.stats.get(url.path, 0) + 1
+            st.stats[counted] = st.stats.get(counted, 0) + 1
         fault = st.take_fault(url.path)
         kind = fault["kind"] if fault else None
         if kind in ("404", "500", "503", "429"):
@@ -106,6 +110,10 @@ class Handler(BaseHTTPRequestHandler):
         file, header, chain_file, ctype = API[url.path]
         if url.path == "/tdx/certification/v4/tcb" and query.get("fmspc", "").lower() != st.fmspc:
             return self.send(404)
+        if early:
+            file = "tcb_info_early_response.json"
+            if file not in st.files:
+                return self.send(404)
         body = st.files[file]
         if url.path == "/sgx/certification/v4/rootcacrl":
             body = body.hex().encode()

@@ -166,6 +166,19 @@ TEST(LiveCollateralTest, ConfigErrorsNameTheSetting) {
   EXPECT_EQ(sidecar.WaitExit(), 2);
   EXPECT_TRUE(absl::StrContains(sidecar.Stderr(), "collateral_sources[1].url: must be an http"))
       << sidecar.Stderr();
+
+  // The early channel: a boolean, and pointless on a source that decides on it already.
+  for (const auto& [setting, error] : std::vector<std::pair<std::string, std::string>>{
+           {R"("early_tcb_info": "yes")", "collateral_sources[0].early_tcb_info: not true or false"},
+           {R"("early_tcb_info": true, "update": "early")",
+            "collateral_sources[0].early_tcb_info: the source already decides on the early channel"}}) {
+    std::ofstream(config) << R"({"collateral_sources": [{"kind": "pcs", "url": "http://x", )"
+                          << setting << "}]}";
+    SidecarProcess refused({"--listen=unix:" + dir + "/s.sock", "--config=" + config},
+                           "unix:" + dir + "/s.sock");
+    EXPECT_EQ(refused.WaitExit(), 2);
+    EXPECT_TRUE(absl::StrContains(refused.Stderr(), error)) << refused.Stderr();
+  }
 }
 
 }  // namespace

@@ -89,15 +89,21 @@ int MetricsPort(const SidecarProcess& sidecar) {
 
 constexpr char kNonce[] = "metrics-test-nonce-0123456789abc";
 
-TEST(MetricsTest, CountsEvaluationsByOutcomeLatencyEarlyTcbWarningAndCollateralDirNextUpdate) {
-  TestPlatform platform;
-  // Intel's early channel already publishes the next evaluation number, under which this
-  // platform falls OutOfDate in 30 days (issue 14's early warning); the standard one says UpToDate.
+// Intel's early channel already publishes the next evaluation number (19), under which the test
+// platform falls OutOfDate in 30 days (issue 14's early warning); the standard one (18) says
+// UpToDate. Written into the platform's collateral bundle, whose directory is returned.
+std::string AnnounceTcbRecovery(const TestPlatform& platform) {
   const std::string bundle = platform.collateral_dir + "/test-platform";
   absl::StatusOr<std::string> early = platform.tee->SignTcbInfo(
       platform.tee->RecoveredTcbInfoBody(absl::Now() + absl::Hours(24 * 30)));
-  ASSERT_TRUE(early.ok()) << early.status();
-  WriteFile(bundle + "/" + std::string(tdx::kTcbInfoEarlyFile), *early);
+  EXPECT_TRUE(early.ok()) << early.status();
+  if (early.ok()) WriteFile(bundle + "/" + std::string(tdx::kTcbInfoEarlyFile), *early);
+  return bundle;
+}
+
+TEST(MetricsTest, CountsEvaluationsByOutcomeLatencyEarlyTcbWarningAndCollateralDirNextUpdate) {
+  TestPlatform platform;
+  const std::string bundle = AnnounceTcbRecovery(platform);
   const std::string dir = MakeTempDir();
   SidecarProcess sidecar({"--listen=unix:" + dir + "/s.sock", "--test-roots=" + platform.roots_dir,
                           "--collateral-dir=" + platform.collateral_dir,
@@ -154,6 +160,9 @@ TEST(MetricsTest, CountsEvaluationsByOutcomeLatencyEarlyTcbWarningAndCollateralD
   EXPECT_GT(*sum, 0.0);
   // Both evaluations verified the platform, and both saw the coming downgrade.
   EXPECT_EQ(s.Get("tee_tdx_tcb_early_downgrades_total", {{"fmspc", "00906ed50000"}}), 2.0)
+      << s.text();
+  // ... and they were one platform (one PPID): one host to patch.
+  EXPECT_EQ(s.Get("tee_tdx_tcb_early_downgrade_platforms", {{"fmspc", "00906ed50000"}}), 1.0)
       << s.text();
 
   // The collateral directory's bundle: the end of its verified window, as the core computes it.
@@ -230,6 +239,44 @@ TEST(MetricsTest, CountsLiveCollateralFetchesBySourceAndOutcomeHitsMissesAndNext
   ASSERT_TRUE(until.has_value()) << s.text();
   EXPECT_LE(*until, absl::ToDoubleSeconds(next_update - scraped_after));
   EXPECT_GE(*until, absl::ToDoubleSeconds(next_update - scraped_before));
+  stub.reset();
+  EXPECT_EQ(sidecar.Stop(), 0) << sidecar.Stderr();
+}
+
+// The early channel from a live source (issue 14): the test platform's PCS publishes a coming
+// TCB recovery (evaluation number 19) beside the standard TCB info (18).
+TEST(MetricsTest, LiveEarlyChannelShowsTheComingRecoveryByEvaluationNumberAndPlatform) {
+  TestPlatform platform;
+  const std::string bundle = AnnounceTcbRecovery(platform);
+  PcsStandIn pcs(bundle);
+  const std::string dir = MakeTempDir();
+  const std::string config = dir + "/config.json";
+  std::ofstream(config) << R"({"collateral_sources": [{"kind": "pccs", "url": ")" << pcs.url()
+                        << R"(", "early_tcb_info": true}]})";
+  SidecarProcess sidecar({"--listen=unix:" + dir + "/s.sock", "--test-roots=" + platform.roots_dir,
+                          "--config=" + config, "--metrics-listen=127.0.0.1:0"},
+                         "unix:" + dir + "/s.sock");
+  ASSERT_TRUE(sidecar.WaitReady()) << sidecar.Log();
+  const int port = MetricsPort(sidecar);
+  ASSERT_GT(port, 0);
+  auto stub = sidecar.Stub();
+  grpc::Status status;
+  v1::EvaluateResponse allowed = CallEvaluate(*stub, platform.Quote(kNonce),
+                                              platform.Role(platform.mrtd_hex), kNonce, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(allowed.decision(), v1::DECISION_ALLOW) << sidecar.Log();
+  EXPECT_EQ(allowed.metadata().at("tcb_status_early"), "OutOfDate");
+  EXPECT_EQ(pcs.Stats()["/tdx/certification/v4/tcb?update=early"], 1) << pcs.Requests();
+
+  Scrape s(port);
+  auto evaluation = [&](const std::string& channel) {
+    return s.Get("tee_tdx_tcb_evaluation_data_number",
+                 {{"fmspc", "00906ed50000"}, {"pck_ca", "platform"}, {"channel", channel}});
+  };
+  EXPECT_EQ(evaluation("standard"), 18.0) << s.text();
+  EXPECT_EQ(evaluation("early"), 19.0) << s.text();
+  EXPECT_EQ(s.Get("tee_tdx_tcb_early_downgrade_platforms", {{"fmspc", "00906ed50000"}}), 1.0)
+      << s.text();
   stub.reset();
   EXPECT_EQ(sidecar.Stop(), 0) << sidecar.Stderr();
 }

@@ -20,6 +20,7 @@
 #include "verifier/collateral/tdx_cache.h"
 #include "verifier/common/hex.h"
 #include "verifier/tdx/tdx_verifier.h"
+#include "verifier/testing/tdx_test_tee.h"
 
 namespace teeverify::collateral {
 namespace {
@@ -49,6 +50,8 @@ std::string UrlEncode(absl::string_view s) {
 }
 
 // A PCS serving one recorded bundle; every answer can be replaced per path prefix.
+constexpr char kEarlyTcb[] = "/tdx/certification/v4/tcb (update=early)";
+
 class FakePcs : public HttpTransport {
  public:
   explicit FakePcs(std::string base, std::string bundle = "dcap-qvl-2025-06") : base_(base) {
@@ -67,12 +70,27 @@ class FakePcs : public HttpTransport {
         200, {}, absl::BytesToHexString(ReadTestData(dir + "root_ca_crl.der"))};
   }
 
+  // Serving the test platform's bundle (tdx_test_tee.h) instead of a recorded one.
+  FakePcs(std::string base, const tdx::TdxCollateral& c) : base_(base) {
+    ok_["/tdx/certification/v4/tcb"] = {
+        200, {{"tcb-info-issuer-chain", UrlEncode(c.tcb_info_issuer_chain)}}, c.tcb_info_response};
+    ok_["/tdx/certification/v4/qe/identity"] = {
+        200, {{"sgx-enclave-identity-issuer-chain", UrlEncode(c.qe_identity_issuer_chain)}},
+        c.qe_identity_response};
+    ok_["/sgx/certification/v4/pckcrl"] = {
+        200, {{"sgx-pck-crl-issuer-chain", UrlEncode(c.pck_crl_issuer_chain)}}, c.pck_crl};
+    ok_["/sgx/certification/v4/rootcacrl"] = {200, {}, c.root_ca_crl};
+  }
+
   absl::StatusOr<HttpResponse> Get(const HttpRequest& request) override {
     absl::MutexLock lock(&mu_);
     EXPECT_TRUE(absl::StartsWith(request.url, base_)) << request.url;
     std::string path = request.url.substr(base_.size());
     urls_.push_back(path);
+    // The early channel's TCB info is its own answer (Item(kEarlyTcb)); 404 unless set.
+    const bool early = absl::StrContains(path, "update=early");
     path = path.substr(0, path.find('?'));
+    if (early) path = kEarlyTcb;
     if (fail_) return *fail_;
     auto it = ok_.find(path);
     if (it == ok_.end()) return HttpResponse{404, {}, ""};
@@ -119,9 +137,10 @@ PcsSource Source(const std::string& name) {
 
 class CacheTest : public ::testing::Test {
  protected:
-  std::unique_ptr<LiveTdxCollateral> Make(std::vector<PcsSource> sources, HttpTransport* t,
-                                          std::string dir = "",
-                                          std::shared_ptr<CacheObserver> observer = nullptr) {
+  std::unique_ptr<LiveTdxCollateral> Make(
+      std::vector<PcsSource> sources, HttpTransport* t, std::string dir = "",
+      std::shared_ptr<CacheObserver> observer = nullptr,
+      std::shared_ptr<const TrustRoots> roots = testing::BuiltInRoots()) {
     CacheOptions options;
     options.cache_dir = dir;
     options.observer = std::move(observer);
@@ -129,7 +148,7 @@ class CacheTest : public ::testing::Test {
     // A non-owning shared_ptr: the fake outlives the cache.
     std::shared_ptr<HttpTransport> transport(t, [](HttpTransport*) {});
     auto cache = std::make_unique<LiveTdxCollateral>(
-        std::move(sources), transport, testing::BuiltInRoots(), &clock_, options,
+        std::move(sources), transport, std::move(roots), &clock_, options,
         [this](absl::string_view level, absl::string_view event, nlohmann::ordered_json f) {
           absl::MutexLock lock(&log_mu_);
           log_.push_back(absl::StrCat(level, " ", event, " ", f.dump()));
@@ -365,6 +384,107 @@ TEST_F(CacheTest, ObserverIsToldEachSourcesOutcomeAndEveryHitAndMiss) {
   EXPECT_EQ(observer->misses.load(), 2);
   EXPECT_EQ((cache->Counters().fetches[{"good", "ok"}]), 1u);
   EXPECT_EQ((cache->Counters().fetches[{"good", "rejected"}]), 1u);
+}
+
+// Issue 14's early warning fed by a live source: the test platform, whose PCS also publishes
+// the TCB info of a coming TCB recovery (evaluation number 19) on the early channel.
+class EarlyChannelTest : public CacheTest {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<testing::TdxTestTee>> tee = testing::TdxTestTee::Create();
+    ASSERT_TRUE(tee.ok()) << tee.status();
+    tee_ = *std::move(tee);
+    absl::StatusOr<std::shared_ptr<const TrustRoots>> roots =
+        TrustRoots::FromPem({{RootId::kIntelSgxRootCa, tee_->RootPem()}});
+    ASSERT_TRUE(roots.ok()) << roots.status();
+    roots_ = *roots;
+    absl::StatusOr<tdx::TdxCollateral> collateral = tee_->MakeCollateral();
+    ASSERT_TRUE(collateral.ok()) << collateral.status();
+    collateral_ = *std::move(collateral);
+    absl::StatusOr<std::string> early =
+        tee_->SignTcbInfo(tee_->RecoveredTcbInfoBody(At("2026-07-01T00:00:00Z")));
+    ASSERT_TRUE(early.ok()) << early.status();
+    early_ = *std::move(early);
+    source_ = Source("pcs");
+    source_.fetch_early_tcb_info = true;
+  }
+
+  std::unique_ptr<LiveTdxCollateral> MakeFor(FakePcs& pcs, std::string dir = "") {
+    return Make({source_}, &pcs, std::move(dir), nullptr, roots_);
+  }
+
+  const ByteArray<6> fmspc_ = testing::TdxTestOptions().fmspc;
+  const absl::Time now_ = At("2026-06-01T00:00:00Z");
+  std::unique_ptr<testing::TdxTestTee> tee_;
+  std::shared_ptr<const TrustRoots> roots_;
+  tdx::TdxCollateral collateral_;
+  std::string early_;
+  PcsSource source_;
+};
+
+TEST_F(EarlyChannelTest, EarlyTcbInfoIsFetchedVerifiedKeptOnDiskAndWarns) {
+  const std::string dir = TempDir();
+  FakePcs pcs("http://pcs", collateral_);
+  pcs.Item(kEarlyTcb) = {200, {}, early_};
+  auto cache = MakeFor(pcs, dir);
+  absl::StatusOr<std::shared_ptr<const tdx::VerifiedTdxCollateral>> held =
+      cache->ForPlatform(fmspc_, now_);
+  ASSERT_TRUE(held.ok()) << held.status() << Log();
+  ASSERT_TRUE((*held)->tcb_info_early.has_value());
+  EXPECT_EQ((*held)->tcb_info_early->tcb_evaluation_data_number, 19u);
+  ASSERT_EQ(pcs.Requests(), 5u);
+  EXPECT_EQ(pcs.Urls()[4], "/tdx/certification/v4/tcb?fmspc=00906ed50000&update=early");
+  std::vector<BundleStatus> status = cache->Status();
+  ASSERT_EQ(status.size(), 1u);
+  EXPECT_EQ(status[0].tcb_evaluation_data_number, 18u);
+  EXPECT_EQ(status[0].tcb_evaluation_data_number_early, 19u);
+
+  // The platform is UpToDate today and OutOfDate once the standard channel switches.
+  TdxVerifier verifier(roots_);
+  absl::StatusOr<std::string> quote = tee_->MakeQuote(tee_->DefaultReport());
+  ASSERT_TRUE(quote.ok()) << quote.status();
+  absl::StatusOr<VerifiedClaims> claims = verifier.Verify(*quote, *cache, now_);
+  ASSERT_TRUE(claims.ok()) << claims.status();
+  EXPECT_EQ(claims->claims().tcb_status, "UpToDate");
+  ASSERT_TRUE(claims->claims().tdx->tcb->early.has_value());
+  EXPECT_EQ(claims->claims().tdx->tcb->early->tcb_status, "OutOfDate");
+
+  // A restart keeps the early TCB info without asking again.
+  auto restarted = MakeFor(pcs, dir);
+  held = restarted->ForPlatform(fmspc_, now_);
+  ASSERT_TRUE(held.ok()) << held.status();
+  ASSERT_TRUE((*held)->tcb_info_early.has_value());
+  EXPECT_EQ((*held)->tcb_info_early->tcb_evaluation_data_number, 19u);
+  EXPECT_EQ(pcs.Requests(), 5u);
+}
+
+TEST_F(EarlyChannelTest, AMissingOrBadEarlyTcbInfoNeverCostsTheStandardBundle) {
+  {
+    FakePcs pcs("http://pcs", collateral_);  // no early channel: 404
+    auto cache = MakeFor(pcs);
+    absl::StatusOr<std::shared_ptr<const tdx::VerifiedTdxCollateral>> held =
+        cache->ForPlatform(fmspc_, now_);
+    ASSERT_TRUE(held.ok()) << held.status() << Log();
+    EXPECT_FALSE((*held)->tcb_info_early.has_value());
+    EXPECT_EQ(pcs.Requests(), 5u);
+    EXPECT_TRUE(absl::StrContains(Log(), "collateral_early_tcb_info_unavailable")) << Log();
+  }
+  {
+    // Signed over other bytes: dropped and logged; the standard bundle is served.
+    std::string tampered = early_;
+    const size_t at = tampered.find("\"tcbEvaluationDataNumber\":19");
+    ASSERT_NE(at, std::string::npos) << early_;
+    tampered.replace(at, 28, "\"tcbEvaluationDataNumber\":20");
+    FakePcs pcs("http://pcs", collateral_);
+    pcs.Item(kEarlyTcb) = {200, {}, tampered};
+    auto cache = MakeFor(pcs);
+    absl::StatusOr<std::shared_ptr<const tdx::VerifiedTdxCollateral>> held =
+        cache->ForPlatform(fmspc_, now_);
+    ASSERT_TRUE(held.ok()) << held.status() << Log();
+    EXPECT_FALSE((*held)->tcb_info_early.has_value());
+    EXPECT_TRUE(absl::StrContains(Log(), "collateral_early_tcb_info_rejected")) << Log();
+    EXPECT_EQ(cache->Status()[0].tcb_evaluation_data_number_early, 0u);
+  }
 }
 
 TEST(PcsClientTest, UrlDecodeAndRetryAfter) {

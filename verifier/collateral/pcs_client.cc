@@ -36,6 +36,56 @@ FetchFailure Failure(absl::Status status, absl::string_view file, int http_statu
   return FetchFailure{std::move(status), http_status, retry_after, std::string(file)};
 }
 
+// GETs one item into `out` (its body, and its issuer chain from the response header); the
+// failure naming the item otherwise.
+std::optional<FetchFailure> FetchItem(HttpTransport& transport, const PcsSource& source,
+                                      const Item& item, tdx::TdxCollateral& out) {
+  using C = tdx::TdxCollateral;
+  HttpRequest request;
+  request.url = item.path;
+  request.timeout = source.timeout;
+  request.ca_file = source.ca_file;
+  if (!source.api_key.empty()) {
+    request.headers.push_back(absl::StrCat("Ocp-Apim-Subscription-Key: ", source.api_key));
+  }
+  absl::StatusOr<HttpResponse> response = transport.Get(request);
+  if (!response.ok()) return Failure(response.status(), item.file);
+  if (response->status != 200) {
+    return Failure(MakeError(v1::REASON_COLLATERAL_MISSING,
+                             absl::StrCat("GET ", request.url, ": HTTP ", response->status)),
+                   item.file, response->status,
+                   ParseRetryAfter(response->Header("retry-after"), absl::Now()));
+  }
+  std::string body = std::move(response->body);
+  // PCCS answers the root CA CRL as hex text; PCS and encoding=der as DER.
+  if (item.body == &C::root_ca_crl && IsHexText(body)) {
+    absl::StatusOr<std::string> der = HexDecode(body, tdx::kRootCaCrlFile);
+    if (der.ok()) body = *std::move(der);
+  }
+  out.*item.body = std::move(body);
+  if (item.chain == nullptr) return std::nullopt;
+  std::string header;
+  for (const char* name : item.chain_headers) {
+    header = response->Header(name);
+    if (!header.empty()) break;
+  }
+  if (header.empty()) {
+    return Failure(MakeError(v1::REASON_COLLATERAL_MISSING,
+                             absl::StrCat("GET ", request.url, ": no ", item.chain_headers[0],
+                                          " header")),
+                   item.file, response->status);
+  }
+  absl::StatusOr<std::string> pem = UrlDecode(header);
+  if (!pem.ok()) {
+    return Failure(MakeError(v1::REASON_COLLATERAL_INVALID,
+                             absl::StrCat("GET ", request.url, ": ", item.chain_headers[0], ": ",
+                                          pem.status().message())),
+                   item.file, response->status);
+  }
+  out.*item.chain = *std::move(pem);
+  return std::nullopt;
+}
+
 }  // namespace
 
 const char* PckCaName(PckCa ca) { return ca == PckCa::kPlatform ? "platform" : "processor"; }
@@ -105,56 +155,25 @@ FetchResult FetchTdxCollateral(HttpTransport& transport, const PcsSource& source
   FetchResult result;
   tdx::TdxCollateral out;
   for (const Item& item : items) {
-    HttpRequest request;
-    request.url = item.path;
-    request.timeout = source.timeout;
-    request.ca_file = source.ca_file;
-    if (!source.api_key.empty()) {
-      request.headers.push_back(absl::StrCat("Ocp-Apim-Subscription-Key: ", source.api_key));
-    }
     ++result.requests;
-    absl::StatusOr<HttpResponse> response = transport.Get(request);
-    if (!response.ok()) {
-      result.failure = Failure(response.status(), item.file);
+    if (std::optional<FetchFailure> failure = FetchItem(transport, source, item, out)) {
+      result.failure = *std::move(failure);
       return result;
     }
-    if (response->status != 200) {
-      result.failure = Failure(
-          MakeError(v1::REASON_COLLATERAL_MISSING,
-                    absl::StrCat("GET ", request.url, ": HTTP ", response->status)),
-          item.file, response->status, ParseRetryAfter(response->Header("retry-after"), absl::Now()));
-      return result;
+  }
+  // The early channel only feeds the early warning (docs/tcb-recovery.md): a source without it,
+  // or any failure here, leaves the standard bundle complete and usable.
+  if (source.fetch_early_tcb_info && !source.early_update) {
+    const Item early = {
+        tdx::kTcbInfoEarlyFile,
+        absl::StrCat(source.base_url, "/tdx/certification/v4/tcb?fmspc=", HexEncode(fmspc),
+                     "&update=early"),
+        &C::tcb_info_early_response, {}, nullptr};
+    ++result.requests;
+    if (std::optional<FetchFailure> failure = FetchItem(transport, source, early, out)) {
+      out.tcb_info_early_response.clear();
+      result.early_error = std::string(failure->status.message());
     }
-    std::string body = std::move(response->body);
-    // PCCS answers the root CA CRL as hex text; PCS and encoding=der as DER.
-    if (item.body == &C::root_ca_crl && IsHexText(body)) {
-      absl::StatusOr<std::string> der = HexDecode(body, tdx::kRootCaCrlFile);
-      if (der.ok()) body = *std::move(der);
-    }
-    out.*item.body = std::move(body);
-    if (item.chain == nullptr) continue;
-    std::string header;
-    for (const char* name : item.chain_headers) {
-      header = response->Header(name);
-      if (!header.empty()) break;
-    }
-    if (header.empty()) {
-      result.failure = Failure(MakeError(v1::REASON_COLLATERAL_MISSING,
-                                         absl::StrCat("GET ", request.url, ": no ",
-                                                      item.chain_headers[0], " header")),
-                               item.file, response->status);
-      return result;
-    }
-    absl::StatusOr<std::string> pem = UrlDecode(header);
-    if (!pem.ok()) {
-      result.failure = Failure(MakeError(v1::REASON_COLLATERAL_INVALID,
-                                         absl::StrCat("GET ", request.url, ": ",
-                                                      item.chain_headers[0], ": ",
-                                                      pem.status().message())),
-                               item.file, response->status);
-      return result;
-    }
-    out.*item.chain = *std::move(pem);
   }
   result.collateral = std::move(out);
   return result;

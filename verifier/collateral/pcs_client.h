@@ -24,6 +24,9 @@ struct PcsSource {
   PcsKind kind = PcsKind::kPccs;
   std::string base_url;  // e.g. https://api.trustedservices.intel.com (no trailing slash)
   bool early_update = false;  // update=early instead of update=standard
+  // Also fetch the TCB info of the early channel (update=early) for the TCB recovery early
+  // warning; decisions still follow the standard one. Defaults on for PCS (docs/collateral.md).
+  bool fetch_early_tcb_info = false;
   // Where the root CA CRL comes from. PCS: the CRL distribution point of the Intel root; PCCS:
   // {base_url}/sgx/certification/v4/rootcacrl. Empty: that default.
   std::string root_ca_crl_url;
@@ -49,6 +52,8 @@ struct FetchResult {
   std::optional<tdx::TdxCollateral> collateral;
   std::optional<FetchFailure> failure;
   int requests = 0;
+  // Why the early TCB info is absent although it was asked for (the bundle is complete anyway).
+  std::string early_error;
 };
 
 FetchResult FetchTdxCollateral(HttpTransport& transport, const PcsSource& source,

@@ -56,6 +56,10 @@ std::string Serialize(const std::string& source, const tdx::TdxCollateral& raw) 
   for (const tdx::TdxCollateralItem& item : tdx::kTdxCollateralItems) {
     doc["items"][std::string(item.file)] = absl::Base64Escape(raw.*item.bytes);
   }
+  if (!raw.tcb_info_early_response.empty()) {
+    doc["items"][std::string(tdx::kTcbInfoEarlyFile)] =
+        absl::Base64Escape(raw.tcb_info_early_response);
+  }
   return doc.dump(1);
 }
 
@@ -72,6 +76,13 @@ absl::StatusOr<std::pair<std::string, tdx::TdxCollateral>> Deserialize(const std
         !absl::Base64Unescape(it->get<std::string>(), &(raw.*item.bytes))) {
       return absl::InvalidArgumentError(absl::StrCat("item ", item.file, " missing or not base64"));
     }
+  }
+  // Optional: the early channel's TCB info.
+  const auto early = doc["items"].find(std::string(tdx::kTcbInfoEarlyFile));
+  if (early != doc["items"].end() &&
+      (!early->is_string() ||
+       !absl::Base64Unescape(early->get<std::string>(), &raw.tcb_info_early_response))) {
+    return absl::InvalidArgumentError(absl::StrCat("item ", tdx::kTcbInfoEarlyFile, " not base64"));
   }
   return std::make_pair(doc["source"].get<std::string>(), std::move(raw));
 }
@@ -240,8 +251,27 @@ absl::StatusOr<LiveTdxCollateral::Fetched> LiveTdxCollateral::FetchFromSources(
       continue;
     }
     *all_not_found = false;
+    if (!result.early_error.empty()) {
+      log_("info", "collateral_early_tcb_info_unavailable",
+           {{"source", source.name}, {"fmspc", HexEncode(fmspc)}, {"error", result.early_error}});
+    }
     absl::StatusOr<std::shared_ptr<const tdx::VerifiedTdxCollateral>> verified =
         Accept(*result.collateral, fmspc, ca, now);
+    if (!verified.ok() && !result.collateral->tcb_info_early_response.empty()) {
+      // The early TCB info only feeds the early warning: one that does not verify is dropped
+      // (and logged), and the standard bundle is judged on its own.
+      tdx::TdxCollateral standard = *result.collateral;
+      standard.tcb_info_early_response.clear();
+      absl::StatusOr<std::shared_ptr<const tdx::VerifiedTdxCollateral>> alone =
+          Accept(standard, fmspc, ca, now);
+      if (alone.ok()) {
+        log_("warn", "collateral_early_tcb_info_rejected",
+             {{"source", source.name}, {"fmspc", HexEncode(fmspc)},
+              {"error", std::string(verified.status().message())}});
+        *result.collateral = std::move(standard);
+        verified = std::move(alone);
+      }
+    }
     if (!verified.ok()) {
       // Badly signed, expired or another platform's data: never cached; the next source is tried.
       errors.push_back(absl::StrCat(source.name, ": served collateral that does not verify: ",
@@ -299,6 +329,9 @@ absl::Status LiveTdxCollateral::FetchInto(Entry& e, const ByteArray<6>& fmspc, P
     log_("info", "collateral_fetched",
          {{"fmspc", e.fmspc}, {"pck_ca", PckCaName(ca)}, {"source", e.source},
           {"tcb_evaluation_data_number", e.verified->tcb_info.tcb_evaluation_data_number},
+          {"tcb_evaluation_data_number_early",
+           e.verified->tcb_info_early ? e.verified->tcb_info_early->tcb_evaluation_data_number
+                                      : 0},
           {"next_update", FormatRfc3339(e.verified->window.not_after)},
           {"refresh_at", FormatRfc3339(e.refresh_at)}});
   } else {
@@ -425,6 +458,9 @@ std::vector<BundleStatus> LiveTdxCollateral::Status() const {
       s.next_update = e.verified->window.not_after;
       s.refresh_at = e.refresh_at;
       s.tcb_evaluation_data_number = e.verified->tcb_info.tcb_evaluation_data_number;
+      if (e.verified->tcb_info_early) {
+        s.tcb_evaluation_data_number_early = e.verified->tcb_info_early->tcb_evaluation_data_number;
+      }
     }
     if (!e.verified) {
       s.state = e.in_flight ? ItemState::kFetching : ItemState::kAbsent;

@@ -69,6 +69,8 @@ struct BundleStatus {
   absl::Time next_update = absl::InfinitePast();  // the earliest of every item (the bundle's end)
   absl::Time refresh_at = absl::InfinitePast();
   uint32_t tcb_evaluation_data_number = 0;
+  // The early channel's evaluation number (0: no early TCB info held).
+  uint32_t tcb_evaluation_data_number_early = 0;
   absl::Time last_refresh = absl::InfinitePast();  // last successful fetch (Clock)
   std::string last_error;
 };

@@ -82,31 +82,28 @@ std::string AzureIdentity(const Claims& c) {
   return IdentityDigest(c.tee, {Pcr(c, 4), Pcr(c, 8), Pcr(c, 9), Pcr(c, 11)});
 }
 
+// The Azure rules over the underlying TEE's: the same fields and checks for both kinds.
+TeeRules AzureRules(TeeKind kind, const TeeRules* hardware) {
+  return TeeRules{kind,
+                  "azure",
+                  [](const v1::Policy& p) { return p.has_azure(); },
+                  kAzureFields,
+                  /*validate_extras=*/nullptr,
+                  &CheckAzure,
+                  kAzureAnchors,
+                  &AzureIdentity,
+                  hardware};
+}
+
 }  // namespace
 
 const TeeRules& AzSnpRules() {
-  static const TeeRules kRules{TeeKind::kAzSnpVtpm,
-                               "azure",
-                               [](const v1::Policy& p) { return p.has_azure(); },
-                               kAzureFields,
-                               /*validate_extras=*/nullptr,
-                               &CheckAzure,
-                               kAzureAnchors,
-                               &AzureIdentity,
-                               &SnpRules()};
+  static const TeeRules kRules = AzureRules(TeeKind::kAzSnpVtpm, &SnpRules());
   return kRules;
 }
 
 const TeeRules& AzTdxRules() {
-  static const TeeRules kRules{TeeKind::kAzTdxVtpm,
-                               "azure",
-                               [](const v1::Policy& p) { return p.has_azure(); },
-                               kAzureFields,
-                               /*validate_extras=*/nullptr,
-                               &CheckAzure,
-                               kAzureAnchors,
-                               &AzureIdentity,
-                               &TdxRules()};
+  static const TeeRules kRules = AzureRules(TeeKind::kAzTdxVtpm, &TdxRules());
   return kRules;
 }
 

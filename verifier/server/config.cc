@@ -55,7 +55,8 @@ absl::StatusOr<collateral::PcsSource> ParseSource(const nlohmann::json& j, const
   for (auto it = j.begin(); it != j.end(); ++it) {
     // Not a structured binding: clang 14 (the sanitizer build) refuses to capture one.
     const std::string& key = it.key();
-    static const char* const kKeys[] = {"kind", "url", "name", "update", "root_ca_crl_url",
+    static const char* const kKeys[] = {"kind",    "url",          "name",
+                                        "update",  "early_tcb_info", "root_ca_crl_url",
                                         "ca_file", "api_key_file", "timeout_seconds"};
     if (std::find_if(std::begin(kKeys), std::end(kKeys),
                      [&](const char* k) { return key == k; }) == std::end(kKeys)) {
@@ -87,6 +88,19 @@ absl::StatusOr<collateral::PcsSource> ParseSource(const nlohmann::json& j, const
         absl::StrCat(where, ".update: must be standard or early, not '", update, "'"));
   }
   s.early_update = update == "early";
+  // Intel PCS publishes the early channel for every FMSPC; a PCCS may not, so it is asked only
+  // when the admin says so.
+  s.fetch_early_tcb_info = s.kind == collateral::PcsKind::kPcs && !s.early_update;
+  if (j.contains("early_tcb_info")) {
+    if (!j["early_tcb_info"].is_boolean()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ".early_tcb_info: not true or false"));
+    }
+    s.fetch_early_tcb_info = j["early_tcb_info"].get<bool>();
+  }
+  if (s.fetch_early_tcb_info && s.early_update) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, ".early_tcb_info: the source already decides on the early channel (update: early)"));
+  }
   if (j.contains("timeout_seconds")) {
     if (!j["timeout_seconds"].is_number_integer() || j["timeout_seconds"].get<int64_t>() <= 0) {
       return absl::InvalidArgumentError(

@@ -15,6 +15,7 @@
 #include "prometheus/registry.h"
 #include "verifier/collateral/tdx_cache.h"
 #include "verifier/common/hex.h"
+#include "verifier/common/openssl_util.h"
 #include "verifier/server/collateral_store.h"
 #include "verifier/tdx/tcb_status.h"
 
@@ -28,9 +29,10 @@ int Severity(absl::string_view status) {
   return parsed ? static_cast<int>(*parsed) : static_cast<int>(tdx::TcbStatus::kRevoked) + 1;
 }
 
-// Seconds until, and the time of, the earliest nextUpdate of the collateral held per FMSPC,
-// computed at each scrape (a gauge set at fetch time would not move as the deadline nears).
-class NextUpdateCollector : public prometheus::Collectable {
+// Seconds until, and the time of, the earliest nextUpdate of the collateral held per FMSPC, and
+// the live TCB info's evaluation numbers, computed at each scrape (a gauge set at fetch time
+// would not move as the deadline nears).
+class CollateralCollector : public prometheus::Collectable {
  public:
   std::vector<prometheus::MetricFamily> Collect() const override {
     std::map<std::pair<std::string, std::string>, absl::Time> earliest;  // (store, fmspc)
@@ -46,8 +48,25 @@ class NextUpdateCollector : public prometheus::Collectable {
       live = live_.lock();
       store = store_.lock();
     }
+    prometheus::MetricFamily evaluation{
+        "tee_tdx_tcb_evaluation_data_number",
+        "The TCB evaluation data number of the live TDX TCB info held for an FMSPC, by channel "
+        "(early above standard: a TCB recovery is announced)",
+        prometheus::MetricType::Gauge,
+        {}};
+    auto number = [&](const collateral::BundleStatus& b, const char* channel, uint32_t n) {
+      if (n == 0) return;
+      prometheus::ClientMetric m;
+      m.label = {{"fmspc", b.fmspc}, {"pck_ca", b.pck_ca}, {"channel", channel}};
+      m.gauge.value = n;
+      evaluation.metric.push_back(std::move(m));
+    };
     if (live) {
-      for (const collateral::BundleStatus& b : live->Status()) note("live", b.fmspc, b.next_update);
+      for (const collateral::BundleStatus& b : live->Status()) {
+        note("live", b.fmspc, b.next_update);
+        number(b, "standard", b.tcb_evaluation_data_number);
+        number(b, "early", b.tcb_evaluation_data_number_early);
+      }
     }
     if (store) {
       for (const auto& [fmspc, t] : store->NextUpdates()) note("collateral_dir", fmspc, t);
@@ -72,7 +91,7 @@ class NextUpdateCollector : public prometheus::Collectable {
       m.gauge.value = static_cast<double>(absl::ToUnixSeconds(t));
       at.metric.push_back(std::move(m));
     }
-    return {std::move(until), std::move(at)};
+    return {std::move(until), std::move(at), std::move(evaluation)};
   }
 
   void Watch(std::weak_ptr<const collateral::LiveTdxCollateral> live,
@@ -90,19 +109,82 @@ class NextUpdateCollector : public prometheus::Collectable {
 
 }  // namespace
 
-std::optional<std::string> EarlyTcbDowngrade(const Claims& claims) {
-  if (!claims.tdx || !claims.tdx->tcb || !claims.tdx->tcb->early || !claims.tdx->fmspc) {
+std::optional<EarlyTcbOutcome> EarlyTcbEvaluation(const Claims& claims) {
+  if (!claims.tdx || !claims.tdx->tcb || !claims.tdx->tcb->early || !claims.tdx->fmspc ||
+      !claims.tdx->ppid) {
     return std::nullopt;
   }
-  if (Severity(claims.tdx->tcb->early->tcb_status) <= Severity(claims.tcb_status)) {
-    return std::nullopt;
-  }
-  return HexEncode(*claims.tdx->fmspc);
+  EarlyTcbOutcome out;
+  out.fmspc = HexEncode(*claims.tdx->fmspc);
+  // Only in memory, as a map key; 8 bytes of the digest keep distinct platforms apart.
+  const ByteArray<32> digest = Sha256(absl::string_view(
+      reinterpret_cast<const char*>(claims.tdx->ppid->data()), claims.tdx->ppid->size()));
+  out.platform.assign(reinterpret_cast<const char*>(digest.data()), 8);
+  out.downgraded =
+      Severity(claims.tdx->tcb->early->tcb_status) > Severity(claims.tcb_status);
+  return out;
 }
+
+// The distinct platforms the early TCB info downgrades, per FMSPC, computed at each scrape: the
+// number of hosts to patch before the standard channel switches (docs/tcb-recovery.md).
+class EarlyPlatformsCollector : public prometheus::Collectable {
+ public:
+  void Observe(const EarlyTcbOutcome& o, absl::Time now) {
+    absl::MutexLock lock(&mu_);
+    const std::pair<std::string, std::string> key{o.fmspc, o.platform};
+    if (!o.downgraded) {
+      seen_.erase(key);
+      return;
+    }
+    auto it = seen_.find(key);
+    if (it != seen_.end()) {
+      it->second = now;
+      return;
+    }
+    PruneLocked(now);
+    // Bounded: past the cap the gauge is a lower bound, and says so through its help text.
+    if (seen_.size() < Metrics::kMaxEarlyPlatforms) seen_.emplace(key, now);
+  }
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    absl::MutexLock lock(&mu_);
+    PruneLocked(absl::Now());
+    std::map<std::string, int> per_fmspc;
+    for (const auto& [key, last_seen] : seen_) ++per_fmspc[key.first];
+    prometheus::MetricFamily family{
+        "tee_tdx_tcb_early_downgrade_platforms",
+        absl::StrCat("Distinct TDX platforms (by PPID), seen in the last ",
+                     absl::FormatDuration(Metrics::kEarlyPlatformWindow),
+                     ", that the early TCB info rates worse than the standard one, by FMSPC "
+                     "(at most ", Metrics::kMaxEarlyPlatforms, " are tracked)"),
+        prometheus::MetricType::Gauge,
+        {}};
+    for (const auto& [fmspc, n] : per_fmspc) {
+      prometheus::ClientMetric m;
+      m.label = {{"fmspc", fmspc}};
+      m.gauge.value = n;
+      family.metric.push_back(std::move(m));
+    }
+    return {std::move(family)};
+  }
+
+ private:
+  void PruneLocked(absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    for (auto it = seen_.begin(); it != seen_.end();) {
+      it = now - it->second > Metrics::kEarlyPlatformWindow ? seen_.erase(it) : std::next(it);
+    }
+  }
+
+  mutable absl::Mutex mu_;
+  // (FMSPC, platform) -> when last seen downgraded.
+  mutable std::map<std::pair<std::string, std::string>, absl::Time> seen_ ABSL_GUARDED_BY(mu_);
+};
 
 struct Metrics::Impl {
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
-  std::shared_ptr<NextUpdateCollector> next_update = std::make_shared<NextUpdateCollector>();
+  std::shared_ptr<CollateralCollector> next_update = std::make_shared<CollateralCollector>();
+  std::shared_ptr<EarlyPlatformsCollector> early_platforms =
+      std::make_shared<EarlyPlatformsCollector>();
   prometheus::Family<prometheus::Counter>& fetches =
       prometheus::BuildCounter()
           .Name("tee_collateral_fetches_total")
@@ -150,6 +232,7 @@ absl::StatusOr<int> Metrics::Serve(const std::string& listen) {
   }
   impl_->exposer->RegisterCollectable(impl_->registry);
   impl_->exposer->RegisterCollectable(impl_->next_update);
+  impl_->exposer->RegisterCollectable(impl_->early_platforms);
   const std::vector<int> ports = impl_->exposer->GetListeningPorts();
   if (ports.empty()) {
     return absl::UnavailableError(absl::StrCat("--metrics-listen ", listen, ": no port bound"));
@@ -184,8 +267,9 @@ void Metrics::ObserveEvaluateLatency(absl::string_view tee, absl::Duration took)
   impl_->latency.Add({{"tee", std::string(tee)}}, kBuckets).Observe(absl::ToDoubleSeconds(took));
 }
 
-void Metrics::CountEarlyTcbDowngrade(absl::string_view fmspc) {
-  impl_->early.Add({{"fmspc", std::string(fmspc)}}).Increment();
+void Metrics::ObserveEarlyTcb(const EarlyTcbOutcome& outcome) {
+  if (outcome.downgraded) impl_->early.Add({{"fmspc", outcome.fmspc}}).Increment();
+  impl_->early_platforms->Observe(outcome, absl::Now());
 }
 
 }  // namespace teeverify::server

@@ -23,11 +23,17 @@ namespace teeverify::server {
 
 class CollateralStore;
 
-// The FMSPC (hex) of a TDX platform whose status under the early TCB info (the next evaluation
-// number) is worse than under the standard one: Intel's order UpToDate < SWHardeningNeeded <
-// ConfigurationNeeded < ConfigurationAndSWHardeningNeeded < OutOfDate <
-// OutOfDateConfigurationNeeded < Revoked < TcbLevelNotSupported. Nothing otherwise.
-std::optional<std::string> EarlyTcbDowngrade(const Claims& claims);
+// A verified TDX platform evaluated against an early TCB info (the next evaluation number).
+struct EarlyTcbOutcome {
+  std::string fmspc;     // hex
+  std::string platform;  // a digest of the PPID: tells platforms apart, reveals nothing
+  // Its status under the early TCB info is worse than under the standard one, in Intel's order
+  // UpToDate < SWHardeningNeeded < ConfigurationNeeded < ConfigurationAndSWHardeningNeeded <
+  // OutOfDate < OutOfDateConfigurationNeeded < Revoked < TcbLevelNotSupported.
+  bool downgraded = false;
+};
+// Nothing for claims of anything else, or without an early TCB info.
+std::optional<EarlyTcbOutcome> EarlyTcbEvaluation(const Claims& claims);
 
 class Metrics : public collateral::CacheObserver {
  public:
@@ -51,7 +57,13 @@ class Metrics : public collateral::CacheObserver {
   void CountRequest(absl::string_view rpc, absl::string_view tee, absl::string_view outcome,
                     absl::string_view reason);
   void ObserveEvaluateLatency(absl::string_view tee, absl::Duration took);
-  void CountEarlyTcbDowngrade(absl::string_view fmspc);
+  // Counts a downgraded evaluation, and keeps the set of distinct platforms the early TCB info
+  // downgrades (a platform leaves it when it is seen again and no longer downgraded, or after
+  // kEarlyPlatformWindow without being seen).
+  void ObserveEarlyTcb(const EarlyTcbOutcome& outcome);
+
+  static constexpr absl::Duration kEarlyPlatformWindow = absl::Hours(24 * 7);
+  static constexpr size_t kMaxEarlyPlatforms = 100000;
 
  private:
   struct Impl;

@@ -312,8 +312,8 @@ grpc::Status VerifierService::EvaluateUnmetered(grpc::ServerContext* context,
   }
   Release();
   if (metrics_ && out.claims.ok()) {
-    if (std::optional<std::string> fmspc = EarlyTcbDowngrade(out.claims->claims())) {
-      metrics_->CountEarlyTcbDowngrade(*fmspc);
+    if (std::optional<EarlyTcbOutcome> early = EarlyTcbEvaluation(out.claims->claims())) {
+      metrics_->ObserveEarlyTcb(*early);
     }
   }
 

@@ -47,6 +47,10 @@ struct TdxClaims {
   // From the PCK certificate's SGX extension (present once the PCK chain parsed).
   std::optional<ByteArray<6>> fmspc;
   std::optional<ByteArray<2>> pce_id;
+  // The platform's PPID, only to count distinct platforms (the sidecar's TCB recovery metric).
+  // Deliberately left out of the claims JSON, tokens and logs: Intel treats the PPID as a
+  // platform identifier that is not to be shared.
+  std::optional<ByteArray<16>> ppid;
   std::optional<TcbEvaluationClaims> tcb;
 };
 

@@ -189,6 +189,7 @@ absl::StatusOr<VerifiedClaims> TdxVerifier::VerifyWithChain(const Quote& quote,
   claims.valid_until = window.not_after;
   claims.tdx->fmspc = pck->extensions.fmspc;
   claims.tdx->pce_id = pck->extensions.pce_id;
+  claims.tdx->ppid = pck->extensions.ppid;
   tdx::TcbEvaluationClaims& out = claims.tdx->tcb.emplace();
   out.platform_tcb_status = std::string(tdx::TcbStatusName(tcb.platform_status));
   out.tdx_module_tcb_status = std::string(tdx::TcbStatusName(tcb.module_status));
