@@ -106,6 +106,13 @@ api_addr         = "http://127.0.0.1:%d"
 cluster_addr     = "https://127.0.0.1:%d"
 plugin_directory = %q
 disable_mlock    = true
+# Each node audits what it answers itself to its own log: the test tells a standby that serves
+# a read from one that forwards it.
+audit "file" "node-log" {
+  options {
+    file_path = "stdout"
+  }
+}
 `, dir, name, joins.String(), p[i].api, p[i].cluster, keyFile, p[i].api, p[i].cluster, plugins)
 		configFile := filepath.Join(c.work, name+".hcl")
 		if err := os.WriteFile(configFile, []byte(config), 0o600); err != nil {
@@ -326,6 +333,33 @@ func alreadyDone(err error) error {
 		return nil
 	}
 	return err
+}
+
+// answeredNonceReads counts the GET auth/tee/nonce requests node n answered itself, by the
+// responses its audit device (its own stdout, in its log) recorded.
+func (c *haCluster) answeredNonceReads(t *testing.T, n *haNode) int {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(c.work, n.name+".log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := 0
+	for _, line := range strings.Split(string(data), "\n") {
+		if !strings.HasPrefix(line, "{") || !strings.Contains(line, `"type":"response"`) {
+			continue
+		}
+		var entry struct {
+			Request struct {
+				Operation string `json:"operation"`
+				Path      string `json:"path"`
+			} `json:"request"`
+		}
+		if json.Unmarshal([]byte(line), &entry) == nil &&
+			entry.Request.Operation == "read" && entry.Request.Path == "auth/tee/nonce" {
+			count++
+		}
+	}
+	return count
 }
 
 func sha256Hex(b []byte) string {

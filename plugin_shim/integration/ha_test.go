@@ -67,6 +67,29 @@ func TestHAClusterKeepsNoncesSingleUseAcrossLeaderLoss(t *testing.T) {
 		}
 	}
 
+	// A standby that serves reads answers the nonce read itself (issuing writes nothing, so
+	// nothing needs the active node): its own audit log records the answers, the active's none.
+	{
+		active := c.active()
+		for _, s := range c.nodes {
+			if s == active {
+				continue
+			}
+			standbyBefore, activeBefore := c.answeredNonceReads(t, s), c.answeredNonceReads(t, active)
+			for i := 0; i < 5; i++ {
+				if haNonce(s) == nil {
+					t.Fatalf("no nonce from standby %s", s.name)
+				}
+			}
+			if got := c.answeredNonceReads(t, s) - standbyBefore; got != 5 {
+				t.Fatalf("standby %s answered %d of 5 nonce reads itself", s.name, got)
+			}
+			if got := c.answeredNonceReads(t, active) - activeBefore; got != 0 {
+				t.Fatalf("the active node answered %d nonce reads sent to standby %s", got, s.name)
+			}
+		}
+	}
+
 	// One nonce, nine concurrent logins spread over the three nodes: exactly one token.
 	{
 		nonce := haNonce(c.nodes[0])
