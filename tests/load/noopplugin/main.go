@@ -2,7 +2,10 @@
 // that does nothing but issue a token. Its login pays exactly what the server charges any
 // external auth plugin (the calls to the plugin process and back, token creation) and nothing
 // else, so AppRole (built in) vs noop vs TEE separates the cost of being an external plugin
-// from the cost of the TEE login itself. TEST ONLY: it gives a token to anyone.
+// from the cost of the TEE login itself. Its token is built as the TEE plugin's is (policies,
+// TTLs, display name, metadata, one entity alias), so the server does the same token, lease
+// and identity work; it reads no storage (docs/performance.md, "Is the control honest?").
+// TEST ONLY: it gives a token to anyone.
 package main
 
 import (
