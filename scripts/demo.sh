@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job, on a fresh Debian machine: installs what is missing (scripts/setup.sh), builds,
 # and runs the whole system on loopback: an OpenBao server with the plugin in its catalog, the
-# tee-verifierd sidecar, and MCP servers in a TDX VM, an SEV-SNP VM and a Nitro enclave that log in
-# with tee-login and read the one credential their role releases; then an MCP server (the official
+# tee-verifierd sidecar, and MCP servers in a TDX VM, an SEV-SNP VM, a Nitro enclave and Azure
+# confidential VMs (SEV-SNP and TDX, a vTPM: swtpm) that log in with tee-login and read the one
+# credential their role releases; then an MCP server (the official
 # MCP Python SDK) run by the stock OpenBao Agent after an attested-certificate login, its signing key
 # in its environment only.
 #
@@ -79,6 +80,39 @@ login_and_read() {  # login_and_read LABEL ROLE SECRET TEE-LOGIN-ARGS...
 login_and_read "An MCP server in an Intel TDX VM" mcp-server-tdx mcp/tdx/api-key -tee=tdx -tsm-path="$WORK/tsm-tdx"
 login_and_read "An MCP server in an AMD SEV-SNP VM" mcp-server-snp mcp/snp/jwt-key -tee=sev-snp -tsm-path="$WORK/tsm-snp"
 login_and_read "An MCP server in an AWS Nitro enclave" mcp-server-nitro mcp/nitro/db-pass -tee=nitro -nsm-device="$WORK/nsm.sock"
+
+# An Azure CVM (docs/azure.md): no nonce in the hardware report; tee-login quotes the PCRs with the
+# vTPM's AK, which the HCL report's hardware report vouches for. azure-cvm (TEST ONLY) is swtpm
+# provisioned as the vTPM with an HCL report the test TEE made, and a stand-in for THIM (SEV-SNP)
+# or the quote service (TDX); a role pins the PCRs its boot measured (the image anchor).
+for kind in snp tdx; do
+  mkdir -p "$WORK/azure-$kind"
+  "$B/go/azure-cvm" -kind "$kind" -dir "$WORK/azure-$kind" -testgen "$B/verifier/tee-testgen" -profile "$PROFILE" \
+    >"$WORK/azure-$kind/vm.json" 2>"$WORK/azure-$kind/vm.log" &
+  eval "AZURE_${kind^^}=\$!"
+done
+TRAP_BEFORE_AZURE=$(trap -p EXIT)
+trap 'kill $AZURE_SNP $AZURE_TDX $TSM_TDX $TSM_SNP $NSM 2>/dev/null || true; [ "${DEMO_KEEP:-0}" = 1 ] || { stop_stack; rm -rf "$WORK"; }' EXIT
+for kind in snp tdx; do
+  pid_var=AZURE_${kind^^}
+  until [ -s "$WORK/azure-$kind/vm.json" ]; do  # until the VM's vTPM and service are up
+    kill -0 "${!pid_var}" 2>/dev/null || { echo "!!! azure-cvm $kind exited"; cat "$WORK/azure-$kind/vm.log"; exit 1; }
+    sleep 0.1
+  done
+  VM=$WORK/azure-$kind/vm.json
+  "$BAO" write "auth/tee/role/mcp-server-az-$kind" tee_types="az-$kind-vtpm" azure_pcr4="$(jq -r .pcr4 "$VM")" \
+    azure_pcr11="$(jq -r .pcr11 "$VM")" azure_secure_boot=true token_policies="mcp-server-$kind" >/dev/null
+done
+echo "\$ bao write auth/tee/role/mcp-server-az-snp tee_types=az-snp-vtpm azure_pcr4=… azure_pcr11=… azure_secure_boot=true token_policies=mcp-server-snp"
+VM=$WORK/azure-snp/vm.json
+login_and_read "An MCP server in an Azure confidential VM (SEV-SNP, vTPM)" mcp-server-az-snp mcp/snp/jwt-key -tee=azure \
+  -azure-tpm="$(jq -r .tpm "$VM")" "$(jq -r .service_flag "$VM")=$(jq -r .service_url "$VM")"
+VM=$WORK/azure-tdx/vm.json
+login_and_read "An MCP server in an Azure confidential VM (TDX, vTPM)" mcp-server-az-tdx mcp/tdx/api-key -tee=azure \
+  -azure-tpm="$(jq -r .tpm "$VM")" "$(jq -r .service_flag "$VM")=$(jq -r .service_url "$VM")"
+kill $AZURE_SNP $AZURE_TDX 2>/dev/null || true
+wait $AZURE_SNP $AZURE_TDX 2>/dev/null || true
+eval "$TRAP_BEFORE_AZURE"
 
 step "A replayed login is refused (single-use nonce)"
 NONCE=$("$BAO" write -field=nonce auth/tee/nonce role=mcp-server-tdx)

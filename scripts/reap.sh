@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # reap.sh DIR...: kills every process of the stack (OpenBao, the sidecar, the plugins, the load
-# tools, tee-testgen's stand-ins, tee-login cert/exec) that belongs to DIR — its binary, working
+# tools, tee-testgen's stand-ins, tee-login cert/exec, azure-cvm) that belongs to DIR — its binary, working
 # directory or command line lies in it — and names each one. Exit status 1 when there was one: a test left it running.
 # scripts/test.sh runs it on the checkout and its run's temporary directory.
 set -uo pipefail
-names='^(bao|vault|tee-verifierd|tee-testgen|tee-collateral|vault-plugin-auth-tee|noop-auth-plugin|tee-loadgen|ghz|swtpm|tee-login)$'
+names='^(bao|vault|tee-verifierd|tee-testgen|tee-collateral|vault-plugin-auth-tee|noop-auth-plugin|tee-loadgen|ghz|swtpm|tee-login|azure-cvm)$'
 found=0
 for p in /proc/[0-9]*; do
   pid=${p#/proc/}

@@ -3,31 +3,24 @@
 package integration
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
-	"encoding/pem"
-	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/vault-plugin-auth-tee/plugin_shim/internal/azurevtpm"
 )
 
-// An Azure confidential VM on loopback (docs/azure.md): a real TPM 2.0 (swtpm) provisioned as its
-// vTPM, with an HCL report whose hardware report the test TEE made (tee-testgen, so the stack's
-// test sidecar verifies it to the test roots) binding SHA-256 of runtime data that holds the
-// swtpm's AK; stand-ins for Azure's THIM (SEV-SNP: the test VCEK, ASK and ARK) and quote service
-// (TDX: the test-TEE TD quote of the HCL report's TDREPORT). The real tee-login talks to the swtpm
-// as it would to /dev/tpmrm0 and logs in through OpenBao.
+// An Azure confidential VM on loopback (docs/azure.md, internal/azurevtpm): a real TPM 2.0
+// (swtpm) provisioned as its vTPM, with an HCL report whose hardware report the test TEE made
+// (tee-testgen, so the stack's test sidecar verifies it to the test roots) binding SHA-256 of
+// runtime data that holds the swtpm's AK; stand-ins for Azure's THIM (SEV-SNP: the test VCEK,
+// ASK and ARK) and quote service (TDX: the test-TEE TD quote of the HCL report's TDREPORT). The
+// real tee-login talks to the swtpm as it would to /dev/tpmrm0 and logs in through OpenBao.
 
-// azureCVM is such a VM: its vTPM's socket, the PCRs its "boot" measured, and tee-login's flags
-// for its services.
+// azureCVM is such a VM: its vTPM's socket, what its boot measured, and tee-login's flags for
+// its service's stand-in.
 type azureCVM struct {
 	tpm        string
 	pcr4       string
@@ -42,10 +35,6 @@ func newAzureCVM(t *testing.T, kind string, swapAK bool) *azureCVM {
 	sock := azurevtpm.Start(t)
 	tpm := azurevtpm.Open(t, sock)
 	ak := azurevtpm.ProvisionAK(t, tpm)
-	cvm := &azureCVM{tpm: sock,
-		pcr4:  hex.EncodeToString(azurevtpm.Measure(t, tpm, 4, "shim, systemd-boot, the UKI")),
-		pcr11: hex.EncodeToString(azurevtpm.Measure(t, tpm, 11, "the UKI's kernel, initrd, cmdline")),
-	}
 	if swapAK {
 		other, err := rsa.GenerateKey(rand.Reader, 2048)
 		if err != nil {
@@ -53,74 +42,14 @@ func newAzureCVM(t *testing.T, kind string, swapAK bool) *azureCVM {
 		}
 		ak = &other.PublicKey
 	}
-	runtime := azurevtpm.RuntimeData(t, ak)
-	var hw []byte
-	var reportType uint32
-	if kind == "snp" {
-		reportType = azurevtpm.ReportTypeSNP
-		hw, cvm.loginFlags = snpHardware(t, azurevtpm.ReportData(runtime))
-	} else {
-		reportType = azurevtpm.ReportTypeTDX
-		hw, cvm.loginFlags = tdxHardware(t, azurevtpm.ReportData(runtime))
-	}
-	azurevtpm.ProvisionHCLReport(t, tpm, azurevtpm.HCLReport(reportType, hw, runtime))
-	return cvm
-}
-
-// snpHardware is a test-TEE SEV-SNP report carrying reportData and a THIM stand-in serving its
-// VCEK and chain; it returns the report and tee-login's flag for the stand-in.
-func snpHardware(t *testing.T, reportData [64]byte) ([]byte, []string) {
-	t.Helper()
-	bundle := t.TempDir() + "/vcek-chain.pem"
-	evidence, err := sys.evidenceFor(t, "sev-snp", reportData, sys.testProfile(), "--cert-out", bundle)
+	tee := azurevtpm.TestTEE{Testgen: sys.bin("tee-testgen"), Profile: sys.testProfile(), Dir: t.TempDir()}
+	cvm, err := azurevtpm.ProvisionCVM(tpm, tee, kind, ak)
 	if err != nil {
 		t.Fatal(err)
 	}
-	chain, err := os.ReadFile(bundle)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vcek, rest := pem.Decode(chain)
-	if vcek == nil {
-		t.Fatalf("%s holds no PEM certificate", bundle)
-	}
-	thim := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Metadata") != "true" {
-			http.Error(w, "Metadata: true required", http.StatusBadRequest)
-			return
-		}
-		_ = json.NewEncoder(w).Encode(map[string]string{
-			"vcekCert": string(pem.EncodeToMemory(vcek)), "certificateChain": string(rest)})
-	}))
-	t.Cleanup(thim.Close)
-	return evidence[:azurevtpm.HardwareReportSize], []string{"-azure-thim-url", thim.URL}
-}
-
-// tdxHardware is the TDREPORT of a test-TEE TD quote carrying reportData and a quote service
-// stand-in that turns that TDREPORT (and only it) into the quote.
-func tdxHardware(t *testing.T, reportData [64]byte) ([]byte, []string) {
-	t.Helper()
-	quote, err := sys.evidenceFor(t, "tdx", reportData, sys.testProfile())
-	if err != nil {
-		t.Fatal(err)
-	}
-	tdReport, err := azurevtpm.TDReport(quote)
-	if err != nil {
-		t.Fatal(err)
-	}
-	service := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			Report string `json:"report"`
-		}
-		_ = json.NewDecoder(r.Body).Decode(&req)
-		if got, err := base64.RawURLEncoding.DecodeString(req.Report); err != nil || !bytes.Equal(got, tdReport) {
-			http.Error(w, "not the TD report this stand-in quotes", http.StatusBadRequest)
-			return
-		}
-		_ = json.NewEncoder(w).Encode(map[string]string{"quote": base64.RawURLEncoding.EncodeToString(quote)})
-	}))
+	service := httptest.NewServer(cvm.Service)
 	t.Cleanup(service.Close)
-	return tdReport, []string{"-azure-quote-url", service.URL}
+	return &azureCVM{tpm: sock, pcr4: cvm.PCR4, pcr11: cvm.PCR11, loginFlags: []string{cvm.ServiceFlag, service.URL}}
 }
 
 // azureKinds: the TEE name, the VM kind, and the policy (and secret) of the role.

@@ -198,12 +198,11 @@ func (s *stack) evidence(t *testing.T, tee string, nonce, clientKey []byte, prof
 	return s.evidenceFor(t, tee, reportData, profile)
 }
 
-// evidenceFor makes test-TEE evidence carrying reportData, with the measurements of profile;
-// extra are more tee-testgen evidence options (--cert-out FILE).
-func (s *stack) evidenceFor(t *testing.T, tee string, reportData [64]byte, profile string, extra ...string) ([]byte, error) {
+// evidenceFor makes test-TEE evidence carrying reportData, with the measurements of profile.
+func (s *stack) evidenceFor(t *testing.T, tee string, reportData [64]byte, profile string) ([]byte, error) {
 	out := filepath.Join(t.TempDir(), "evidence.bin")
-	c := exec.Command(s.bin("tee-testgen"), append([]string{"evidence", "--tee", tee, "--report-data", hex.EncodeToString(reportData[:]),
-		"--profile", profile, "--out", out}, extra...)...)
+	c := exec.Command(s.bin("tee-testgen"), "evidence", "--tee", tee, "--report-data", hex.EncodeToString(reportData[:]),
+		"--profile", profile, "--out", out)
 	if b, err := c.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("tee-testgen evidence: %v\n%s", err, b)
 	}

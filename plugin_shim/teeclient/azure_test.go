@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"math/big"
-	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -110,16 +109,7 @@ func TestAzureSnpEvidenceFromATPM(t *testing.T) {
 	vcek := []byte("test VCEK DER")
 	chain := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte("ASK")}),
 		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte("ARK")})...)
-	thim := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Metadata") != "true" {
-			http.Error(w, "Metadata: true required", http.StatusBadRequest)
-			return
-		}
-		_ = json.NewEncoder(w).Encode(map[string]string{
-			"vcekCert":         string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: vcek})),
-			"certificateChain": string(chain),
-		})
-	}))
+	thim := httptest.NewServer(azurevtpm.THIM(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: vcek}), chain))
 	defer thim.Close()
 
 	binding := sha256.Sum256([]byte("nonce"))
@@ -149,17 +139,7 @@ func TestAzureSnpEvidenceFromATPM(t *testing.T) {
 func TestAzureTdxEvidenceFromATPMAndTheQuoteService(t *testing.T) {
 	sock, _, ak, report := azureVTPM(t, 4)
 	tdQuote := []byte("a TD quote for that TD report")
-	service := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			Report string `json:"report"`
-		}
-		td, err := base64.RawURLEncoding.DecodeString(func() string { _ = json.NewDecoder(r.Body).Decode(&req); return req.Report }())
-		if err != nil || !bytes.Equal(td, report[hclHardwareOffset:hclHardwareOffset+tdReportSize]) {
-			http.Error(w, "not the TD report", http.StatusBadRequest)
-			return
-		}
-		_ = json.NewEncoder(w).Encode(map[string]string{"quote": base64.RawURLEncoding.EncodeToString(tdQuote)})
-	}))
+	service := httptest.NewServer(azurevtpm.QuoteService(report[hclHardwareOffset:hclHardwareOffset+tdReportSize], tdQuote))
 	defer service.Close()
 
 	var b [64]byte

@@ -16,7 +16,9 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"os"
 	"os/exec"
@@ -45,53 +47,74 @@ const (
 	nvChunk = 512 // below every TPM's MAX_NV_BUFFER_SIZE
 )
 
-// Start starts swtpm on a unix socket and returns the socket once the TPM answers; the test's
-// cleanup stops it. It dies with the test binary too (Pdeathsig).
-func Start(t testing.TB) string {
-	t.Helper()
+// Swtpm is a running swtpm.
+type Swtpm struct {
+	Socket string
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+// Launch starts swtpm with its state and socket in dir and returns once the TPM answers (or
+// fails after timeout: a readiness poll, so a busy machine only waits longer). swtpm dies with
+// the calling process (Pdeathsig); its output goes to stderr.
+func Launch(dir string, stderr io.Writer, timeout time.Duration) (*Swtpm, error) {
 	bin, err := exec.LookPath("swtpm")
 	if err != nil {
-		t.Skip("swtpm is not installed (scripts/setup.sh installs it)")
+		return nil, errors.New("swtpm is not installed (scripts/setup.sh installs it)")
 	}
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "tpm.sock")
-	cmd := exec.Command(bin, "socket", "--tpm2", "--tpmstate", "dir="+dir,
-		"--server", "type=unixio,path="+sock, "--ctrl", "type=unixio,path="+filepath.Join(dir, "ctrl.sock"),
+	s := &Swtpm{Socket: filepath.Join(dir, "tpm.sock"), exited: make(chan struct{})}
+	s.cmd = exec.Command(bin, "socket", "--tpm2", "--tpmstate", "dir="+dir,
+		"--server", "type=unixio,path="+s.Socket, "--ctrl", "type=unixio,path="+filepath.Join(dir, "ctrl.sock"),
 		"--flags", "not-need-init,startup-clear")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting swtpm: %v", err)
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	s.cmd.Stderr = stderr
+	if err := s.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting swtpm: %w", err)
 	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
-	// Ready when the TPM answers; the deadline is generous for a loaded machine.
-	deadline := time.Now().Add(60 * time.Second)
+	go func() { _ = s.cmd.Wait(); close(s.exited) }()
+	deadline := time.Now().Add(timeout)
 	for {
-		if _, err := os.Stat(sock); err == nil {
-			if tpm, err := linuxudstpm.Open(sock); err == nil {
+		if _, err := os.Stat(s.Socket); err == nil {
+			if tpm, err := linuxudstpm.Open(s.Socket); err == nil {
 				_, err = tpm2.GetRandom{BytesRequested: 8}.Execute(tpm)
 				tpm.Close()
 				if err == nil {
-					return sock
+					return s, nil
 				}
 			}
 		}
 		select {
-		case <-exited:
-			t.Fatalf("swtpm exited: %s", stderr.String())
+		case <-s.exited:
+			return nil, errors.New("swtpm exited")
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("swtpm did not answer within 60s: %s", stderr.String())
+			s.Stop()
+			return nil, fmt.Errorf("swtpm did not answer within %v", timeout)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// Stop kills swtpm and waits for it.
+func (s *Swtpm) Stop() {
+	_ = s.cmd.Process.Kill()
+	<-s.exited
+}
+
+// Start starts swtpm for the test (Launch) and returns its socket; the test's cleanup stops it.
+func Start(t testing.TB) string {
+	t.Helper()
+	if _, err := exec.LookPath("swtpm"); err != nil {
+		t.Skip("swtpm is not installed (scripts/setup.sh installs it)")
+	}
+	var stderr bytes.Buffer
+	s, err := Launch(t.TempDir(), &stderr, 60*time.Second)
+	if err != nil {
+		t.Fatalf("%v: %s", err, stderr.String())
+	}
+	t.Cleanup(s.Stop)
+	return s.Socket
 }
 
 // Open connects to the TPM at sock for the rest of the test.
@@ -105,10 +128,26 @@ func Open(t testing.TB, sock string) transport.TPMCloser {
 	return tpm
 }
 
-// ProvisionAK creates an RSA-2048 restricted signing key (RSASSA/SHA-256), as Azure's AK, makes
-// it persistent at AKHandle and returns its public key.
+// ProvisionAK is CreateAK for a test.
 func ProvisionAK(t testing.TB, tpm transport.TPM) *rsa.PublicKey {
 	t.Helper()
+	return must[*rsa.PublicKey](t)(CreateAK(tpm))
+}
+
+// must fails the test on err, else returns v: must(t)(f()).
+func must[T any](t testing.TB) func(T, error) T {
+	return func(v T, err error) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+// CreateAK creates an RSA-2048 restricted signing key (RSASSA/SHA-256), as Azure's AK, makes it
+// persistent at AKHandle and returns its public key.
+func CreateAK(tpm transport.TPM) (*rsa.PublicKey, error) {
 	primary, err := tpm2.CreatePrimary{
 		PrimaryHandle: tpm2.TPMRHOwner,
 		InPublic: tpm2.New2B(tpm2.TPMTPublic{
@@ -128,43 +167,44 @@ func ProvisionAK(t testing.TB, tpm transport.TPM) *rsa.PublicKey {
 		}),
 	}.Execute(tpm)
 	if err != nil {
-		t.Fatalf("CreatePrimary: %v", err)
+		return nil, fmt.Errorf("CreatePrimary: %w", err)
 	}
 	if _, err := (tpm2.EvictControl{
 		Auth:             tpm2.TPMRHOwner,
 		ObjectHandle:     tpm2.NamedHandle{Handle: primary.ObjectHandle, Name: primary.Name},
 		PersistentHandle: AKHandle,
 	}).Execute(tpm); err != nil {
-		t.Fatalf("EvictControl: %v", err)
+		return nil, fmt.Errorf("EvictControl: %w", err)
 	}
 	if _, err := (tpm2.FlushContext{FlushHandle: primary.ObjectHandle}).Execute(tpm); err != nil {
-		t.Fatalf("FlushContext: %v", err)
+		return nil, fmt.Errorf("FlushContext: %w", err)
 	}
 	pub, err := primary.OutPublic.Contents()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	n, err := pub.Unique.RSA()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	return &rsa.PublicKey{N: new(big.Int).SetBytes(n.Buffer), E: 65537}
+	return &rsa.PublicKey{N: new(big.Int).SetBytes(n.Buffer), E: 65537}, nil
 }
 
-// RuntimeData is the HCL runtime data JSON of a VM whose vTPM AK is ak (the JWK "HCLAkPub"),
-// with Secure Boot and the TPM on.
+// RuntimeData is NewRuntimeData for a test.
 func RuntimeData(t testing.TB, ak *rsa.PublicKey) []byte {
 	t.Helper()
-	runtime, err := json.Marshal(map[string]any{
+	return must[[]byte](t)(NewRuntimeData(ak))
+}
+
+// NewRuntimeData is the HCL runtime data JSON of a VM whose vTPM AK is ak (the JWK "HCLAkPub"),
+// with Secure Boot and the TPM on.
+func NewRuntimeData(ak *rsa.PublicKey) ([]byte, error) {
+	return json.Marshal(map[string]any{
 		"keys": []map[string]any{{"kid": "HCLAkPub", "key_ops": []string{"sign"}, "kty": "RSA",
 			"e": "AQAB", "n": base64.RawURLEncoding.EncodeToString(ak.N.Bytes())}},
 		"vm-configuration": map[string]any{"secure-boot": true, "tpm-enabled": true, "vmUniqueId": "test-vm"},
 		"user-data":        hex.EncodeToString(make([]byte, 64)),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return runtime
 }
 
 // ReportData is the REPORT_DATA the hardware report must carry: SHA-256(runtime data), then zeros.
@@ -217,9 +257,16 @@ func ownerAuth() tpm2.AuthHandle {
 	return tpm2.AuthHandle{Handle: tpm2.TPMRHOwner, Auth: tpm2.PasswordAuth(nil)}
 }
 
-// ProvisionHCLReport defines NV HCLReportIndex holding report (owner read/write).
+// ProvisionHCLReport is WriteHCLReport for a test.
 func ProvisionHCLReport(t testing.TB, tpm transport.TPM, report []byte) {
 	t.Helper()
+	if err := WriteHCLReport(tpm, report); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// WriteHCLReport defines NV HCLReportIndex holding report (owner read/write).
+func WriteHCLReport(tpm transport.TPM, report []byte) error {
 	def := tpm2.NVDefineSpace{
 		AuthHandle: tpm2.TPMRHOwner,
 		PublicInfo: tpm2.New2B(tpm2.TPMSNVPublic{
@@ -230,11 +277,11 @@ func ProvisionHCLReport(t testing.TB, tpm transport.TPM, report []byte) {
 		}),
 	}
 	if _, err := def.Execute(tpm); err != nil {
-		t.Fatalf("NV_DefineSpace: %v", err)
+		return fmt.Errorf("NV_DefineSpace: %w", err)
 	}
 	pub, err := tpm2.NVReadPublic{NVIndex: tpm2.TPMHandle(HCLReportIndex)}.Execute(tpm)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	for off := 0; off < len(report); off += nvChunk {
 		end := min(off+nvChunk, len(report))
@@ -244,29 +291,38 @@ func ProvisionHCLReport(t testing.TB, tpm transport.TPM, report []byte) {
 			Data:       tpm2.TPM2BMaxNVBuffer{Buffer: report[off:end]},
 			Offset:     uint16(off),
 		}).Execute(tpm); err != nil {
-			t.Fatalf("NV_Write at %d: %v", off, err)
+			return fmt.Errorf("NV_Write at %d: %w", off, err)
 		}
 	}
+	return nil
 }
 
-// Measure extends PCR index (SHA-256 bank) with SHA-256(event), as firmware or a boot loader
-// measures what it loads, and returns the PCR's new value.
+// Measure is Extend for a test.
 func Measure(t testing.TB, tpm transport.TPM, index uint, event string) []byte {
 	t.Helper()
+	return must[[]byte](t)(Extend(tpm, index, event))
+}
+
+// Extend extends PCR index (SHA-256 bank) with SHA-256(event), as firmware or a boot loader
+// measures what it loads, and returns the PCR's new value.
+func Extend(tpm transport.TPM, index uint, event string) ([]byte, error) {
 	digest := sha256.Sum256([]byte(event))
 	if _, err := (tpm2.PCRExtend{
 		PCRHandle: tpm2.AuthHandle{Handle: tpm2.TPMHandle(index), Auth: tpm2.PasswordAuth(nil)},
 		Digests:   tpm2.TPMLDigestValues{Digests: []tpm2.TPMTHA{{HashAlg: tpm2.TPMAlgSHA256, Digest: digest[:]}}},
 	}).Execute(tpm); err != nil {
-		t.Fatalf("PCR_Extend %d: %v", index, err)
+		return nil, fmt.Errorf("PCR_Extend %d: %w", index, err)
 	}
 	rsp, err := tpm2.PCRRead{PCRSelectionIn: tpm2.TPMLPCRSelection{PCRSelections: []tpm2.TPMSPCRSelection{
 		{Hash: tpm2.TPMAlgSHA256, PCRSelect: tpm2.PCClientCompatible.PCRs(index)},
 	}}}.Execute(tpm)
-	if err != nil || len(rsp.PCRValues.Digests) != 1 {
-		t.Fatalf("PCR_Read %d: %v", index, err)
+	if err != nil {
+		return nil, fmt.Errorf("PCR_Read %d: %w", index, err)
 	}
-	return rsp.PCRValues.Digests[0].Buffer
+	if len(rsp.PCRValues.Digests) != 1 {
+		return nil, fmt.Errorf("PCR_Read %d: %d values", index, len(rsp.PCRValues.Digests))
+	}
+	return rsp.PCRValues.Digests[0].Buffer, nil
 }
 
 // TDReport is the TDREPORT (TDX module ABI: REPORTMACSTRUCT at 0, TEE_TCB_INFO at 256, TDINFO at
