@@ -14,6 +14,7 @@ APT_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc
   libgtest-dev libgmock-dev
   libbenchmark-dev
+  libfaketime  # scripts/bench.sh, scripts/differential.sh: the Nitro peer reads the clock
   nlohmann-json3-dev
   libcbor-dev
   clang libclang-rt-14-dev

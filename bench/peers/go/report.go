@@ -107,6 +107,17 @@ var knownClasses = []knownClass{
 		oursSays("CERT_CHAIN_INVALID", "not in strict PEM form")},
 	{"tdx", "go-tdx-guest", true, "D6 quote v5 (TDX 1.5): go-tdx-guest verifies only v4",
 		peerSays("quote format not supported")},
+	{"tdx", "dcap-qvl", false, "D1 non-zero bytes after the quote's signature data",
+		oursSays("MALFORMED_EVIDENCE", "follow the signature data")},
+	{"tdx", "dcap-qvl", false, "D12 chain certificates dcap-qvl never parses (roots, extra blocks) or PEM it reads leniently",
+		func(c diffCase, v verdict) bool {
+			return (c.reason == "CERT_CHAIN_INVALID" || c.reason == "COLLATERAL_INVALID") &&
+				(strings.Contains(c.message, "issuer_chain.pem") || strings.HasPrefix(c.message, "tdx quote pck chain:"))
+		}},
+	{"tdx", "dcap-qvl", false, "D13 an unknown certification data type",
+		oursSays("UNSUPPORTED_FORMAT", "certification_data.type")},
+	{"tdx", "dcap-qvl", true, "D14 a debug TD: dcap-qvl refuses it in verification, ours leaves it to the role",
+		peerSays("Debug mode is enabled")},
 	{"snp", "go-sev-guest", false, "D7 bytes after the 1184-byte report",
 		oursSays("MALFORMED_EVIDENCE", "bytes after the 1184-byte report")},
 	{"snp", "go-sev-guest", false, "D8 a malformed PEM chain file (the harness gives go-sev-guest the blocks that decode)",

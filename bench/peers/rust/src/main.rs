@@ -3,12 +3,18 @@
 //! uses. The collateral comes from tests/data/tdx/collateral/dcap-qvl-2025-06 (split from
 //! dcap-qvl's sample JSON); nothing goes to the network. Only dcap-qvl's public API is called.
 //!
-//! Prints `peer=dcap-qvl case=<name> ns_per_op=<wall> cpu_ns_per_op=<process CPU> iterations=<n>`
+//! Also times Evervault's attestation-doc-validation (crates.io) on the GA-era Nitro document
+//! (under libfaketime: it has no time parameter). With `-cases FILE` it is the Rust half of the
+//! differential test instead (src/diff.rs).
+//!
+//! Prints `peer=<peer> case=<name> ns_per_op=<wall> cpu_ns_per_op=<process CPU> iterations=<n>`
 //! or `peer=dcap-qvl case=<name> error="..."`; scripts/bench.sh parses it.
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use dcap_qvl::QuoteCollateralV3;
+
+mod diff;
 
 fn read(data: &Path, rel: &str) -> Vec<u8> {
     std::fs::read(data.join(rel)).unwrap_or_else(|e| {
@@ -23,7 +29,7 @@ fn read_text(data: &Path, rel: &str) -> String {
 
 /// `{"<field>":<body>,"signature":"<hex>"}` as PCS sends it: the exact signed body text and the
 /// signature bytes.
-fn split_response(text: &str, field: &str) -> (String, Vec<u8>) {
+pub(crate) fn split_response(text: &str, field: &str) -> (String, Vec<u8>) {
     let prefix = format!("{{\"{}\":", field);
     let sig = ",\"signature\":\"";
     let text = text.trim_end();
@@ -41,9 +47,9 @@ fn cpu_time() -> Duration {
     t(ru.ru_utime) + t(ru.ru_stime)
 }
 
-fn measure<E: std::fmt::Debug>(name: &str, seconds: f64, mut op: impl FnMut() -> Result<(), E>) {
+fn measure<E: std::fmt::Debug>(peer: &str, name: &str, seconds: f64, mut op: impl FnMut() -> Result<(), E>) {
     if let Err(e) = op() {
-        println!("peer=dcap-qvl case={} error={:?}", name, format!("{:?}", e));
+        println!("peer={} case={} error={:?}", peer, name, format!("{:?}", e));
         return;
     }
     let mut n: u64 = 0;
@@ -52,7 +58,7 @@ fn measure<E: std::fmt::Debug>(name: &str, seconds: f64, mut op: impl FnMut() ->
     while start.elapsed().as_secs_f64() < seconds {
         for _ in 0..10 {
             if let Err(e) = op() {
-                println!("peer=dcap-qvl case={} error={:?}", name, format!("{:?}", e));
+                println!("peer={} case={} error={:?}", peer, name, format!("{:?}", e));
                 return;
             }
         }
@@ -61,7 +67,8 @@ fn measure<E: std::fmt::Debug>(name: &str, seconds: f64, mut op: impl FnMut() ->
     let wall = start.elapsed();
     let cpu = cpu_time() - cpu0;
     println!(
-        "peer=dcap-qvl case={} ns_per_op={} cpu_ns_per_op={} iterations={}",
+        "peer={} case={} ns_per_op={} cpu_ns_per_op={} iterations={}",
+        peer,
         name,
         wall.as_nanos() / n as u128,
         cpu.as_nanos() / n as u128,
@@ -73,6 +80,10 @@ fn main() {
     let mut data = PathBuf::from("tests/data");
     let mut seconds = 2.0;
     let args: Vec<String> = std::env::args().collect();
+    if args.len() == 3 && args[1] == "-cases" {
+        diff::run(&args[2]);
+        return;
+    }
     let mut i = 1;
     while i + 1 < args.len() {
         match args[i].as_str() {
@@ -103,7 +114,7 @@ fn main() {
     };
     let quote = read(&data, "tdx/quotes/dcap-qvl_tdx_quote.bin");
     let now: u64 = 1752919234; // 2025-07-19T10:00:34Z
-    measure("tdx_dcap_qvl_full", seconds, || {
+    measure("dcap-qvl", "tdx_dcap_qvl_full", seconds, || {
         dcap_qvl::verify::verify(&quote, &collateral, now).map(|report| {
             std::hint::black_box(report);
         })
@@ -118,5 +129,20 @@ fn main() {
     key.extend_from_slice(&quote[700..764]);
     let verifier =
         ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, key);
-    measure("ecdsa_p256_ring", seconds, || verifier.verify(signed, signature));
+    measure("dcap-qvl", "ecdsa_p256_ring", seconds, || verifier.verify(signed, signature));
+
+    // Evervault's attestation-doc-validation on the GA-era Nitro document verify_bench uses, at
+    // 2023-09-18T17:18:00Z. It reads the clock: scripts/bench.sh runs this process under
+    // libfaketime (FAKETIME_NO_CACHE=1, FAKETIME_DONT_FAKE_MONOTONIC=1 so that timing is real).
+    if std::env::var("LD_PRELOAD").map(|p| p.contains("faketime")).unwrap_or(false) {
+        std::env::set_var("FAKETIME", "2023-09-18 17:18:00");
+        let document = read(&data, "nitro/docs/ga_debug.bin");
+        measure("attestation-doc-validation", "nitro_ga_debug", seconds, || {
+            attestation_doc_validation::validate_and_parse_attestation_doc(&document).map(|doc| {
+                std::hint::black_box(doc);
+            })
+        });
+    } else {
+        println!("peer=attestation-doc-validation case=nitro_ga_debug error=\"not run: needs libfaketime\"");
+    }
 }
