@@ -66,7 +66,8 @@ absl::StatusOr<VerifiedClaims> EvidenceVerifier::VerifyClaims(const EvidenceRequ
       return MakeError(v1::REASON_COLLATERAL_MISSING,
                        "tdx collateral is missing (tee-verify --collateral DIR)");
     case TeeKind::kSevSnp:
-      return snp_.Verify(request.evidence, request.certificate, request.now);
+      return snp_.Verify(request.evidence, request.certificate, request.now,
+                         request.snp_collateral_provider);
     case TeeKind::kNitro:
       return nitro_.Verify(request.evidence, request.now);
   }

@@ -28,6 +28,8 @@ struct EvidenceRequest {
   const TdxCollateralProvider* tdx_collateral_provider = nullptr;
   // SEV-SNP: the VCEK or VLEK (DER or PEM), when the evidence does not carry it.
   absl::string_view certificate;
+  // SEV-SNP: the VCEK when neither `certificate` nor the evidence has it, and the AMD CRLs.
+  const SnpCollateralProvider* snp_collateral_provider = nullptr;
   // When set, the verified report_data claim must equal these bytes exactly (REASON_NONCE_MISMATCH).
   std::optional<std::string> expected_report_data;
 };

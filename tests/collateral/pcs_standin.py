@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A local stand-in for Intel PCS / PCCS v4, for tests without internet.
+"""A local stand-in for Intel PCS / PCCS v4 and AMD KDS, for tests without internet.
 
 Serves a recorded collateral bundle (tests/data/tdx/collateral/<name>: the real Intel-signed
 responses) on the real URL shapes, with the issuer chains URL-encoded in the real headers:
@@ -9,6 +9,15 @@ responses) on the real URL shapes, with the issuer chains URL-encoded in the rea
   GET /tdx/certification/v4/qe/identity                  SGX-Enclave-Identity-Issuer-Chain
   GET /sgx/certification/v4/pckcrl?ca=platform&encoding=der   SGX-PCK-CRL-Issuer-Chain
   GET /sgx/certification/v4/rootcacrl                    (hex text, as PCCS answers)
+
+With --kds INDEX (tests/data/sevsnp/kds/index.json) it also serves AMD KDS paths from the real
+recorded VCEKs and cert_chains the index names (files relative to the index), by exact path and
+query:
+
+  GET /vcek/v1/{Milan|Genoa|Turin}/{hwid}?[fmcSPL=&]blSPL=&teeSPL=&snpSPL=&ucodeSPL=   DER
+  GET /{vcek|vlek}/v1/{product}/cert_chain                                          PEM
+  GET /{vcek|vlek}/v1/{product}/crl                                                 DER
+Anything the index does not name is 404 (as KDS answers an unknown chip or TCB).
 
 Test controls (not part of the PCS API):
   GET /_stats                      {"<path>": count, ...} of the API requests answered (the
@@ -42,11 +51,21 @@ API = {
 
 
 class State:
-    def __init__(self, bundle_dir):
+    def __init__(self, bundle_dir, kds_index):
         self.lock = threading.Lock()
         self.stats = {}
         self.fault = None
         self.files = {}
+        self.kds = {}
+        self.fmspc = None
+        if kds_index:
+            base = os.path.dirname(os.path.abspath(kds_index))
+            with open(kds_index) as f:
+                for path, rel in json.load(f)["paths"].items():
+                    with open(os.path.join(base, rel), "rb") as g:
+                        self.kds[path] = g.read()
+        if not bundle_dir:
+            return
         for name in os.listdir(bundle_dir):
             with open(os.path.join(bundle_dir, name), "rb") as f:
                 self.files[name] = f.read()
@@ -79,6 +98,35 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def count_and_fault(self, st, path, counted=None):
+        """Counts an API request (as `counted`, default its path) and applies the fault set for
+        its path: returns (kind, answered)."""
+        counted = counted or path
+        with st.lock:
+            st.stats[counted] = st.stats.get(counted, 0) + 1
+        fault = st.take_fault(path)
+        kind = fault["kind"] if fault else None
+        if kind in ("404", "500", "503", "429"):
+            headers = {}
+            if "retry_after" in fault:
+                headers["Retry-After"] = fault["retry_after"]
+            self.send(int(kind), b"", headers)
+            return kind, True
+        if kind == "slow":
+            time.sleep(float(fault.get("seconds", "5")))
+        return kind, False
+
+    def kds_get(self, st, url):
+        kind, answered = self.count_and_fault(st, url.path)
+        if answered:
+            return
+        body = st.kds.get(self.path)
+        if body is None:
+            return self.send(404)
+        ctype = "application/x-pem-file" if url.path.endswith("/cert_chain") \
+            else "application/pkix-cert"
+        self.send(200, body, {"Content-Type": ctype})
+
     def do_GET(self):
         st = self.server.state
         url = urllib.parse.urlsplit(self.path)
@@ -92,21 +140,15 @@ class Handler(BaseHTTPRequestHandler):
                 if st.fault and "times" in st.fault:
                     st.fault["times"] = int(st.fault["times"])
             return self.send(200, b"ok")
-        if url.path not in API:
+        if url.path.startswith(("/vcek/", "/vlek/")):
+            return self.kds_get(st, url)
+        if url.path not in API or not st.files:
             return self.send(404)
         early = url.path == "/tdx/certification/v4/tcb" and query.get("update") == "early"
-        counted = url.path + ("?update=early" if early else "")
-        with st.lock:
-            st.stats[counted] = st.stats.get(counted, 0) + 1
-        fault = st.take_fault(url.path)
-        kind = fault["kind"] if fault else None
-        if kind in ("404", "500", "503", "429"):
-            headers = {}
-            if "retry_after" in fault:
-                headers["Retry-After"] = fault["retry_after"]
-            return self.send(int(kind), b"", headers)
-        if kind == "slow":
-            time.sleep(float(fault.get("seconds", "5")))
+        kind, answered = self.count_and_fault(
+            st, url.path, url.path + ("?update=early" if early else ""))
+        if answered:
+            return
         file, header, chain_file, ctype = API[url.path]
         if url.path == "/tdx/certification/v4/tcb" and query.get("fmspc", "").lower() != st.fmspc:
             return self.send(404)
@@ -139,12 +181,13 @@ class Handler(BaseHTTPRequestHandler):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--bundle", required=True, help="a tests/data/tdx/collateral/<name> directory")
+    p.add_argument("--bundle", help="a tests/data/tdx/collateral/<name> directory")
+    p.add_argument("--kds", help="an AMD KDS index (tests/data/sevsnp/kds/index.json)")
     p.add_argument("--port", type=int, default=0)
     args = p.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
-    server.state = State(args.bundle)
+    server.state = State(args.bundle, args.kds)
     print("PORT %d" % server.server_address[1], flush=True)
     server.serve_forever()
 

@@ -10,6 +10,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -22,15 +23,25 @@ namespace teeverify::testing {
 class PcsStandIn {
  public:
   // Serves tests/data/tdx/collateral/<bundle>.
-  explicit PcsStandIn(const std::string& bundle_dir) {
+  explicit PcsStandIn(const std::string& bundle_dir)
+      : PcsStandIn(std::vector<std::string>{"--bundle", bundle_dir}) {}
+  // Serves the real AMD KDS material of tests/data/sevsnp/kds/index.json (no Intel bundle).
+  static std::vector<std::string> KdsArgs() {
+    return {"--kds", std::string(TEE_TESTS_DIR) + "/data/sevsnp/kds/index.json"};
+  }
+  // pcs_standin.py with `args` (--bundle DIR, --kds INDEX).
+  explicit PcsStandIn(const std::vector<std::string>& args) {
     int out[2];
     EXPECT_EQ(pipe(out), 0);
+    const std::string script = std::string(TEE_TESTS_DIR) + "/collateral/pcs_standin.py";
+    std::vector<const char*> argv = {"python3", script.c_str()};
+    for (const std::string& a : args) argv.push_back(a.c_str());
+    argv.push_back(nullptr);
     pid_ = fork();
     if (pid_ == 0) {
       dup2(out[1], 1);
       close(out[0]);
-      const std::string script = std::string(TEE_TESTS_DIR) + "/collateral/pcs_standin.py";
-      execlp("python3", "python3", script.c_str(), "--bundle", bundle_dir.c_str(), nullptr);
+      execvp("python3", const_cast<char* const*>(argv.data()));
       _exit(127);
     }
     close(out[1]);

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "verifier/collateral/atomic_file.h"
+#include "verifier/collateral/cache_pacing.h"
 #include "verifier/common/errors.h"
 #include "verifier/common/hex.h"
 #include "verifier/common/openssl_util.h"
@@ -204,12 +205,7 @@ absl::Time LiveTdxCollateral::RefreshPointLocked(const tdx::VerifiedTdxCollatera
 void LiveTdxCollateral::Backoff(SourceState& state,
                                 std::optional<absl::Duration> retry_after) const {
   ++state.failures;
-  absl::Duration wait = options_.backoff_initial;
-  for (int i = 1; i < state.failures && wait < options_.backoff_max; ++i) wait *= 2;
-  wait = std::min(wait, options_.backoff_max);
-  wait = wait * absl::Uniform(rng_, 0.5, 1.0);  // full jitter on the upper half
-  if (retry_after) wait = std::max(wait, *retry_after);
-  state.not_before = clock_->Now() + wait;
+  state.not_before = BackoffUntil(options_, state.failures, retry_after, clock_->Now(), rng_);
 }
 
 void LiveTdxCollateral::Count(const std::string& source, FetchOutcome outcome) const {
@@ -462,17 +458,7 @@ std::vector<BundleStatus> LiveTdxCollateral::Status() const {
         s.tcb_evaluation_data_number_early = e.verified->tcb_info_early->tcb_evaluation_data_number;
       }
     }
-    if (!e.verified) {
-      s.state = e.in_flight ? ItemState::kFetching : ItemState::kAbsent;
-    } else if (e.expired) {
-      s.state = e.in_flight ? ItemState::kFetching : ItemState::kExpired;
-    } else if (e.in_flight) {
-      s.state = ItemState::kRefreshing;
-    } else if (!e.last_error.empty()) {
-      s.state = ItemState::kStale;
-    } else {
-      s.state = ItemState::kValid;
-    }
+    s.state = ItemStateOf(e.verified != nullptr, e.expired, e.in_flight, !e.last_error.empty());
     out.push_back(std::move(s));
   }
   return out;

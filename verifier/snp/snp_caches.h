@@ -23,6 +23,7 @@ namespace teeverify::snp {
 // certificate is shared read-only between threads.
 struct VerifiedVek {
   X509Ptr certificate;       // the VCEK or VLEK
+  X509Ptr intermediate;      // the ASK/ASVK it chains through
   VekExtensions extensions;  // read from `certificate`
   Product product;           // from its productName
   ValidityWindow window;     // where every certificate of the path is valid

@@ -1,9 +1,11 @@
 // SEV-SNP verification, in order (docs/sev-snp.md):
 //   1. parse the evidence (report, optional certificate table);
 //   2. the report must be signed (SIGNING_KEY VCEK or VLEK, MASK_CHIP_KEY clear);
-//   3. collect the VCEK/VLEK (and ASK/ASVK, ARK) from --cert and the table; read its extensions;
+//   3. collect the VCEK/VLEK (and ASK/ASVK, ARK) from --cert and the table, or the VCEK from the
+//      collateral provider (AMD KDS); read its extensions;
 //   4. the product from the report's CPUID fields and the certificate's productName (must agree);
-//   5. the chain VCEK -> ASK -> ARK / VLEK -> ASVK -> ARK at `now`;
+//   5. the chain VCEK -> ASK -> ARK / VLEK -> ASVK -> ARK at `now`, and the ASK/ASVK not revoked
+//      by the product's CRL when a collateral provider holds one;
 //   6. the certificate is for this platform: hwID == CHIP_ID (VCEK), TCB == REPORTED_TCB;
 //   7. the ECDSA P-384 signature over bytes 0x000..0x29F.
 #include "verifier/snp/snp_verifier.h"
@@ -24,6 +26,7 @@
 #include "verifier/snp/report_parser.h"
 #include "verifier/snp/snp_certificates.h"
 #include "verifier/snp/vcek_extensions.h"
+#include "verifier/snp/vek_checks.h"
 
 namespace teeverify {
 namespace {
@@ -76,56 +79,6 @@ absl::StatusOr<Product> DetermineProduct(const Report& report, const VekExtensio
   return from_cert;
 }
 
-// A VCEK is specific to one chip: its hwID is the report's CHIP_ID (Turin: the first 8 bytes,
-// the other 56 zero). VLEKs are not chip-specific and have no hwID.
-absl::Status CheckChipId(const Report& report, const VekExtensions& ext, Product product) {
-  if (!ext.hw_id) return Mismatch("the VCEK has no hwID extension (1.3.6.1.4.1.3704.1.4)");
-  const size_t size = product == Product::kTurin ? snp::kHwIdSizeTurin : snp::kHwIdSizeMilanGenoa;
-  if (ext.hw_id->size() != size) {
-    return Mismatch(absl::StrCat("the VCEK's hwID has ", ext.hw_id->size(), " bytes; a ",
-                                 snp::ProductName(product), " hwID has ", size));
-  }
-  const absl::string_view chip_id = AsView(report.chip_id);
-  if (chip_id.substr(0, size) != *ext.hw_id ||
-      chip_id.substr(size).find_first_not_of('\0') != absl::string_view::npos) {
-    return Mismatch(absl::StrCat("the VCEK's hwID ", HexEncode(*ext.hw_id),
-                                 " is not the report's CHIP_ID ", HexEncode(chip_id),
-                                 IsAllZero(report.chip_id) ? " (masked: all zero)" : "",
-                                 ": the VCEK belongs to another chip"));
-  }
-  return absl::OkStatus();
-}
-
-// The VCEK/VLEK is derived for one TCB: its SPL extensions must be the report's REPORTED_TCB,
-// component by component and as a whole (so the reserved bytes are zero too).
-absl::Status CheckTcb(const Report& report, const VekExtensions& ext, Product product,
-                      absl::string_view leaf) {
-  const snp::TcbVersion reported = snp::DecodeTcb(report.reported_tcb, product);
-  if (product == Product::kTurin && !ext.fmc_spl) {
-    return Mismatch(absl::StrCat("the Turin ", leaf, " has no fmcSPL extension"));
-  }
-  std::vector<std::string> diffs;
-  auto compare = [&](absl::string_view name, uint8_t cert, uint8_t tcb) {
-    if (cert != tcb) diffs.push_back(absl::StrCat(name, " ", cert, " vs ", tcb));
-  };
-  if (product == Product::kTurin) compare("fmcSPL/fmc", *ext.fmc_spl, *reported.fmc);
-  compare("blSPL/boot_loader", ext.bl_spl, reported.boot_loader);
-  compare("teeSPL/tee", ext.tee_spl, reported.tee);
-  compare("snpSPL/snp", ext.snp_spl, reported.snp);
-  compare("ucodeSPL/microcode", ext.ucode_spl, reported.microcode);
-  if (!diffs.empty()) {
-    return Mismatch(absl::StrCat("the ", leaf, "'s TCB is not the report's REPORTED_TCB 0x",
-                                 absl::Hex(report.reported_tcb), " (", absl::StrJoin(diffs, ", "),
-                                 ")"));
-  }
-  if (snp::EncodeTcb(reported, product) != report.reported_tcb) {
-    return Mismatch(absl::StrCat("REPORTED_TCB 0x", absl::Hex(report.reported_tcb),
-                                 " sets reserved bits; the ", leaf, "'s TCB is 0x",
-                                 absl::Hex(snp::EncodeTcb(reported, product))));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status CheckSignature(const Report& report, X509* vek, absl::string_view leaf) {
   const std::string r_s = absl::StrCat(AsView(report.signature_r), AsView(report.signature_s));
   return VerifyEcdsaRaw(X509_get0_pubkey(vek), Sha384Md(), report.signed_bytes, r_s,
@@ -174,13 +127,20 @@ absl::StatusOr<std::shared_ptr<const snp::VerifiedVek>> SnpVerifier::VerifiedCer
                                        {certs.vek.get(), certs.intermediate.get(), certs.ark.get()},
                                        now));
   vek->certificate = std::move(certs.vek);
+  // The ASK/ASVK the chain went through (AMD's pinned one when none came with the evidence), for
+  // the revocation check on every call.
+  if (certs.intermediate != nullptr) {
+    vek->intermediate = std::move(certs.intermediate);
+  } else {
+    ASSIGN_OR_RETURN(vek->intermediate, snp::BuiltInIntermediate(vek->product, vlek));
+  }
   if (caches_) caches_->veks.Put(key, vek, vek->window);
   return std::shared_ptr<const snp::VerifiedVek>(std::move(vek));
 }
 
 absl::StatusOr<VerifiedClaims> SnpVerifier::Verify(absl::string_view evidence,
-                                                   absl::string_view certificate,
-                                                   absl::Time now) const {
+                                                   absl::string_view certificate, absl::Time now,
+                                                   const SnpCollateralProvider* provider) const {
   // 1-2. Layout, and a report that is signed at all.
   ASSIGN_OR_RETURN(const snp::SnpEvidence parsed, snp::ParseEvidence(evidence));
   const Report& report = parsed.report;
@@ -188,12 +148,30 @@ absl::StatusOr<VerifiedClaims> SnpVerifier::Verify(absl::string_view evidence,
   const bool vlek = report.signing_key() == SigningKey::kVlek;
   const absl::string_view leaf = snp::LeafRole(vlek);
 
+  // 3. A VCEK neither given nor carried comes from the provider (AMD KDS by CHIP_ID and
+  // REPORTED_TCB), which hands over only a VCEK that chains to the trusted ARK; it is checked
+  // below exactly like a carried one.
+  std::string fetched;
+  if (provider != nullptr && !vlek && certificate.empty() &&
+      parsed.Find(snp::kVcekGuid) == nullptr) {
+    ASSIGN_OR_RETURN(const Product fetch_product, snp::ProductForFetch(report));
+    ASSIGN_OR_RETURN(fetched, provider->VcekFor(report, fetch_product, now));
+    certificate = fetched;
+  }
+
   // 3-5. The signing key's certificate, its chain to the trusted ARK of its product.
   ASSIGN_OR_RETURN(const std::shared_ptr<const snp::VerifiedVek> vek,
                    VerifiedCertificate(parsed, certificate, vlek, now));
   const VekExtensions& ext = vek->extensions;
   // Every call: the report's CPU is the certificate's product (cached chains included).
   ASSIGN_OR_RETURN(const Product product, DetermineProduct(report, ext, leaf));
+
+  // 5b. Revocation of the ASK/ASVK by the product's CRL, on every call (cached chains included).
+  if (provider != nullptr) {
+    ASSIGN_OR_RETURN(const std::shared_ptr<const snp::VerifiedAmdCrl> crl,
+                     provider->CrlFor(product, vlek, now));
+    if (crl != nullptr) RETURN_IF_ERROR(snp::CheckAmdRevocation(*crl, vek->intermediate.get()));
+  }
 
   // 6. The certificate is this platform's, at this TCB.
   if (!vlek) RETURN_IF_ERROR(CheckChipId(report, ext, product));

@@ -15,6 +15,7 @@
 #include "verifier/roots/trust_roots.h"
 #include "verifier/snp/extended_evidence.h"
 #include "verifier/snp/snp_caches.h"
+#include "verifier/snp/snp_collateral.h"
 
 namespace teeverify {
 
@@ -28,9 +29,11 @@ class SnpVerifier {
 
   // `evidence` is a raw attestation report, or a report that carries its own certificates (see
   // docs/sev-snp.md). `certificate` is the VCEK or VLEK (DER or PEM); it may be empty when the
-  // evidence carries it.
+  // evidence carries it. With a `provider`, a VCEK neither given nor carried is asked of it, and
+  // the ASK/ASVK is checked against the product's CRL it holds.
   absl::StatusOr<VerifiedClaims> Verify(absl::string_view evidence,
-                                        absl::string_view certificate, absl::Time now) const;
+                                        absl::string_view certificate, absl::Time now,
+                                        const SnpCollateralProvider* provider = nullptr) const;
 
   // Parses without verifying (tee-verify --inspect); never to be trusted.
   static absl::StatusOr<Claims> Inspect(absl::string_view evidence, absl::Time now);
