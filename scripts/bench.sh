@@ -47,7 +47,7 @@ log "verify_bench: $REPETITIONS x ${MIN_TIME}s per benchmark"
 
 # 4. Instructions: callgrind counts one benchmark function (collection toggled on it alone) over
 #    exactly CG_ITERATIONS iterations; everything the benchmark needs was prepared before it.
-CG_BENCHMARKS=(BM_TdxCold BM_TdxWarm BM_TdxWarmEvaluate BM_SnpMilanCold BM_SnpGenoaCold
+CG_BENCHMARKS=(BM_TdxCold BM_TdxNewPlatform BM_TdxWarm BM_TdxWarmEvaluate BM_SnpMilanCold BM_SnpGenoaCold BM_SnpGenoaNewPlatform
   BM_SnpMilanWarm BM_SnpGenoaWarm BM_SnpGenoaWarmEvaluate BM_NitroCold BM_NitroWarm
   BM_NitroWarmNewLeaf BM_NitroWarmEvaluate BM_EcdsaP256QuoteSignature
   BM_EcdsaP384ReportSignature BM_RsaPss4096VcekSignature)
