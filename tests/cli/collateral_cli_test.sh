@@ -6,7 +6,7 @@
 set -uo pipefail
 
 cases=(fetch_then_verify_and_status refuses_bad_data_writes_nothing http_error_names_item
-       usage_errors)
+       usage_errors kds_fetch_snp_report)
 
 if [ "${1:-}" = "list" ]; then printf '%s\n' "${cases[@]}"; exit 0; fi
 TV="$1"; DATA="$2"; CASE="$3"
@@ -21,7 +21,9 @@ source "$(dirname "$0")/lib.sh"
 
 # Starts the stand-in and sets URL (it prints its port once listening).
 standin() {
-  coproc SRV { exec python3 "$(dirname "$0")/../collateral/pcs_standin.py" --bundle "$DATA/tdx/collateral/dcap-qvl-2025-06"; }
+  local serve=(--bundle "$DATA/tdx/collateral/dcap-qvl-2025-06")
+  [ "${1:-}" = kds ] && serve=(--kds "$DATA/sevsnp/kds/index.json")
+  coproc SRV { exec python3 "$(dirname "$0")/../collateral/pcs_standin.py" "${serve[@]}"; }
   PID=$SRV_PID
   local line; read -r line <&"${SRV[0]}" || fail "stand-in did not start"
   URL="http://127.0.0.1:${line#PORT }"
@@ -61,6 +63,24 @@ http_error_names_item)
   curl -fsS "$URL/_fault?kind=500&path=/sgx/certification/v4/pckcrl" >/dev/null || fail "fault"
   tc 1 fetch --pccs "$URL" --fmspc b0c06f000000 --at "$AT" --out "$WORK/bundle"
   jqeq .item pck_crl.der; jqeq .requests 3; jqtrue '.error | contains("HTTP 500")' ;;
+kds_fetch_snp_report)
+  # Oak's real Genoa report (no certificate table) at its MANIFEST time: VCEK, cert_chain, CRL.
+  standin kds
+  tc 0 fetch --kds "$URL" --snp-report "$DATA/sevsnp/reports/oak_genoa_oc_report.bin" \
+     --at 2025-10-01T08:00:00Z --out "$WORK/kds"
+  jqeq .verified true; jqeq .product Genoa
+  jqeq '[.items[]|select(.kind=="vcek")][0].state' valid
+  jqeq '[.items[]|select(.kind=="vcek")][0].not_after' 2032-08-07T17:21:41Z
+  jqeq '[.items[]|select(.kind=="crl")][0].not_found' true
+  ls "$WORK/kds"/snp-vcek-Genoa-d2421d97*.json >/dev/null 2>&1 || fail "no VCEK file written"
+  # A chip KDS does not know: nothing about it is written, exit 1.
+  tc 1 fetch --kds "$URL" --snp-report "$DATA/sevsnp/reports/azure_milan_hcl_snp_report.bin" \
+     --at 2025-10-01T08:00:00Z --out "$WORK/none"
+  jqeq .verified false; jqtrue '.error | contains("HTTP 404")'
+  # (only the 404 is remembered, without a body)
+  ! grep -qs '"body"' "$WORK/none"/snp-vcek-* || fail "a VCEK was written"
+  tc 2 fetch --kds "$URL" --fmspc b0c06f000000 --snp-report "$DATA/sevsnp/reports/oak_genoa_oc_report.bin" --out "$WORK/x"
+  tc 2 fetch --pccs "$URL" --snp-report x --fmspc b0c06f000000 --out "$WORK/x" ;;
 usage_errors)
   tc 2 fetch --fmspc b0c06f000000 --out "$WORK/x"
   tc 2 fetch --pccs http://x --pcs http://y --fmspc b0c06f000000 --out "$WORK/x"

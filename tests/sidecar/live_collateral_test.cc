@@ -2,7 +2,9 @@
 // the real recorded dcap-qvl responses: an empty cache and one source URL verify the real quote
 // at its MANIFEST time after fetching each of the four items once, however many logins ask at
 // once; a restart serves from the disk cache without a request; the next source serves when the
-// first fails; Info names the bundle's source, dates and evaluation number.
+// first fails; Info names the bundle's source, dates and evaluation number. The same for AMD KDS
+// (a real SEV-SNP report without certificates).
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -156,6 +158,94 @@ TEST(LiveCollateralTest, NextSourceServesWhenTheFirstFailsAndBadDataIsNeverCache
   EXPECT_EQ(sidecar->Stop(), 0);
 }
 
+// AMD: a real SEV-SNP report without certificates (Oak's Genoa report, MANIFEST time
+// 2025-10-01T08:00:00Z) verifies through a KDS source with one request for its VCEK, however many
+// logins ask at once (the stand-in has no CRL: no real AMD CRL is recorded); a restart serves
+// from the disk cache without a request.
+constexpr int64_t kOakTime = 1759305600;
+constexpr char kGenoaVcekPath[] =
+    "/vcek/v1/Genoa/d2421d976f95ce0ba849b7cc5c789122f1e59c77a037272c137ae4d188bb102adbc7c53d0302bff"
+    "82a432c94a305dec7a7a270ceb19a10f04a83316c6486968d";
+
+TEST(LiveCollateralTest, SnpReportWithoutCertificatesFetchesItsVcekOnceAndRestartsFromDisk) {
+  PcsStandIn kds(PcsStandIn::KdsArgs());
+  const std::string dir = MakeTempDir();
+  const std::vector<std::string> args = {
+      "--listen=unix:" + dir + "/s.sock", "--replay-recorded-evidence", "--max-concurrent=50",
+      "--collateral-cache-dir=" + dir + "/cache", "--collateral-source=kds=" + kds.url()};
+  const std::map<std::string, int> one_each = {
+      {kGenoaVcekPath, 1}, {"/vcek/v1/Genoa/cert_chain", 1}, {"/vcek/v1/Genoa/crl", 1}};
+  auto verify = [](v1::Verifier::Stub& stub) {
+    v1::VerifyRequest req;
+    req.set_evidence(ReadTestData("sevsnp/reports/oak_genoa_oc_report.bin"));
+    req.set_verification_time_unix(kOakTime);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    v1::VerifyResponse resp;
+    grpc::Status status = stub.Verify(&ctx, req, &resp);
+    return status.ok() && resp.verified() && resp.tee_type() == v1::TEE_TYPE_SEV_SNP
+               ? std::string()
+               : absl::StrCat(status.error_message(), resp.error().message());
+  };
+  {
+    SidecarProcess sidecar(args, "unix:" + dir + "/s.sock");
+    ASSERT_TRUE(sidecar.WaitReady()) << sidecar.Log();
+    auto stub = sidecar.Stub();
+    std::vector<std::thread> threads;
+    std::atomic<int> verified{0};
+    for (int i = 0; i < 50; ++i) {
+      threads.emplace_back([&] {
+        const std::string error = verify(*stub);
+        if (error.empty()) ++verified;
+        else ADD_FAILURE() << error;
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(verified.load(), 50) << sidecar.Log();
+    EXPECT_EQ(kds.Stats(), one_each) << sidecar.Log();
+
+    stub.reset();
+    EXPECT_EQ(sidecar.Stop(), 0);
+  }
+  SidecarProcess restarted(args, "unix:" + dir + "/s.sock");
+  ASSERT_TRUE(restarted.WaitReady()) << restarted.Log();
+  auto stub = restarted.Stub();
+  EXPECT_EQ(verify(*stub), "") << restarted.Log();
+  EXPECT_EQ(kds.Stats(), one_each) << "a restart fetches nothing";
+  stub.reset();
+  EXPECT_EQ(restarted.Stop(), 0);
+}
+
+// Air-gapped: what `tee-collateral fetch --kds` wrote is what a sidecar whose only KDS source
+// is unreachable serves (Oak's real Milan report, without certificates).
+TEST(LiveCollateralTest, OfflineSidecarServesWhatTeeCollateralFetched) {
+  const std::string dir = MakeTempDir();
+  const std::string report = TestDataPath("sevsnp/reports/oak_milan_oc_release_report.bin");
+  {
+    PcsStandIn kds(PcsStandIn::KdsArgs());
+    const std::string command =
+        absl::StrCat(TEE_COLLATERAL_PATH, " fetch --kds ", kds.url(), " --snp-report ", report,
+                     " --at 2025-10-01T08:00:00Z --out ", dir, "/offline > ", dir, "/fetch.json");
+    ASSERT_EQ(std::system(command.c_str()), 0) << ReadFileBytes(dir + "/fetch.json").value_or("");
+  }  // the stand-in is gone
+  SidecarProcess sidecar({"--listen=unix:" + dir + "/s.sock", "--replay-recorded-evidence",
+                          "--collateral-cache-dir=" + dir + "/offline",
+                          "--collateral-source=kds=http://127.0.0.1:1"},
+                         "unix:" + dir + "/s.sock");
+  ASSERT_TRUE(sidecar.WaitReady()) << sidecar.Log();
+  auto stub = sidecar.Stub();
+  v1::VerifyRequest req;
+  req.set_evidence(ReadTestData("sevsnp/reports/oak_milan_oc_release_report.bin"));
+  req.set_verification_time_unix(kOakTime);
+  grpc::ClientContext ctx;
+  v1::VerifyResponse resp;
+  ASSERT_TRUE(stub->Verify(&ctx, req, &resp).ok());
+  EXPECT_TRUE(resp.verified()) << resp.error().message() << sidecar.Log();
+  EXPECT_FALSE(absl::StrContains(sidecar.Log(), "collateral_fetch_failed")) << sidecar.Log();
+  stub.reset();
+  EXPECT_EQ(sidecar.Stop(), 0);
+}
+
 TEST(LiveCollateralTest, ConfigErrorsNameTheSetting) {
   const std::string dir = MakeTempDir();
   const std::string config = dir + "/config.json";
@@ -179,6 +269,14 @@ TEST(LiveCollateralTest, ConfigErrorsNameTheSetting) {
     EXPECT_EQ(refused.WaitExit(), 2);
     EXPECT_TRUE(absl::StrContains(refused.Stderr(), error)) << refused.Stderr();
   }
+
+  std::ofstream(config, std::ios::trunc)
+      << R"({"collateral_sources": [{"kind": "kds", "url": "http://x", "update": "early"}]})";
+  SidecarProcess amd({"--listen=unix:" + dir + "/s.sock", "--config=" + config},
+                     "unix:" + dir + "/s.sock");
+  EXPECT_EQ(amd.WaitExit(), 2);
+  EXPECT_TRUE(absl::StrContains(amd.Stderr(), "collateral_sources[0]: unknown setting update"))
+      << amd.Stderr();
 }
 
 }  // namespace

@@ -25,18 +25,42 @@ const char kUsage[] =
     "                     [--insecure-loopback] [--collateral-dir DIR] [--test-roots DIR]\n"
     "                     [--replay-recorded-evidence] [--max-request-bytes N]\n"
     "                     [--max-concurrent N] [--max-call-seconds N] [--log-file FILE]\n"
-    "                     [--collateral-source pcs=URL|pccs=URL]... [--collateral-cache-dir DIR]\n"
+    "                     [--collateral-source pcs=URL|pccs=URL|kds=URL]...\n"
+    "                     [--collateral-cache-dir DIR] [--amd-crl-required]\n"
     "                     [--collateral-refresh-check-seconds N]\n"
     "                     [--metrics-listen IP:PORT [--metrics-allow-remote]]\n";
 
 constexpr const char* kBoolFlags[] = {"insecure_loopback", "replay_recorded_evidence",
-                                      "metrics_allow_remote"};
+                                      "metrics_allow_remote", "amd_crl_required"};
 
 bool IsBoolFlag(const std::string& name) {
   for (const char* b : kBoolFlags) {
     if (name == b) return true;
   }
   return false;
+}
+
+// What every source has: its URL (http or https, no trailing slash), a CA bundle for its TLS and
+// a per-request timeout.
+absl::Status ParseEndpoint(const nlohmann::json& j, const std::string& where, std::string* url,
+                           std::string* ca_file, absl::Duration* timeout) {
+  if (!absl::StartsWith(*url, "https://") && !absl::StartsWith(*url, "http://")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ".url: must be an http:// or https:// URL, not '", *url, "'"));
+  }
+  while (absl::EndsWith(*url, "/")) url->pop_back();
+  if (j.contains("timeout_seconds")) {
+    if (!j["timeout_seconds"].is_number_integer() || j["timeout_seconds"].get<int64_t>() <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ".timeout_seconds: not a positive number"));
+    }
+    *timeout = absl::Seconds(j["timeout_seconds"].get<int64_t>());
+  }
+  if (!ca_file->empty()) {
+    absl::StatusOr<std::string> ca = ReadFileBytes(*ca_file, 1 << 20);
+    if (!ca.ok()) return absl::InvalidArgumentError(absl::StrCat(where, ".ca_file: ", ca.status().message()));
+  }
+  return absl::OkStatus();
 }
 
 // One entry of "collateral_sources"; `where` names it in errors ("collateral_sources[1]").
@@ -76,13 +100,9 @@ absl::StatusOr<collateral::PcsSource> ParseSource(const nlohmann::json& j, const
     s.kind = collateral::PcsKind::kPccs;
   } else {
     return absl::InvalidArgumentError(
-        absl::StrCat(where, ".kind: must be pcs or pccs, not '", kind, "'"));
+        absl::StrCat(where, ".kind: must be pcs, pccs or kds, not '", kind, "'"));
   }
-  if (!absl::StartsWith(s.base_url, "https://") && !absl::StartsWith(s.base_url, "http://")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where, ".url: must be an http:// or https:// URL, not '", s.base_url, "'"));
-  }
-  while (absl::EndsWith(s.base_url, "/")) s.base_url.pop_back();
+  RETURN_IF_ERROR(ParseEndpoint(j, where, &s.base_url, &s.ca_file, &s.timeout));
   if (update != "standard" && update != "early") {
     return absl::InvalidArgumentError(
         absl::StrCat(where, ".update: must be standard or early, not '", update, "'"));
@@ -101,17 +121,6 @@ absl::StatusOr<collateral::PcsSource> ParseSource(const nlohmann::json& j, const
     return absl::InvalidArgumentError(absl::StrCat(
         where, ".early_tcb_info: the source already decides on the early channel (update: early)"));
   }
-  if (j.contains("timeout_seconds")) {
-    if (!j["timeout_seconds"].is_number_integer() || j["timeout_seconds"].get<int64_t>() <= 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ".timeout_seconds: not a positive number"));
-    }
-    s.timeout = absl::Seconds(j["timeout_seconds"].get<int64_t>());
-  }
-  if (!s.ca_file.empty()) {
-    absl::StatusOr<std::string> ca = ReadFileBytes(s.ca_file, 1 << 20);
-    if (!ca.ok()) return absl::InvalidArgumentError(absl::StrCat(where, ".ca_file: ", ca.status().message()));
-  }
   if (!api_key_file.empty()) {
     absl::StatusOr<std::string> key = ReadFileBytes(api_key_file, 4096);
     if (!key.ok()) {
@@ -121,6 +130,42 @@ absl::StatusOr<collateral::PcsSource> ParseSource(const nlohmann::json& j, const
   }
   if (s.name.empty()) s.name = s.base_url;
   return s;
+}
+
+// A "kind": "kds" entry of "collateral_sources": AMD KDS or a proxy serving its paths.
+absl::StatusOr<collateral::KdsSource> ParseKdsSource(const nlohmann::json& j,
+                                                     const std::string& where) {
+  collateral::KdsSource s;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& key = it.key();
+    if (key != "kind" && key != "url" && key != "name" && key != "ca_file" &&
+        key != "timeout_seconds") {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": unknown setting ", key,
+                                                     " (a kds source takes url, name, ca_file, "
+                                                     "timeout_seconds)"));
+    }
+    if (key != "timeout_seconds" && !it.value().is_string()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ".", key, ": not a string"));
+    }
+  }
+  s.base_url = j.value("url", "");
+  s.name = j.value("name", "");
+  s.ca_file = j.value("ca_file", "");
+  RETURN_IF_ERROR(ParseEndpoint(j, where, &s.base_url, &s.ca_file, &s.timeout));
+  if (s.name.empty()) s.name = s.base_url;
+  return s;
+}
+
+// An entry of "collateral_sources" (or --collateral-source): Intel (pcs, pccs) or AMD (kds).
+absl::Status AddSource(const nlohmann::json& j, const std::string& where, ServerConfig* c) {
+  if (j.is_object() && j.value("kind", nlohmann::json()) == "kds") {
+    ASSIGN_OR_RETURN(collateral::KdsSource s, ParseKdsSource(j, where));
+    c->kds_sources.push_back(std::move(s));
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(collateral::PcsSource s, ParseSource(j, where));
+  c->collateral_sources.push_back(std::move(s));
+  return absl::OkStatus();
 }
 
 absl::Status Apply(const std::string& name, const std::string& value, ServerConfig* c) {
@@ -170,9 +215,7 @@ absl::Status Apply(const std::string& name, const std::string& value, ServerConf
     const size_t eq = value.find('=');
     nlohmann::json source = {{"kind", value.substr(0, eq)},
                              {"url", eq == std::string::npos ? "" : value.substr(eq + 1)}};
-    ASSIGN_OR_RETURN(collateral::PcsSource parsed,
-                     ParseSource(source, "--collateral-source " + value));
-    c->collateral_sources.push_back(std::move(parsed));
+    RETURN_IF_ERROR(AddSource(source, "--collateral-source " + value, c));
   } else if (name == "collateral_cache_dir") {
     c->collateral_cache_dir = value;
   } else if (name == "collateral_refresh_check_seconds") {
@@ -184,6 +227,8 @@ absl::Status Apply(const std::string& name, const std::string& value, ServerConf
     c->metrics_listen = value;
   } else if (name == "metrics_allow_remote") {
     return boolean(&c->metrics_allow_remote);
+  } else if (name == "amd_crl_required") {
+    return boolean(&c->amd_crl_required);
   } else {
     return absl::InvalidArgumentError(absl::StrCat("unknown option --",
                                                    absl::StrReplaceAll(name, {{"_", "-"}})));
@@ -203,10 +248,10 @@ absl::Status ApplyFile(const std::string& path, ServerConfig* c) {
         return absl::InvalidArgumentError(absl::StrCat(path, ": collateral_sources: not an array"));
       }
       c->collateral_sources.clear();
+      c->kds_sources.clear();
       for (size_t i = 0; i < value.size(); ++i) {
-        ASSIGN_OR_RETURN(collateral::PcsSource s,
-                         ParseSource(value[i], absl::StrCat(path, ": collateral_sources[", i, "]")));
-        c->collateral_sources.push_back(std::move(s));
+        RETURN_IF_ERROR(
+            AddSource(value[i], absl::StrCat(path, ": collateral_sources[", i, "]"), c));
       }
       continue;
     }
@@ -299,6 +344,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv) {
   if (std::any_of(flags.begin(), flags.end(),
                   [](const auto& f) { return f.first == "collateral_source"; })) {
     config.collateral_sources.clear();
+    config.kds_sources.clear();
   }
   for (const auto& [name, value] : flags) RETURN_IF_ERROR(Apply(name, value, &config));
   if (config.max_concurrent == 0) {
@@ -310,7 +356,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(int argc, char** argv) {
 
 absl::Status ValidateServerConfig(const ServerConfig& c) {
   RETURN_IF_ERROR(ValidateMetricsListen(c));
-  if (!c.collateral_cache_dir.empty() && c.collateral_sources.empty()) {
+  if (!c.collateral_cache_dir.empty() && c.collateral_sources.empty() && c.kds_sources.empty()) {
     return absl::InvalidArgumentError(
         "--collateral-cache-dir: needs at least one collateral source (--collateral-source)");
   }

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "verifier/collateral/kds_client.h"
 #include "verifier/collateral/pcs_client.h"
 
 namespace teeverify::server {
@@ -30,6 +31,13 @@ struct ServerConfig {
   // collateral_dir, with a disk cache. Flags: --collateral-source pccs=URL (repeatable; replaces
   // the config file's list); config file: "collateral_sources": [{"kind", "url", ...}].
   std::vector<collateral::PcsSource> collateral_sources;
+  // Live AMD SEV-SNP collateral from KDS or a proxy with its paths, in order: --collateral-source
+  // kds=URL (repeatable), or {"kind": "kds", "url", "name", "ca_file", "timeout_seconds"} entries
+  // of "collateral_sources". Shares collateral_cache_dir.
+  std::vector<collateral::KdsSource> kds_sources;
+  // AMD CRLs: false (default) fails closed once a held CRL is past its nextUpdate and no source
+  // answers; true: no SNP verification through KDS sources without a current CRL.
+  bool amd_crl_required = false;
   std::string collateral_cache_dir;
   // How often the background refresher looks for bundles due for refresh.
   absl::Duration collateral_refresh_check = absl::Seconds(60);

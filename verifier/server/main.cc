@@ -23,6 +23,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "absl/synchronization/notification.h"
 #include "verifier/collateral/http.h"
+#include "verifier/collateral/snp_cache.h"
 #include "verifier/collateral/tdx_cache.h"
 #include "verifier/common/status_macros.h"
 #include "verifier/io/files.h"
@@ -239,12 +240,32 @@ int Run(int argc, char** argv) {
               {{"sources", names}, {"cache_dir", config->collateral_cache_dir}});
   }
 
+  // Live AMD collateral: VCEKs, cert_chains and CRLs from KDS sources (docs/collateral.md).
+  std::shared_ptr<collateral::LiveSnpCollateral> live_snp;
+  if (!config->kds_sources.empty()) {
+    collateral::SnpCacheOptions options;
+    options.cache.cache_dir = config->collateral_cache_dir;
+    options.cache.max_wait = config->max_call_time;
+    options.cache.observer = metrics;
+    options.crl_required = config->amd_crl_required;
+    live_snp = std::make_shared<collateral::LiveSnpCollateral>(
+        config->kds_sources, std::make_shared<collateral::CurlTransport>(), *roots, &clock,
+        options, [&log](absl::string_view level, absl::string_view event,
+                        nlohmann::ordered_json fields) { log.Write(level, event, std::move(fields)); });
+    live_snp->LoadDisk();
+    std::vector<std::string> names;
+    for (const collateral::KdsSource& s : config->kds_sources) names.push_back(s.name);
+    log.Write("info", "collateral_sources_amd",
+              {{"sources", names}, {"cache_dir", config->collateral_cache_dir},
+               {"amd_crl_required", config->amd_crl_required}});
+  }
+
   auto verifier =
       std::make_shared<EvidenceVerifier>(*roots, VerificationCaches::WithCapacity(4096));
   VerifierService service(verifier, store,
                           {config->replay_recorded_evidence, config->max_concurrent,
                            config->max_call_time, kVersion},
-                          &log, live, metrics);
+                          &log, live, metrics, live_snp);
   if (metrics) {
     metrics->Watch(live, store);
     absl::StatusOr<int> metrics_port = metrics->Serve(config->metrics_listen);
@@ -303,10 +324,11 @@ int Run(int argc, char** argv) {
   // requests' pinned times, not the clock, say what is valid.
   absl::Notification stop_refresher;
   std::thread refresher;
-  if (live && !config->replay_recorded_evidence) {
+  if ((live || live_snp) && !config->replay_recorded_evidence) {
     refresher = std::thread([&] {
       while (!stop_refresher.WaitForNotificationWithTimeout(config->collateral_refresh_check)) {
-        live->RefreshDue(absl::Now());
+        if (live) live->RefreshDue(absl::Now());
+        if (live_snp) live_snp->RefreshDue(absl::Now());
       }
     });
   }

@@ -129,15 +129,27 @@ struct VerifierService::Outcome {
   bool invalid_input() const { return !claims.ok() && IsInputError(claims.status()); }
 };
 
+namespace {
+
+// Info's times: RFC 3339, or empty when unknown.
+std::string RfcTimeOrEmpty(absl::Time t) {
+  return t == absl::InfinitePast() || t == absl::InfiniteFuture() ? std::string()
+                                                                  : FormatRfc3339(t);
+}
+
+}  // namespace
+
 VerifierService::VerifierService(std::shared_ptr<const EvidenceVerifier> verifier,
                                  std::shared_ptr<const CollateralStore> store,
                                  ServiceOptions options, DecisionLog* log,
                                  std::shared_ptr<const collateral::LiveTdxCollateral> live,
-                                 std::shared_ptr<Metrics> metrics)
+                                 std::shared_ptr<Metrics> metrics,
+                                 std::shared_ptr<const collateral::LiveSnpCollateral> live_snp)
     : verifier_(std::move(verifier)),
       store_(std::move(store)),
       live_(std::move(live)),
       tdx_provider_({store_.get(), live_.get()}),
+      live_snp_(std::move(live_snp)),
       options_(std::move(options)),
       log_(log),
       metrics_(std::move(metrics)) {}
@@ -185,6 +197,7 @@ VerifierService::Outcome VerifierService::VerifyEvidence(const v1::VerifyRequest
                                                 c.pck_crl_issuer_chain()};
   }
   request.tdx_collateral_provider = &tdx_provider_;
+  request.snp_collateral_provider = live_snp_.get();
   absl::StatusOr<TeeKind> tee = TeeOf(req);
   if (tee.ok()) out.tee = *tee;
   out.claims = tee.ok() ? verifier_->Verify(request) : absl::StatusOr<VerifiedClaims>(tee.status());
@@ -413,10 +426,7 @@ grpc::Status VerifierService::Info(grpc::ServerContext*, const v1::InfoRequest*,
     for (const std::string& d : store_->Describe()) resp->add_tdx_collateral(d);
   }
   if (live_) {
-    auto time = [](absl::Time t) {
-      return t == absl::InfinitePast() || t == absl::InfiniteFuture() ? std::string()
-                                                                      : FormatRfc3339(t);
-    };
+    auto time = RfcTimeOrEmpty;
     for (const collateral::BundleStatus& b : live_->Status()) {
       v1::TdxCollateralStatus* s = resp->add_live_tdx_collateral();
       s->set_fmspc(b.fmspc);

@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "teeverify/v1/verifier.grpc.pb.h"
+#include "verifier/collateral/snp_cache.h"
 #include "verifier/collateral/tdx_cache.h"
 #include "verifier/evidence.h"
 #include "verifier/policy/policy_validation.h"
@@ -37,7 +38,8 @@ class VerifierService final : public v1::Verifier::Service {
                   std::shared_ptr<const CollateralStore> store, ServiceOptions options,
                   DecisionLog* log,
                   std::shared_ptr<const collateral::LiveTdxCollateral> live = nullptr,
-                  std::shared_ptr<Metrics> metrics = nullptr);
+                  std::shared_ptr<Metrics> metrics = nullptr,
+                  std::shared_ptr<const collateral::LiveSnpCollateral> live_snp = nullptr);
 
   grpc::Status Verify(grpc::ServerContext* context, const v1::VerifyRequest* request,
                       v1::VerifyResponse* response) override;
@@ -72,6 +74,7 @@ class VerifierService final : public v1::Verifier::Service {
   std::shared_ptr<const CollateralStore> store_;
   std::shared_ptr<const collateral::LiveTdxCollateral> live_;
   ChainedTdxProvider tdx_provider_;  // store_ then live_
+  std::shared_ptr<const collateral::LiveSnpCollateral> live_snp_;  // AMD KDS; may be null
   ServiceOptions options_;
   DecisionLog* log_;
   std::shared_ptr<Metrics> metrics_;  // may be null

@@ -5,6 +5,7 @@
 //   tee-collateral fetch (--pccs URL | --pcs URL) --fmspc HEX [--ca platform|processor]
 //                  [--update standard|early] [--root-ca-crl-url URL] [--ca-file FILE]
 //                  [--api-key-file FILE] [--at RFC3339] --out DIR
+//   tee-collateral fetch --kds URL --snp-report FILE [--ca-file FILE] [--at RFC3339] --out DIR
 //   tee-collateral status DIR [--at RFC3339]
 //
 // Exit status: 0 everything fetched (or held) verified; 1 it did not; 2 usage.
@@ -21,12 +22,14 @@
 #include "verifier/collateral/atomic_file.h"
 #include "verifier/collateral/http.h"
 #include "verifier/collateral/pcs_client.h"
+#include "verifier/collateral/snp_cache.h"
 #include "verifier/collateral/tdx_cache.h"
 #include "verifier/common/errors.h"
 #include "verifier/common/hex.h"
 #include "verifier/common/time_util.h"
 #include "verifier/io/files.h"
 #include "verifier/roots/trust_roots.h"
+#include "verifier/snp/extended_evidence.h"
 #include "verifier/tdx/tcb_info.h"
 
 namespace teeverify::collateral {
@@ -38,6 +41,8 @@ const char kUsage[] =
     "usage: tee-collateral fetch (--pccs URL | --pcs URL) --fmspc HEX [--ca platform|processor]\n"
     "                      [--update standard|early] [--root-ca-crl-url URL] [--ca-file FILE]\n"
     "                      [--api-key-file FILE] [--at RFC3339] --out DIR\n"
+    "       tee-collateral fetch --kds URL --snp-report FILE [--ca-file FILE] [--at RFC3339]\n"
+    "                      --out DIR\n"
     "       tee-collateral status DIR [--at RFC3339]\n";
 
 int Usage(absl::string_view error) {
@@ -81,13 +86,85 @@ absl::StatusOr<absl::Time> TimeFlag(const std::map<std::string, std::string>& fl
   return ParseRfc3339(it->second, "--at");
 }
 
+// fetch --kds: the VCEK of the report's chip and TCB, the product's cert_chain and CRL, into
+// DIR in the sidecar's disk cache layout (snp-*.json), which tee-verifierd reads with
+// --collateral-cache-dir DIR. Everything written has verified.
+int FetchKdsItems(std::map<std::string, std::string>& f) {
+  if (!f.count("snp-report") || !f.count("out")) return Usage("--snp-report and --out are required");
+  for (const char* intel : {"fmspc", "ca", "update", "root-ca-crl-url", "api-key-file"}) {
+    if (f.count(intel)) return Usage(absl::StrCat("--", intel, " is for Intel sources, not --kds"));
+  }
+  absl::StatusOr<std::string> bytes = ReadFileBytes(f["snp-report"], 1 << 20);
+  if (!bytes.ok()) return Usage(absl::StrCat("--snp-report: ", bytes.status().message()));
+  absl::StatusOr<snp::SnpEvidence> evidence = snp::ParseEvidence(*bytes);
+  if (!evidence.ok()) return Usage(absl::StrCat("--snp-report: ", evidence.status().message()));
+  absl::StatusOr<absl::Time> now = TimeFlag(f);
+  if (!now.ok()) return Usage(now.status().message());
+  KdsSource source;
+  source.base_url = f["kds"];
+  while (absl::EndsWith(source.base_url, "/")) source.base_url.pop_back();
+  source.name = source.base_url;
+  source.ca_file = f["ca-file"];
+  nlohmann::ordered_json out = {{"source", source.base_url}, {"out", f["out"]},
+                                {"verified_at", FormatRfc3339(*now)}};
+  absl::StatusOr<snp::Product> product = snp::ProductForFetch(evidence->report);
+  absl::StatusOr<std::shared_ptr<const TrustRoots>> roots = TrustRoots::BuiltIn();
+  if (!product.ok() || !roots.ok()) {
+    out["verified"] = false;
+    out["error"] = std::string((product.ok() ? roots.status() : product.status()).message());
+    return Print(out, 1);
+  }
+  out["product"] = std::string(snp::ProductName(*product));
+  static const RealClock clock;
+  SnpCacheOptions options;
+  options.cache.cache_dir = f["out"];
+  std::error_code ec;
+  fs::create_directories(f["out"], ec);
+  std::vector<std::string> write_errors;  // the cache logs, and goes on, when it cannot write
+  LiveSnpCollateral cache({source}, std::make_shared<CurlTransport>(), *roots, &clock, options,
+                          [&](absl::string_view, absl::string_view event,
+                              nlohmann::ordered_json fields) {
+                            if (event == "collateral_cache_write_failed") {
+                              write_errors.push_back(fields.dump());
+                            }
+                          });
+  absl::StatusOr<std::string> vcek = cache.VcekFor(evidence->report, *product, *now);
+  absl::StatusOr<std::shared_ptr<const snp::VerifiedAmdCrl>> crl =
+      cache.CrlFor(*product, /*vlek=*/false, *now);
+  bool ok = vcek.ok() && crl.ok();
+  nlohmann::ordered_json items = nlohmann::ordered_json::array();
+  for (const SnpItemStatus& item : cache.Status()) {
+    nlohmann::ordered_json j = {{"kind", item.kind}, {"state", ItemStateName(item.state)}};
+    if (!item.hw_id.empty()) j["hw_id"] = item.hw_id;
+    if (item.state == ItemState::kValid) {
+      j["not_before"] = FormatRfc3339(item.not_before);
+      j["not_after"] = FormatRfc3339(item.not_after);
+    } else if (item.not_found) {
+      j["not_found"] = true;  // every source answered 404 (no CRL published there)
+    } else {
+      j["error"] = item.last_error;
+      ok = false;
+    }
+    items.push_back(std::move(j));
+  }
+  out["items"] = std::move(items);
+  if (!write_errors.empty()) {
+    ok = false;
+    out["write_errors"] = write_errors;
+  }
+  out["verified"] = ok;
+  if (!vcek.ok()) out["error"] = std::string(vcek.status().message());
+  return Print(out, ok ? 0 : 1);
+}
+
 int Fetch(int argc, char** argv) {
   std::vector<std::string> positional;
   absl::StatusOr<std::map<std::string, std::string>> parsed = ParseFlags(argc, argv, 2, &positional);
   if (!parsed.ok()) return Usage(parsed.status().message());
   std::map<std::string, std::string>& f = *parsed;
-  static const char* const kKnown[] = {"pccs", "pcs", "fmspc", "ca", "update", "root-ca-crl-url",
-                                       "ca-file", "api-key-file", "at", "out"};
+  static const char* const kKnown[] = {"pccs",    "pcs", "fmspc",        "ca",
+                                       "update",  "root-ca-crl-url", "ca-file",
+                                       "api-key-file", "at", "out", "kds", "snp-report"};
   for (const auto& flag : f) {
     // Not a structured binding: clang 14 (the sanitizer build) cannot capture one in a lambda.
     const std::string& name = flag.first;
@@ -97,7 +174,11 @@ int Fetch(int argc, char** argv) {
     }
   }
   if (!positional.empty()) return Usage(absl::StrCat("unexpected argument ", positional[0]));
-  if (f.count("pccs") == f.count("pcs")) return Usage("give exactly one of --pccs URL and --pcs URL");
+  if (f.count("pccs") + f.count("pcs") + f.count("kds") != 1) {
+    return Usage("give exactly one of --pccs URL, --pcs URL and --kds URL");
+  }
+  if (f.count("kds")) return FetchKdsItems(f);
+  if (f.count("snp-report")) return Usage("--snp-report goes with --kds");
   if (!f.count("fmspc") || !f.count("out")) return Usage("--fmspc and --out are required");
   PcsSource source;
   source.kind = f.count("pcs") ? PcsKind::kPcs : PcsKind::kPccs;
