@@ -205,6 +205,22 @@ TEST_F(CacheTest, FiftyConcurrentLookupsFetchEachItemOnceAndVerifyTheRealQuote) 
   EXPECT_EQ(status[0].state, ItemState::kValid);
 }
 
+// The verifier asks through TdxCollateralProvider with the CA of the quote's PCK chain: a
+// Processor-CA platform's lookup asks for the Processor CA's CRL (this source's CRL is the
+// Platform CA's, so the bundle is then refused naming the CA).
+TEST_F(CacheTest, TheVerifiersLookupAsksForTheCrlOfThePcksCa) {
+  FakePcs pcs("http://pccs");
+  auto cache = Make({Source("pccs")}, &pcs);
+  const TdxCollateralProvider& provider = *cache;
+  absl::StatusOr<std::shared_ptr<const tdx::VerifiedTdxCollateral>> held =
+      provider.ForPlatform(kFmspc, tdx::PckCa::kProcessor, kLast);
+  ASSERT_EQ(pcs.Requests(), 4u);
+  EXPECT_EQ(pcs.Urls()[2], "/sgx/certification/v4/pckcrl?ca=processor&encoding=der");
+  ASSERT_FALSE(held.ok());
+  EXPECT_TRUE(absl::StrContains(held.status().message(), "not the PCK processor CA"))
+      << held.status();
+}
+
 TEST_F(CacheTest, RestartServesFromDiskWithoutFetching) {
   const std::string dir = TempDir();
   FakePcs pcs("http://pccs");

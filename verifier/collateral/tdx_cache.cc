@@ -342,6 +342,12 @@ absl::Status LiveTdxCollateral::FetchInto(Entry& e, const ByteArray<6>& fmspc, P
 }
 
 absl::StatusOr<std::shared_ptr<const tdx::VerifiedTdxCollateral>> LiveTdxCollateral::ForPlatform(
+    const ByteArray<6>& fmspc, tdx::PckCa ca, absl::Time now) const {
+  return ForPlatform(fmspc, ca == tdx::PckCa::kProcessor ? PckCa::kProcessor : PckCa::kPlatform,
+                     now);
+}
+
+absl::StatusOr<std::shared_ptr<const tdx::VerifiedTdxCollateral>> LiveTdxCollateral::ForPlatform(
     const ByteArray<6>& fmspc, absl::Time now) const {
   return ForPlatform(fmspc, PckCa::kPlatform, now);
 }

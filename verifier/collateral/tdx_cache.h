@@ -100,6 +100,10 @@ class LiveTdxCollateral : public TdxCollateralProvider {
   // platform CA's CRL; the verifier checks the CRL's issuer against the PCK either way).
   absl::StatusOr<std::shared_ptr<const tdx::VerifiedTdxCollateral>> ForPlatform(
       const ByteArray<6>& fmspc, PckCa ca, absl::Time now) const;
+  // The verifier's form (TdxCollateralProvider, reached through ChainedTdxProvider): the CA it
+  // read from the quote's PCK chain, so a Processor-CA platform gets its own CA's CRL.
+  absl::StatusOr<std::shared_ptr<const tdx::VerifiedTdxCollateral>> ForPlatform(
+      const ByteArray<6>& fmspc, tdx::PckCa ca, absl::Time now) const override;
 
   // Refreshes every held bundle whose refresh point has passed at `now` (a background thread
   // calls this periodically); returns how many refresh attempts were made.
