@@ -204,6 +204,31 @@ TEST(LiveCollateralTest, SnpReportWithoutCertificatesFetchesItsVcekOnceAndRestar
     EXPECT_EQ(verified.load(), 50) << sidecar.Log();
     EXPECT_EQ(kds.Stats(), one_each) << sidecar.Log();
 
+    // Info names each item: the VCEK (this chip at this TCB) and the chain came from the KDS
+    // source and are valid; every source answered 404 for the CRL.
+    grpc::ClientContext ctx;
+    v1::InfoResponse info;
+    ASSERT_TRUE(stub->Info(&ctx, v1::InfoRequest(), &info).ok());
+    std::map<std::string, v1::SnpCollateralStatus> by_kind;
+    for (const v1::SnpCollateralStatus& s : info.live_snp_collateral()) {
+      EXPECT_EQ(s.product(), "Genoa") << s.ShortDebugString();
+      EXPECT_FALSE(s.vlek()) << s.ShortDebugString();
+      by_kind[s.kind()] = s;
+    }
+    ASSERT_EQ(by_kind.size(), 3u) << info.ShortDebugString();
+    const v1::SnpCollateralStatus& vcek = by_kind["vcek"];
+    EXPECT_EQ(absl::StrCat("/vcek/v1/Genoa/", vcek.hw_id()), kGenoaVcekPath);
+    EXPECT_FALSE(vcek.reported_tcb().empty());
+    EXPECT_EQ(vcek.state(), "valid");
+    EXPECT_EQ(vcek.source(), kds.url());
+    EXPECT_FALSE(vcek.not_after().empty());
+    EXPECT_FALSE(vcek.last_refresh().empty());
+    EXPECT_EQ(vcek.last_error(), "");
+    EXPECT_EQ(by_kind["cert_chain"].state(), "valid");
+    EXPECT_EQ(by_kind["cert_chain"].source(), kds.url());
+    EXPECT_EQ(by_kind["crl"].state(), "absent");
+    EXPECT_TRUE(by_kind["crl"].not_found());
+
     stub.reset();
     EXPECT_EQ(sidecar.Stop(), 0);
   }

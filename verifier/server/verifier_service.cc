@@ -442,6 +442,25 @@ grpc::Status VerifierService::Info(grpc::ServerContext*, const v1::InfoRequest*,
       s->set_last_error(b.last_error);
     }
   }
+  if (live_snp_) {
+    auto time = RfcTimeOrEmpty;
+    for (const collateral::SnpItemStatus& i : live_snp_->Status()) {
+      v1::SnpCollateralStatus* s = resp->add_live_snp_collateral();
+      s->set_product(i.product);
+      s->set_kind(i.kind);
+      s->set_vlek(i.vlek);
+      s->set_hw_id(i.hw_id);
+      s->set_reported_tcb(i.tcb);
+      s->set_state(collateral::ItemStateName(i.state));
+      s->set_source(i.source);
+      s->set_not_before(time(i.not_before));
+      s->set_not_after(time(i.not_after));
+      s->set_refresh_at(time(i.refresh_at));
+      s->set_last_refresh(time(i.last_refresh));
+      s->set_last_error(i.last_error);
+      s->set_not_found(i.not_found);
+    }
+  }
   return grpc::Status::OK;
 }
 

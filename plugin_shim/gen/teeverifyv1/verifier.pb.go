@@ -2014,6 +2014,8 @@ type InfoResponse struct {
 	TdxCollateral []string `protobuf:"bytes,4,rep,name=tdx_collateral,json=tdxCollateral,proto3" json:"tdx_collateral,omitempty"`
 	// Live TDX collateral (fetched from the configured sources), one per FMSPC and PCK CA.
 	LiveTdxCollateral []*TdxCollateralStatus `protobuf:"bytes,10,rep,name=live_tdx_collateral,json=liveTdxCollateral,proto3" json:"live_tdx_collateral,omitempty"`
+	// Live AMD SEV-SNP collateral (fetched from the configured KDS sources), one per item.
+	LiveSnpCollateral []*SnpCollateralStatus `protobuf:"bytes,40,rep,name=live_snp_collateral,json=liveSnpCollateral,proto3" json:"live_snp_collateral,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
@@ -2079,6 +2081,13 @@ func (x *InfoResponse) GetTdxCollateral() []string {
 func (x *InfoResponse) GetLiveTdxCollateral() []*TdxCollateralStatus {
 	if x != nil {
 		return x.LiveTdxCollateral
+	}
+	return nil
+}
+
+func (x *InfoResponse) GetLiveSnpCollateral() []*SnpCollateralStatus {
+	if x != nil {
+		return x.LiveSnpCollateral
 	}
 	return nil
 }
@@ -2209,6 +2218,150 @@ func (x *TdxCollateralStatus) GetLastError() string {
 		return x.LastError
 	}
 	return ""
+}
+
+// A live AMD KDS item as the sidecar's cache holds it (docs/collateral.md). Times are RFC 3339;
+// empty when unknown.
+type SnpCollateralStatus struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Product     string                 `protobuf:"bytes,1,opt,name=product,proto3" json:"product,omitempty"`                            // "Milan", "Genoa", "Turin"
+	Kind        string                 `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`                                  // "vcek" (a VCEK), "cert_chain" (ASK/ASVK + ARK), "crl"
+	Vlek        bool                   `protobuf:"varint,3,opt,name=vlek,proto3" json:"vlek,omitempty"`                                 // the VLEK chain or CRL (ASVK) rather than the VCEK one (ASK)
+	HwId        string                 `protobuf:"bytes,4,opt,name=hw_id,json=hwId,proto3" json:"hw_id,omitempty"`                      // hex; VCEKs only
+	ReportedTcb string                 `protobuf:"bytes,5,opt,name=reported_tcb,json=reportedTcb,proto3" json:"reported_tcb,omitempty"` // REPORTED_TCB hex; VCEKs only
+	// absent, fetching, valid, refreshing, stale (last refresh failed; served until not_after),
+	// expired.
+	State         string `protobuf:"bytes,6,opt,name=state,proto3" json:"state,omitempty"`
+	Source        string `protobuf:"bytes,7,opt,name=source,proto3" json:"source,omitempty"`                        // the source name it came from
+	NotBefore     string `protobuf:"bytes,8,opt,name=not_before,json=notBefore,proto3" json:"not_before,omitempty"` // CRL: thisUpdate; certificates: notBefore
+	NotAfter      string `protobuf:"bytes,9,opt,name=not_after,json=notAfter,proto3" json:"not_after,omitempty"`    // CRL: nextUpdate; certificates: notAfter
+	RefreshAt     string `protobuf:"bytes,10,opt,name=refresh_at,json=refreshAt,proto3" json:"refresh_at,omitempty"`
+	LastRefresh   string `protobuf:"bytes,11,opt,name=last_refresh,json=lastRefresh,proto3" json:"last_refresh,omitempty"`
+	LastError     string `protobuf:"bytes,12,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	NotFound      bool   `protobuf:"varint,13,opt,name=not_found,json=notFound,proto3" json:"not_found,omitempty"` // every source answered 404 recently
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SnpCollateralStatus) Reset() {
+	*x = SnpCollateralStatus{}
+	mi := &file_teeverify_v1_verifier_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SnpCollateralStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SnpCollateralStatus) ProtoMessage() {}
+
+func (x *SnpCollateralStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_teeverify_v1_verifier_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SnpCollateralStatus.ProtoReflect.Descriptor instead.
+func (*SnpCollateralStatus) Descriptor() ([]byte, []int) {
+	return file_teeverify_v1_verifier_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *SnpCollateralStatus) GetProduct() string {
+	if x != nil {
+		return x.Product
+	}
+	return ""
+}
+
+func (x *SnpCollateralStatus) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *SnpCollateralStatus) GetVlek() bool {
+	if x != nil {
+		return x.Vlek
+	}
+	return false
+}
+
+func (x *SnpCollateralStatus) GetHwId() string {
+	if x != nil {
+		return x.HwId
+	}
+	return ""
+}
+
+func (x *SnpCollateralStatus) GetReportedTcb() string {
+	if x != nil {
+		return x.ReportedTcb
+	}
+	return ""
+}
+
+func (x *SnpCollateralStatus) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *SnpCollateralStatus) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *SnpCollateralStatus) GetNotBefore() string {
+	if x != nil {
+		return x.NotBefore
+	}
+	return ""
+}
+
+func (x *SnpCollateralStatus) GetNotAfter() string {
+	if x != nil {
+		return x.NotAfter
+	}
+	return ""
+}
+
+func (x *SnpCollateralStatus) GetRefreshAt() string {
+	if x != nil {
+		return x.RefreshAt
+	}
+	return ""
+}
+
+func (x *SnpCollateralStatus) GetLastRefresh() string {
+	if x != nil {
+		return x.LastRefresh
+	}
+	return ""
+}
+
+func (x *SnpCollateralStatus) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+func (x *SnpCollateralStatus) GetNotFound() bool {
+	if x != nil {
+		return x.NotFound
+	}
+	return false
 }
 
 var File_teeverify_v1_verifier_proto protoreflect.FileDescriptor
@@ -2413,7 +2566,7 @@ const file_teeverify_v1_verifier_proto_rawDesc = "" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\r\n" +
-	"\vInfoRequest\"\xe2\x01\n" +
+	"\vInfoRequest\"\xb5\x02\n" +
 	"\fInfoResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x1d\n" +
 	"\n" +
@@ -2422,7 +2575,8 @@ const file_teeverify_v1_verifier_proto_rawDesc = "" +
 	"replayMode\x12%\n" +
 	"\x0etdx_collateral\x18\x04 \x03(\tR\rtdxCollateral\x12Q\n" +
 	"\x13live_tdx_collateral\x18\n" +
-	" \x03(\v2!.teeverify.v1.TdxCollateralStatusR\x11liveTdxCollateral\"\x8f\x03\n" +
+	" \x03(\v2!.teeverify.v1.TdxCollateralStatusR\x11liveTdxCollateral\x12Q\n" +
+	"\x13live_snp_collateral\x18( \x03(\v2!.teeverify.v1.SnpCollateralStatusR\x11liveSnpCollateral\"\x8f\x03\n" +
 	"\x13TdxCollateralStatus\x12\x14\n" +
 	"\x05fmspc\x18\x01 \x01(\tR\x05fmspc\x12\x15\n" +
 	"\x06pck_ca\x18\x02 \x01(\tR\x05pckCa\x12\x14\n" +
@@ -2438,7 +2592,25 @@ const file_teeverify_v1_verifier_proto_rawDesc = "" +
 	"\flast_refresh\x18\n" +
 	" \x01(\tR\vlastRefresh\x12\x1d\n" +
 	"\n" +
-	"last_error\x18\v \x01(\tR\tlastError*\x93\x01\n" +
+	"last_error\x18\v \x01(\tR\tlastError\"\xf7\x02\n" +
+	"\x13SnpCollateralStatus\x12\x18\n" +
+	"\aproduct\x18\x01 \x01(\tR\aproduct\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x12\n" +
+	"\x04vlek\x18\x03 \x01(\bR\x04vlek\x12\x13\n" +
+	"\x05hw_id\x18\x04 \x01(\tR\x04hwId\x12!\n" +
+	"\freported_tcb\x18\x05 \x01(\tR\vreportedTcb\x12\x14\n" +
+	"\x05state\x18\x06 \x01(\tR\x05state\x12\x16\n" +
+	"\x06source\x18\a \x01(\tR\x06source\x12\x1d\n" +
+	"\n" +
+	"not_before\x18\b \x01(\tR\tnotBefore\x12\x1b\n" +
+	"\tnot_after\x18\t \x01(\tR\bnotAfter\x12\x1d\n" +
+	"\n" +
+	"refresh_at\x18\n" +
+	" \x01(\tR\trefreshAt\x12!\n" +
+	"\flast_refresh\x18\v \x01(\tR\vlastRefresh\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\f \x01(\tR\tlastError\x12\x1b\n" +
+	"\tnot_found\x18\r \x01(\bR\bnotFound*\x93\x01\n" +
 	"\aTeeType\x12\x18\n" +
 	"\x14TEE_TYPE_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fTEE_TYPE_TDX\x10\x01\x12\x14\n" +
@@ -2486,7 +2658,7 @@ func file_teeverify_v1_verifier_proto_rawDescGZIP() []byte {
 }
 
 var file_teeverify_v1_verifier_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_teeverify_v1_verifier_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_teeverify_v1_verifier_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_teeverify_v1_verifier_proto_goTypes = []any{
 	(TeeType)(0),                   // 0: teeverify.v1.TeeType
 	(Reason)(0),                    // 1: teeverify.v1.Reason
@@ -2509,7 +2681,8 @@ var file_teeverify_v1_verifier_proto_goTypes = []any{
 	(*InfoRequest)(nil),            // 18: teeverify.v1.InfoRequest
 	(*InfoResponse)(nil),           // 19: teeverify.v1.InfoResponse
 	(*TdxCollateralStatus)(nil),    // 20: teeverify.v1.TdxCollateralStatus
-	nil,                            // 21: teeverify.v1.EvaluateResponse.MetadataEntry
+	(*SnpCollateralStatus)(nil),    // 21: teeverify.v1.SnpCollateralStatus
+	nil,                            // 22: teeverify.v1.EvaluateResponse.MetadataEntry
 }
 var file_teeverify_v1_verifier_proto_depIdxs = []int32{
 	1,  // 0: teeverify.v1.Error.reason:type_name -> teeverify.v1.Reason
@@ -2533,21 +2706,22 @@ var file_teeverify_v1_verifier_proto_depIdxs = []int32{
 	16, // 18: teeverify.v1.EvaluateResponse.mismatches:type_name -> teeverify.v1.Mismatch
 	3,  // 19: teeverify.v1.EvaluateResponse.error:type_name -> teeverify.v1.Error
 	0,  // 20: teeverify.v1.EvaluateResponse.tee_type:type_name -> teeverify.v1.TeeType
-	21, // 21: teeverify.v1.EvaluateResponse.metadata:type_name -> teeverify.v1.EvaluateResponse.MetadataEntry
+	22, // 21: teeverify.v1.EvaluateResponse.metadata:type_name -> teeverify.v1.EvaluateResponse.MetadataEntry
 	20, // 22: teeverify.v1.InfoResponse.live_tdx_collateral:type_name -> teeverify.v1.TdxCollateralStatus
-	5,  // 23: teeverify.v1.Verifier.Verify:input_type -> teeverify.v1.VerifyRequest
-	15, // 24: teeverify.v1.Verifier.Evaluate:input_type -> teeverify.v1.EvaluateRequest
-	13, // 25: teeverify.v1.Verifier.ValidatePolicy:input_type -> teeverify.v1.ValidatePolicyRequest
-	18, // 26: teeverify.v1.Verifier.Info:input_type -> teeverify.v1.InfoRequest
-	6,  // 27: teeverify.v1.Verifier.Verify:output_type -> teeverify.v1.VerifyResponse
-	17, // 28: teeverify.v1.Verifier.Evaluate:output_type -> teeverify.v1.EvaluateResponse
-	14, // 29: teeverify.v1.Verifier.ValidatePolicy:output_type -> teeverify.v1.ValidatePolicyResponse
-	19, // 30: teeverify.v1.Verifier.Info:output_type -> teeverify.v1.InfoResponse
-	27, // [27:31] is the sub-list for method output_type
-	23, // [23:27] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	21, // 23: teeverify.v1.InfoResponse.live_snp_collateral:type_name -> teeverify.v1.SnpCollateralStatus
+	5,  // 24: teeverify.v1.Verifier.Verify:input_type -> teeverify.v1.VerifyRequest
+	15, // 25: teeverify.v1.Verifier.Evaluate:input_type -> teeverify.v1.EvaluateRequest
+	13, // 26: teeverify.v1.Verifier.ValidatePolicy:input_type -> teeverify.v1.ValidatePolicyRequest
+	18, // 27: teeverify.v1.Verifier.Info:input_type -> teeverify.v1.InfoRequest
+	6,  // 28: teeverify.v1.Verifier.Verify:output_type -> teeverify.v1.VerifyResponse
+	17, // 29: teeverify.v1.Verifier.Evaluate:output_type -> teeverify.v1.EvaluateResponse
+	14, // 30: teeverify.v1.Verifier.ValidatePolicy:output_type -> teeverify.v1.ValidatePolicyResponse
+	19, // 31: teeverify.v1.Verifier.Info:output_type -> teeverify.v1.InfoResponse
+	28, // [28:32] is the sub-list for method output_type
+	24, // [24:28] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_teeverify_v1_verifier_proto_init() }
@@ -2566,7 +2740,7 @@ func file_teeverify_v1_verifier_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_teeverify_v1_verifier_proto_rawDesc), len(file_teeverify_v1_verifier_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   19,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
