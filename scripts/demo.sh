@@ -140,6 +140,10 @@ grep 'role not satisfied' "$WORK/server.out" | grep -oE 'field=[^ ]+ .*' | cut -
 
 step "Real vendor-signed evidence (tests/data), replayed at its MANIFEST time on auth/tee-recorded"
 echo "(a replay-mode sidecar; these roles admit unbound evidence: recorded evidence carries no nonce)"
+standin_stats() {  # standin_stats kds|pcs: the stand-in's request counts on AMD KDS or Intel PCS paths
+  local keep=.; [ "$1" = kds ] || keep=not
+  curl -s "$PCS_URL/_stats" | jq -c "with_entries(select(.key | test(\"^/(vcek|vlek)/\") | $keep))"
+}
 recorded() {  # recorded LABEL ROLE SECRET EVIDENCE AT [ARGS...]
   local label=$1 role=$2 secret=$3 evidence=$4 at=$5; shift 5
   local token
@@ -151,10 +155,15 @@ recorded() {  # recorded LABEL ROLE SECRET EVIDENCE AT [ARGS...]
 recorded "Intel TDX quote v4 (Phala dcap-qvl, real Intel PCS)" mcp-server-tdx mcp/tdx/api-key \
   tests/data/tdx/quotes/dcap-qvl_tdx_quote.bin 2025-07-19T09:00:00Z -tee=tdx
 echo "  its collateral was fetched by the sidecar itself, verified, then cached, from $PCS_URL (a local"
-echo "  Intel PCS stand-in serving the real recorded responses; requests per item: $(curl -s "$PCS_URL/_stats"))"
-recorded "AMD SEV-SNP Genoa report v5 (Oak, real AMD KDS VCEK)" mcp-server-snp mcp/snp/jwt-key \
-  tests/data/sevsnp/reports/oak_genoa_oc_report.bin 2025-10-01T08:00:00Z -tee=sev-snp \
-  -certificate=tests/data/sevsnp/certs/oak_genoa_oc_vcek.der
+echo "  Intel PCS stand-in serving the real recorded responses; requests per item: $(standin_stats pcs)"
+# The report carries no certificate table and tee-login sends no VCEK: the sidecar fetches it by
+# the report's CHIP_ID and REPORTED_TCB, with the product's cert_chain and CRL, from the stand-in.
+recorded "AMD SEV-SNP Genoa report v5 (Oak, no certificates)" mcp-server-snp mcp/snp/jwt-key \
+  tests/data/sevsnp/reports/oak_genoa_oc_report.bin 2025-10-01T08:00:00Z -tee=sev-snp
+echo "  its VCEK (the real one AMD's KDS served for this chip at this TCB) and the ASK/ARK chain were"
+echo "  fetched by the sidecar, verified to the pinned ARK, then cached, from $KDS_URL (the same stand-in,"
+echo "  on AMD KDS paths; no real AMD CRL is recorded, so /crl answers 404); requests per item:"
+echo "  $(standin_stats kds)"
 recorded "AWS Nitro attestation document (real AWS chain)" mcp-server-nitro mcp/nitro/db-pass \
   tests/data/nitro/docs/beta_nondebug.bin 2022-10-13T09:00:00Z -tee=nitro
 if HOME="$WORK" "$B/go/tee-login" -token-only -path=tee-recorded -role=mcp-server-tdx \

@@ -5,7 +5,9 @@
 #   - tee-verifierd "recorded": built-in vendor roots, replay mode (recorded real evidence at a
 #                               pinned time); loud REPLAY MODE warning in its log; fetches the
 #                               dcap-qvl platform's TDX collateral live from a local Intel PCS
-#                               stand-in (tests/collateral/pcs_standin.py, PCS_URL in WORK/env)
+#                               stand-in (tests/collateral/pcs_standin.py, PCS_URL in WORK/env),
+#                               and the VCEK of an SEV-SNP report without certificates, its
+#                               cert_chain and CRL from the same stand-in's AMD KDS paths (KDS_URL)
 #   - an OpenBao dev server (or HashiCorp Vault: TEE_SERVER=vault and `vault` on PATH) with the
 #     plugin registered in its catalog and mounted twice: auth/tee -> "test" sidecar,
 #     auth/tee-recorded -> "recorded" sidecar; a file audit device at WORK/audit.log; besides the
@@ -131,17 +133,22 @@ start)
   # The recorded sidecar fetches the collateral of the dcap-qvl quote's platform live, from a
   # local Intel PCS stand-in serving the real recorded responses (docs/collateral.md), as a
   # production sidecar does from PCS or a PCCS; the other recorded platforms come from a directory.
+  # The same stand-in serves the recorded AMD VCEKs and cert_chains on KDS paths: an SEV-SNP report
+  # without a certificate table gets its VCEK from there, as from AMD's KDS.
   start_bg pcs-standin python3 "$ROOT/tests/collateral/pcs_standin.py" \
-    --bundle "$ROOT/tests/data/tdx/collateral/dcap-qvl-2025-06"
+    --bundle "$ROOT/tests/data/tdx/collateral/dcap-qvl-2025-06" \
+    --kds "$ROOT/tests/data/sevsnp/kds/index.json"
   wait_for "the PCS stand-in" pcs-standin grep -q '^PORT ' "$WORK/pcs-standin.out"
   PCS_URL="http://127.0.0.1:$(sed -n 's/^PORT //p' "$WORK/pcs-standin.out")"
+  KDS_URL=$PCS_URL
   mkdir -p "$WORK/recorded-collateral" "$WORK/collateral-cache"
   for bundle in go-tdx-guest-2023-06 dcap-qvl-2026-02; do
     ln -sfn "$ROOT/tests/data/tdx/collateral/$bundle" "$WORK/recorded-collateral/$bundle"
   done
   start_bg sidecar-recorded "$VERIFIERD" --listen "unix:$WORK/sidecar-recorded.sock" \
     --replay-recorded-evidence --collateral-dir "$WORK/recorded-collateral" \
-    --collateral-source "pccs=$PCS_URL" --collateral-cache-dir "$WORK/collateral-cache" \
+    --collateral-source "pccs=$PCS_URL" --collateral-source "kds=$KDS_URL" \
+    --collateral-cache-dir "$WORK/collateral-cache" \
     --log-file "$WORK/sidecar-recorded.log"
   wait_for "the recorded-evidence sidecar" sidecar-recorded can_connect "$WORK/sidecar-recorded.sock"
 
@@ -180,7 +187,7 @@ export VAULT_ADDR=$ADDR BAO_ADDR=$ADDR
 export VAULT_TLS_ADDR=$TLS_ADDR VAULT_CACERT=$WORK/tls/ca.pem BAO_CACERT=$WORK/tls/ca.pem
 export SERVER_BIN=$SERVER
 export STACK_WORK=$WORK
-export PCS_URL=$PCS_URL
+export PCS_URL=$PCS_URL KDS_URL=$KDS_URL
 ENV
   export VAULT_ADDR=$ADDR BAO_ADDR=$ADDR VAULT_TOKEN=root BAO_TOKEN=root
   if [ "${TEE_SERVER:-bao}" = "vault" ]; then

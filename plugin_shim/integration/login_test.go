@@ -230,6 +230,8 @@ func TestRecordedRealEvidenceLogsIn(t *testing.T) {
 		{"mcp-server-tdx", "tests/data/tdx/quotes/dcap-qvl_tdx_quote.bin", "2025-07-19T09:00:00Z", "tdx", nil},
 		{"mcp-server-snp", "tests/data/sevsnp/reports/oak_genoa_oc_report.bin", "2025-10-01T08:00:00Z", "sev-snp",
 			[]string{"-certificate=" + filepath.Join(sys.root, "tests/data/sevsnp/certs/oak_genoa_oc_vcek.der")}},
+		// The same report without its VCEK: the sidecar fetches it from the stand-in's KDS paths.
+		{"mcp-server-snp", "tests/data/sevsnp/reports/oak_genoa_oc_report.bin", "2025-10-01T08:00:00Z", "sev-snp", nil},
 		{"mcp-server-nitro", "tests/data/nitro/docs/beta_nondebug.bin", "2022-10-13T09:00:00Z", "nitro", nil},
 	}
 	for _, c := range cases {
