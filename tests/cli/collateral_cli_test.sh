@@ -73,6 +73,14 @@ kds_fetch_snp_report)
   jqeq '[.items[]|select(.kind=="vcek")][0].not_after' 2032-08-07T17:21:41Z
   jqeq '[.items[]|select(.kind=="crl")][0].not_found' true
   ls "$WORK/kds"/snp-vcek-Genoa-d2421d97*.json >/dev/null 2>&1 || fail "no VCEK file written"
+  # tee-verify reads that directory offline: the report, which carries no VCEK, verifies with the
+  # one fetched; without the directory, or for a chip it holds no VCEK of, it does not.
+  run 0 --at 2025-10-01T08:00:00Z --collateral "$WORK/kds" "$DATA/sevsnp/reports/oak_genoa_oc_report.bin"
+  jqeq .tee sev-snp; jqeq .verified true; jqeq .sev_snp.product Genoa
+  run 1 --at 2025-10-01T08:00:00Z "$DATA/sevsnp/reports/oak_genoa_oc_report.bin"
+  jqeq .verified false
+  run 1 --at 2025-10-01T08:00:00Z --collateral "$WORK/kds" "$DATA/sevsnp/reports/oak_milan_oc_release_report.bin"
+  jqeq .verified false; jqeq .reason COLLATERAL_MISSING
   # A chip KDS does not know: nothing about it is written, exit 1.
   tc 1 fetch --kds "$URL" --snp-report "$DATA/sevsnp/reports/azure_milan_hcl_snp_report.bin" \
      --at 2025-10-01T08:00:00Z --out "$WORK/none"

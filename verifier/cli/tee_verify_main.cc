@@ -16,6 +16,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "verifier/claims/claims.h"
+#include "verifier/collateral/clock.h"
+#include "verifier/collateral/snp_cache.h"
 #include "verifier/common/hex.h"
 #include "verifier/common/time_util.h"
 #include "verifier/evidence.h"
@@ -43,7 +45,9 @@ constexpr absl::string_view kUsage =
     "Verifies TEE evidence and prints its claims as JSON.\n"
     "  --tee         evidence format (default: auto, detected from the bytes)\n"
     "  --at          verification time, RFC 3339 (default: now)\n"
-    "  --collateral  TDX (and az-tdx-vtpm): directory with the Intel PCS collateral files\n"
+    "  --collateral  TDX (and az-tdx-vtpm): directory with the Intel PCS collateral files;\n"
+    "                SEV-SNP: what `tee-collateral fetch --kds` wrote (the VCEK of a report\n"
+    "                without certificates, the product's cert_chain and CRL), read offline\n"
     "                (Nitro needs neither --collateral nor --cert; its document may be raw\n"
     "                COSE_Sign1 bytes or their base64)\n"
     "  --cert        SEV-SNP: VCEK or VLEK, DER or PEM (PEM may append the ASK/ASVK and ARK);\n"
@@ -270,6 +274,20 @@ int Run(int argc, char** argv) {
       return kExitRejected;
     }
     request.tdx_collateral = *std::move(collateral);
+  }
+  // SEV-SNP: the sidecar's disk-cache layout, as `tee-collateral fetch --kds` writes it, read
+  // with no source to ask: every item is verified before use, as the sidecar does, and the
+  // product's CRL held there is checked (docs/collateral.md).
+  static const collateral::RealClock clock;
+  std::unique_ptr<collateral::LiveSnpCollateral> snp_collateral;
+  if (known_tee == TeeKind::kSevSnp && opts.collateral_dir) {
+    collateral::SnpCacheOptions options;
+    options.cache.cache_dir = *opts.collateral_dir;
+    snp_collateral = std::make_unique<collateral::LiveSnpCollateral>(
+        std::vector<collateral::KdsSource>(), /*transport=*/nullptr, *roots, &clock, options,
+        [](absl::string_view, absl::string_view, nlohmann::ordered_json) {});
+    snp_collateral->LoadDisk();
+    request.snp_collateral_provider = snp_collateral.get();
   }
   if (!nonce.empty() && !role) {
     absl::StatusOr<std::string> expected = policy::ExpectedReportData(nonce, client_key);
