@@ -13,7 +13,7 @@
 # build/test-summary.txt for .ci/run.
 #   TEE_SKIP_SANITIZE=1    skip 5 and 6 (faster local runs)
 #   TEE_SKIP_INTEGRATION=1 skip 4
-#   FUZZ_SECONDS           seconds per fuzz target (default 15; 0 skips fuzzing)
+#   FUZZ_SECONDS           seconds per fuzz target (default 10; 0 skips fuzzing; scripts/fuzz.sh alone runs longer)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -135,9 +135,9 @@ if [ "${TEE_SKIP_SANITIZE:-0}" != "1" ]; then
        UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest -j2 --output-on-failure --timeout 900) \
        2>&1 | tee build/ctest-asan.log | grep -vE '^\s*[0-9]+/[0-9]+ Test' | tail -30
     count_ctest build/ctest-asan.log
-    if [ "${FUZZ_SECONDS:-15}" != "0" ]; then
-      note "fuzzing (${FUZZ_SECONDS:-15}s per target)"
-      FUZZ_BUILD_DIR=build-san FUZZ_SECONDS="${FUZZ_SECONDS:-15}" scripts/fuzz.sh 2>&1 | tee build/fuzz.log
+    if [ "${FUZZ_SECONDS:-10}" != "0" ]; then
+      note "fuzzing (${FUZZ_SECONDS:-10}s per target)"
+      FUZZ_BUILD_DIR=build-san FUZZ_SECONDS="${FUZZ_SECONDS:-10}" scripts/fuzz.sh 2>&1 | tee build/fuzz.log
       fuzz_rc=${PIPESTATUS[0]}
       n_ok=$(grep -c '^== .*: fuzzing for' build/fuzz.log)
       # A finding: a sanitizer report, a crash, or an input slower than FUZZ_TIMEOUT (libFuzzer:
