@@ -5,9 +5,12 @@
 
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "verifier/common/status_macros.h"
 #include "verifier/common/time_util.h"
+#include "verifier/roots/known_intermediates.h"
 
 namespace teeverify {
 namespace {
@@ -85,6 +88,51 @@ absl::Status LinkError(absl::string_view what, X509* child, X509* issuer, absl::
                                 why));
 }
 
+// Signatures over compiled-in intermediates (known_intermediates.h: Intel's PCK CAs and TCB
+// Signing certificates) that verified in this process, by issuer. Such a certificate's bytes are
+// fixed, so whether an issuer's key verifies its signature is the same fact on every call: it is
+// verified the first time a verification meets the link and remembered (successes only), so a
+// cold TDX verification does not repeat the root's signatures over the PCK CA and the TCB Signing
+// certificate each time. Every other check of the link (names, key identifiers, CA flag, path
+// length, critical extensions), the windows and the revocation checks still run on every call.
+class KnownLinks {
+ public:
+  bool Contains(X509* child, X509* issuer) const ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [known_child, known_issuer] : links_) {
+      // X509_cmp compares the issuers' TBS bytes (which hold their keys): an issuer with the same
+      // key and name verifies the same signature the same way.
+      if (known_child == child && X509_cmp(known_issuer.get(), issuer) == 0) return true;
+    }
+    return false;
+  }
+  void Add(X509* child, X509* issuer) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    if (links_.size() < kMaxLinks) links_.emplace_back(child, Share(issuer));
+  }
+
+ private:
+  // A few known intermediates times the roots a process is configured with.
+  static constexpr size_t kMaxLinks = 64;
+  mutable absl::Mutex mu_;
+  std::vector<std::pair<X509*, X509Ptr>> links_ ABSL_GUARDED_BY(mu_);
+};
+
+KnownLinks& VerifiedKnownLinks() {
+  static auto* links = new KnownLinks();
+  return *links;
+}
+
+// `issuer`'s key verifies `child`'s signature.
+bool SignatureVerifies(X509* child, X509* issuer) {
+  const bool known = IsKnownIntermediate(child);
+  if (known && VerifiedKnownLinks().Contains(child, issuer)) return true;
+  EVP_PKEY* key = X509_get0_pubkey(issuer);
+  if (key == nullptr || X509_verify(child, key) != 1) return false;
+  if (known) VerifiedKnownLinks().Add(child, issuer);
+  return true;
+}
+
 // One link of the path: `issuer` may issue certificates and signed `child`.
 absl::Status VerifyLink(X509* child, X509* issuer, int cas_below_issuer, absl::string_view what) {
   if ((X509_get_extension_flags(child) & EXFLAG_INVALID) ||
@@ -107,8 +155,7 @@ absl::Status VerifyLink(X509* child, X509* issuer, int cas_below_issuer, absl::s
   if (pathlen >= 0 && cas_below_issuer > pathlen) {
     return LinkError(what, child, issuer, "path length constraint exceeded");
   }
-  EVP_PKEY* key = X509_get0_pubkey(issuer);
-  if (key == nullptr || X509_verify(child, key) != 1) {
+  if (!SignatureVerifies(child, issuer)) {
     ClearOpenSslErrors();
     return MakeError(v1::REASON_CERT_CHAIN_INVALID,
                      absl::StrCat(what, ": certificate ", DescribeCertificate(child),

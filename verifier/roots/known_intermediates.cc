@@ -129,6 +129,13 @@ X509* FindKnownIntermediate(absl::string_view der) {
   return it == registry.end() ? nullptr : it->second.get();
 }
 
+bool IsKnownIntermediate(const X509* cert) {
+  for (const auto& [der, known] : Registry()) {
+    if (known.get() == cert) return true;
+  }
+  return false;
+}
+
 std::vector<X509*> KnownIntermediates() {
   std::vector<X509*> out;
   for (const auto& [der, cert] : Registry()) out.push_back(cert.get());

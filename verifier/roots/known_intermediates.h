@@ -13,6 +13,9 @@ namespace teeverify {
 // The pre-parsed certificate with exactly this DER, or null. Shared and immutable.
 X509* FindKnownIntermediate(absl::string_view der);
 
+// Whether `cert` is one of them (by identity: the pointer FindKnownIntermediate returns).
+bool IsKnownIntermediate(const X509* cert);
+
 // All of them, for tests.
 std::vector<X509*> KnownIntermediates();
 

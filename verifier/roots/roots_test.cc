@@ -67,5 +67,29 @@ TEST(KnownIntermediatesTest, AllMatchTheirPinsAndChainToTheIntelRoot) {
   EXPECT_EQ(FindKnownIntermediate("not a certificate"), nullptr);
 }
 
+// The signature of a compiled-in intermediate is verified once per process and issuer
+// (chain.cc): what was remembered under the real root must not count for a look-alike root with
+// the same name and key identifier but another key.
+TEST(KnownIntermediatesTest, RememberedSignatureHoldsOnlyForItsIssuersKey) {
+  auto roots = *TrustRoots::BuiltIn();
+  X509* intel = *roots->Get(RootId::kIntelSgxRootCa);
+  X509Ptr look_alike(X509_dup(intel));
+  EVP_PKEY* other_key = EVP_EC_gen("P-256");
+  ASSERT_NE(other_key, nullptr);
+  EvpPkeyPtr owned_key(other_key);
+  ASSERT_EQ(X509_set_pubkey(look_alike.get(), other_key), 1);
+  ASSERT_GT(X509_sign(look_alike.get(), other_key, EVP_sha256()), 0);
+  for (X509* cert : KnownIntermediates()) {
+    const ValidityWindow w = *CertificateValidity(cert);
+    const absl::Time inside = w.not_before + (w.not_after - w.not_before) / 2;
+    for (int round = 0; round < 2; ++round) {  // the second round meets the remembered link
+      EXPECT_TRUE(VerifyChainToRoot(cert, {}, intel, inside, "known").ok());
+      absl::Status fake = VerifyChainToRoot(cert, {}, look_alike.get(), inside, "known").status();
+      EXPECT_FALSE(fake.ok()) << DescribeCertificate(cert);
+      EXPECT_NE(fake.message().find("signature does not verify"), absl::string_view::npos) << fake;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace teeverify
