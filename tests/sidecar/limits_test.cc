@@ -4,9 +4,13 @@
 // leaves its client with DEADLINE_EXCEEDED, never an answer.
 #include <signal.h>
 
+#include <stdlib.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 #include <vector>
 
@@ -21,6 +25,7 @@
 #include "tests/sidecar/test_platform.h"
 #include "verifier/common/openssl_util.h"
 #include "verifier/crypto/x509_util.h"
+#include "verifier/server/config.h"
 #include "verifier/tdx/quote_parser.h"
 
 namespace teeverify::testing {
@@ -211,3 +216,34 @@ TEST(SidecarLimitsTest, AStalledSidecarLeavesTheClientDeadlineExceeded) {
 
 }  // namespace
 }  // namespace teeverify::testing
+
+// The config file (--config) is bounded before it is parsed: it nests 3 deep at most
+// ({"collateral_sources": [{...}]}), and deeper input (here 1 MiB of '[' in a source) is refused
+// by a linear scan, naming the file, the setting and the limit; a file over 1 MiB is not read.
+TEST(SidecarLimitsTest, ConfigFileNestingAndSizeAreBoundedBeforeParsing) {
+  char dir[] = "/tmp/tee-config-limits-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string config = absl::StrCat(dir, "/config.json");
+  auto parse = [&]() {
+    std::string flag = "--config=" + config;
+    char name[] = "tee-verifierd";
+    char* argv[] = {name, flag.data(), nullptr};
+    return teeverify::server::ParseServerConfig(2, argv);
+  };
+  std::ofstream(config) << R"({"collateral_sources": [{"kind": "pcs", "url": "http://x"}]})";
+  ASSERT_TRUE(parse().ok()) << parse().status();
+  std::ofstream(config, std::ios::trunc)
+      << R"({"collateral_sources": [{"kind": "pcs", "url": )" << std::string(500000, '[')
+      << std::string(500000, ']') << "}]}";
+  absl::StatusOr<teeverify::server::ServerConfig> c = parse();
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(),
+            absl::StrCat(config, ": collateral_sources: nesting deeper than the 3 levels of arrays "
+                                 "and objects accepted (at byte 47)"));
+  std::ofstream(config, std::ios::trunc)
+      << R"({"collateral_sources": [], "log_file": ")" << std::string(1 << 20, 'a') << "\"}";
+  c = parse();
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(absl::StrContains(c.status().message(), config)) << c.status();
+  std::filesystem::remove_all(dir);
+}

@@ -242,6 +242,23 @@ TEST_F(CacheTest, CorruptCacheFileIsIgnoredLoggedAndRefetched) {
   EXPECT_EQ(pcs.Requests(), 4u);
 }
 
+// A bundle file nests 2 deep; a deeper one (here 1 MiB of '[' in an item) is refused by a linear
+// scan before nlohmann builds it, and the log names the file and the limit.
+TEST_F(CacheTest, DeeplyNestedCacheFileIsRefusedBeforeParsingNamingTheLimit) {
+  const std::string dir = TempDir();
+  std::ofstream(dir + "/tdx-b0c06f000000-platform.json")
+      << R"({"version":1,"source":"pccs","items":{"tcb_info.json":)" << std::string(500000, '[')
+      << std::string(500000, ']') << "}}";
+  FakePcs pcs("http://pccs");
+  auto cache = Make({Source("pccs")}, &pcs, dir);
+  EXPECT_TRUE(absl::StrContains(Log(), "tdx-b0c06f000000-platform.json")) << Log();
+  EXPECT_TRUE(absl::StrContains(Log(), "collateral cache file: items: nesting deeper than the 2 "
+                                       "levels of arrays and objects accepted (at byte 54)"))
+      << Log();
+  EXPECT_TRUE(cache->ForPlatform(kFmspc, kEarly).ok());
+  EXPECT_EQ(pcs.Requests(), 4u);
+}
+
 TEST_F(CacheTest, RefreshesAheadOfNextUpdateAndServesStaleUntilItThenFailsClosed) {
   FakePcs pcs("http://pccs");
   auto cache = Make({Source("pccs")}, &pcs);

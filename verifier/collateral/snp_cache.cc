@@ -16,6 +16,7 @@
 #include "verifier/collateral/cache_pacing.h"
 #include "verifier/common/errors.h"
 #include "verifier/common/hex.h"
+#include "verifier/common/json_util.h"
 #include "verifier/common/status_macros.h"
 #include "verifier/common/time_util.h"
 #include "verifier/crypto/chain.h"
@@ -151,8 +152,15 @@ void LiveSnpCollateral::LoadDisk() {
       ignore(text.status().message());
       continue;
     }
-    const nlohmann::json doc = nlohmann::json::parse(*text, nullptr, false);
-    if (doc.is_discarded() || !doc.is_object() || !doc.value("kind", nlohmann::json()).is_string() ||
+    // A cache file is one flat object (kind, product, hw_id, tcb, vlek, the item): depth 1.
+    absl::StatusOr<Json> parsed = ParseJson(*text, "SNP collateral cache file",
+                                            v1::REASON_COLLATERAL_INVALID, /*max_depth=*/1);
+    if (!parsed.ok()) {
+      ignore(parsed.status().message());
+      continue;
+    }
+    Json& doc = *parsed;
+    if (!doc.is_object() || !doc.value("kind", nlohmann::json()).is_string() ||
         !doc.value("product", nlohmann::json()).is_string()) {
       ignore("not an SNP collateral cache file");
       continue;

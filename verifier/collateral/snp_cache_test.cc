@@ -184,6 +184,20 @@ TEST_F(SnpCacheTest, RealReportWithoutCertificatesVerifiesThroughTheKdsStandIn) 
   EXPECT_TRUE(vcek_valid);
 }
 
+// A cache file is one flat object; a nested one (1 MiB of '[' in its body) is refused by a linear
+// scan before nlohmann builds it, logged naming the file and the limit, and the item is fetched.
+TEST_F(SnpCacheTest, NestedCacheFileIsRefusedBeforeParsingNamingTheLimit) {
+  const std::string dir = TempDir();
+  const std::string file = dir + "/snp-cert_chain-vcek-Genoa.json";
+  std::ofstream(file) << R"({"version":1,"kind":"cert_chain","product":"Genoa","body":)"
+                      << std::string(500000, '[') << std::string(500000, ']') << "}";
+  auto cache = Make({}, nullptr, testing::BuiltInRoots(), dir);
+  EXPECT_TRUE(absl::StrContains(Log(), file)) << Log();
+  EXPECT_TRUE(absl::StrContains(Log(), "SNP collateral cache file: body: nesting deeper than the "
+                                       "1 levels of arrays and objects accepted (at byte 58)"))
+      << Log();
+}
+
 TEST_F(SnpCacheTest, AnotherChipsVcekIsRefusedNotCachedAndTheNextSourceServes) {
   const std::string dir = TempDir();
   FakeKds fake;

@@ -13,6 +13,7 @@
 #include "verifier/collateral/cache_pacing.h"
 #include "verifier/common/errors.h"
 #include "verifier/common/hex.h"
+#include "verifier/common/json_util.h"
 #include "verifier/common/openssl_util.h"
 #include "verifier/common/status_macros.h"
 #include "verifier/common/time_util.h"
@@ -64,9 +65,16 @@ std::string Serialize(const std::string& source, const tdx::TdxCollateral& raw) 
   return doc.dump(1);
 }
 
+// A bundle file is {"version", "source", "items": {"<file>": "<base64>", ...}}: depth 2. Deeper
+// input is refused by ParseJson's linear scan before anything is built from it.
+constexpr int kMaxBundleFileDepth = 2;
+
 absl::StatusOr<std::pair<std::string, tdx::TdxCollateral>> Deserialize(const std::string& text) {
-  const nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object() || !doc.contains("items") ||
+  absl::StatusOr<Json> parsed =
+      ParseJson(text, "collateral cache file", v1::REASON_COLLATERAL_INVALID, kMaxBundleFileDepth);
+  if (!parsed.ok()) return parsed.status();
+  Json& doc = *parsed;
+  if (!doc.is_object() || !doc.contains("items") ||
       !doc["items"].is_object() || !doc.value("source", nlohmann::json()).is_string()) {
     return absl::InvalidArgumentError("not a collateral cache file");
   }

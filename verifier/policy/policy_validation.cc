@@ -10,6 +10,8 @@
 #include "verifier/claims/claims.h"
 #include "verifier/common/errors.h"
 #include "verifier/common/hex.h"
+#include "verifier/common/json_util.h"
+#include "verifier/common/status_macros.h"
 #include "verifier/policy/tcb_rules.h"
 #include "verifier/policy/tee_rules.h"
 #include "verifier/tdx/tcb_status.h"
@@ -152,6 +154,14 @@ PolicyValidation ValidatePolicy(const v1::Policy& policy) {
 }
 
 absl::StatusOr<v1::Policy> PolicyFromJson(absl::string_view json) {
+  if (json.size() > kMaxPolicyJsonSize) {
+    return MakeError(v1::REASON_BAD_REQUEST, absl::StrCat("policy JSON: ", json.size(),
+                                                          " bytes, more than the ",
+                                                          kMaxPolicyJsonSize, " accepted"));
+  }
+  // protobuf's JSON parser recurses per level (up to 100) and allocates per value; the linear
+  // scan refuses deep input before any of that.
+  RETURN_IF_ERROR(CheckJsonDepth(json, "policy JSON", v1::REASON_BAD_REQUEST, kMaxPolicyJsonDepth));
   v1::Policy policy;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;

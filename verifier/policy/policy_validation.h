@@ -26,7 +26,13 @@ struct PolicyValidation {
 
 PolicyValidation ValidatePolicy(const v1::Policy& policy);
 
-// The JSON form of a policy (field names as in the claims schema; unknown fields are errors).
+// The JSON form of a policy (field names as in the claims schema; unknown fields are errors), as
+// `tee-verify --policy` reads it. Bounded like a role file (role_json.h) before protobuf parses it:
+// at most kMaxPolicyJsonSize bytes, and nesting at most kMaxPolicyJsonDepth. A policy nests 3 deep
+// ({"sev_snp":{"min_reported_tcb":{...}}}, {"tdx":{"mrtd":[...]}}); one level more is left to
+// protobuf's own checks.
+inline constexpr size_t kMaxPolicyJsonSize = 64 * 1024;
+inline constexpr int kMaxPolicyJsonDepth = 4;
 absl::StatusOr<v1::Policy> PolicyFromJson(absl::string_view json);
 std::string PolicyToJson(const v1::Policy& policy);
 

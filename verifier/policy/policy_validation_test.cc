@@ -52,6 +52,25 @@ TEST(PolicyValidationTest, JsonRejectsUnknownFieldsAndRoundTrips) {
   EXPECT_TRUE(absl::StrContains(PolicyToJson(p), "\"tee_types\""));
 }
 
+// `tee-verify --policy FILE` is bounded like a role file: deep nesting is refused by a linear scan
+// before protobuf's recursive parser sees it, and so is a file over the size bound.
+TEST(PolicyValidationTest, JsonDeepNestingAndOversizeAreRefusedUnparsed) {
+  const std::string deep = absl::StrCat(R"({"tee_types":["tdx"],"tdx":{"mrtd":)",
+                                        std::string(20000, '['), std::string(20000, ']'), "}}");
+  ASSERT_LE(deep.size(), kMaxPolicyJsonSize);
+  absl::StatusOr<v1::Policy> p = PolicyFromJson(deep);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().message(),
+            "policy JSON: tdx: nesting deeper than the 4 levels of arrays and objects accepted "
+            "(at byte 37)");
+
+  const std::string json = R"({"tee_types":["tdx"],"tdx":{)" + kTdxAnchor + "}}";
+  ASSERT_TRUE(PolicyFromJson(json + std::string(kMaxPolicyJsonSize - json.size(), ' ')).ok());
+  p = PolicyFromJson(json + std::string(kMaxPolicyJsonSize + 1 - json.size(), ' '));
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().message(), "policy JSON: 65537 bytes, more than the 65536 accepted");
+}
+
 struct BadPolicy {
   const char* name;
   const char* json;

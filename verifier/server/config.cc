@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "nlohmann/json.hpp"
+#include "verifier/common/json_util.h"
 #include "verifier/common/status_macros.h"
 #include "verifier/io/files.h"
 
@@ -32,6 +33,12 @@ const char kUsage[] =
 
 constexpr const char* kBoolFlags[] = {"insecure_loopback", "replay_recorded_evidence",
                                       "metrics_allow_remote", "amd_crl_required"};
+
+// The config file (--config): settings and a list of flat source objects, so it nests 3 deep
+// ({"collateral_sources": [{...}]}); deeper input is refused by a linear scan before it is parsed
+// (ParseJson), with an error naming the file, the setting and the limit.
+constexpr size_t kMaxConfigFileBytes = 1 << 20;
+constexpr int kMaxConfigJsonDepth = 3;
 
 bool IsBoolFlag(const std::string& name) {
   for (const char* b : kBoolFlags) {
@@ -237,9 +244,11 @@ absl::Status Apply(const std::string& name, const std::string& value, ServerConf
 }
 
 absl::Status ApplyFile(const std::string& path, ServerConfig* c) {
-  ASSIGN_OR_RETURN(const std::string text, ReadFileBytes(path, 1 << 20));
-  const nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object()) {
+  ASSIGN_OR_RETURN(const std::string text, ReadFileBytes(path, kMaxConfigFileBytes));
+  absl::StatusOr<Json> parsed = ParseJson(text, path, v1::REASON_BAD_REQUEST, kMaxConfigJsonDepth);
+  if (!parsed.ok()) return absl::InvalidArgumentError(parsed.status().message());
+  const Json& doc = *parsed;
+  if (!doc.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": not a JSON object"));
   }
   for (const auto& [key, value] : doc.items()) {
