@@ -19,6 +19,11 @@
 #   LOAD_DISTINCT=N    also a ghz phase over N distinct TDX evidences, each with its own PCK leaf
 #                      certificate, to fill the sidecar's caches (capacity 4096) and watch its RSS
 #                      (about 40 s more per 1000)
+#   LOAD_CLUSTER=1     also the logins on a three-node raft cluster (OpenBao, raft storage, static
+#                      auto-unseal, each node auditing to its log as the dev server does): nonce and
+#                      no-op requests as GETs that a standby answers itself (its audit log is
+#                      checked), logins on the active node; the same rounds as the dev server's
+#                      (about 40 s more with the short run's LOAD_* values, 2-3 minutes in full)
 #   LOAD_STRICT=1      exit 1 when a target is missed (errors always exit 1)
 #   LOAD_BUILD_DIR     the build tree (default build/)
 #   LOAD_SKIP_BUILD=1  skip set-up and the project's build (scripts/test.sh has just done them); the
@@ -56,8 +61,17 @@ mkdir -p "$BUILD/bin"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tee-load.XXXXXX")
 SAMPLER_PID=""
+# stop_group PIDFILE: TERM to the process group (a node and its plugin processes), up to 30 s for
+# its leader, then KILL to what is left of the group.
+stop_group() {
+  local pid; pid=$(cat "$1" 2>/dev/null) || return 0
+  kill -TERM -- "-$pid" 2>/dev/null || return 0
+  for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 -- "-$pid" 2>/dev/null || true
+}
 cleanup() {
   [ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2>/dev/null || true
+  for f in "$WORK"/cluster/node*.pid; do [ -f "$f" ] && stop_group "$f"; done
   BUILD_DIR="$BUILD" scripts/stack.sh stop "$WORK" || true
 }
 trap cleanup EXIT
@@ -216,6 +230,137 @@ if [ "${LOAD_PROFILE:-0}" = 1 ]; then
   echo "profiles in $BUILD/profile/"
 fi
 
+# ---- optional: the three-node raft cluster (LOAD_CLUSTER=1)
+# Nodes as in the HA test (plugin_shim/integration/ha_cluster_test.go): raft, static-key
+# auto-unseal, retry_join; node1 is initialized and becomes active, node2 and node3 join as
+# standbys. Both plugins come from WORK/plugins; auth/tee uses the stack's test sidecar.
+CLUSTER_STATUS=0
+if [ "${LOAD_CLUSTER:-0}" = 1 ]; then
+  echo "== three-node raft cluster: nonce and noop requests (GET) on a standby, logins on the active node"
+  CW="$WORK/cluster"
+  mkdir -p "$CW"
+  head -c 32 /dev/urandom >"$CW/unseal.key"
+  chmod 600 "$CW/unseal.key"
+  free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+  API=() CLU=()
+  for i in 0 1 2; do API[i]=$(free_port); CLU[i]=$(free_port); done
+  # wait_until WHAT CMD...: a readiness poll with a deadline of minutes (a busy machine is slow,
+  # a wedged node is not waited for forever).
+  wait_until() {
+    local what=$1 deadline=$((SECONDS + ${LOAD_CLUSTER_WAIT_SECONDS:-180})); shift
+    until "$@" >/dev/null 2>&1; do
+      if [ $SECONDS -ge $deadline ]; then
+        echo "load: cluster: timed out waiting for $what; the last attempt:" >&2
+        "$@" >&2 || true
+        return 1
+      fi
+      sleep 0.3
+    done
+  }
+  # health PORT CODES: sys/health answers 200 on the active node, 429 (473 if it serves reads as
+  # a performance standby) on a standby.
+  health() { [[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/v1/sys/health")" =~ ^($2)$ ]]; }
+  start_node() {
+    local i=$1 n=node$(( $1 + 1 )) joins=""
+    for j in 0 1 2; do
+      [ "$j" = "$i" ] || joins+="  retry_join { leader_api_addr = \"http://127.0.0.1:${API[j]}\" }"$'\n'
+    done
+    mkdir -p "$CW/$n"
+    cat >"$CW/$n.hcl" <<HCL
+storage "raft" {
+  path    = "$CW/$n"
+  node_id = "$n"
+$joins}
+listener "tcp" {
+  address         = "127.0.0.1:${API[i]}"
+  cluster_address = "127.0.0.1:${CLU[i]}"
+  tls_disable     = true
+}
+seal "static" {
+  current_key_id = "load-1"
+  current_key    = "file://$CW/unseal.key"
+}
+api_addr         = "http://127.0.0.1:${API[i]}"
+cluster_addr     = "https://127.0.0.1:${CLU[i]}"
+plugin_directory = "$WORK/plugins"
+disable_mlock    = true
+audit "file" "node-log" {
+  options {
+    file_path = "stdout"
+  }
+}
+HCL
+    setsid "$SERVER_BIN" server -config="$CW/$n.hcl" >"$CW/$n.log" 2>&1 &
+    echo $! >"$CW/$n.pid"
+  }
+  run_cluster() {
+    local active="http://127.0.0.1:${API[0]}" standby="http://127.0.0.1:${API[1]}" root
+    # errexit does not apply here (the caller tests the status): every step checks its own.
+    start_node 0
+    wait_until "node1 to listen" curl -sf -o /dev/null "$active/v1/sys/init" || return 1
+    # Init is not idempotent (a second call cannot return the root token): not retried.
+    root=$(curl -sf -X PUT -d '{"recovery_shares":1,"recovery_threshold":1}' "$active/v1/sys/init" |
+      jq -er .root_token) || { echo "load: cluster: init failed" >&2; return 1; }
+    wait_until "node1 to become active" health "${API[0]}" 200 || return 1
+    # The stack's env exports BAO_ADDR (which bao prefers to VAULT_ADDR): set both.
+    local b=(env VAULT_ADDR="$active" BAO_ADDR="$active" VAULT_TOKEN="$root" BAO_TOKEN="$root" "$SERVER_BIN")
+    # Joining nodes start as non-voters, which serve no reads; autopilot promotes them once stable.
+    wait_until "the autopilot configuration" "${b[@]}" write sys/storage/raft/autopilot/configuration \
+      server_stabilization_time=2s cleanup_dead_servers=false || return 1
+    for i in 1 2; do # one at a time: raft adds one peer per configuration change
+      start_node "$i"
+      wait_until "node$((i + 1)) to join as a standby" health "${API[i]}" "429|473" || return 1
+    done
+    three_voters() {
+      "${b[@]}" read -format=json sys/storage/raft/configuration |
+        jq -e '[.data.config.servers[] | select(.voter)] | length == 3'
+    }
+    wait_until "three raft voters" three_voters || return 1
+    # Each admin call is idempotent or made so, and retried until the new cluster has done it.
+    wait_until "registering the TEE plugin" "${b[@]}" plugin register \
+      -sha256="$(sha256sum "$WORK/plugins/vault-plugin-auth-tee" | cut -d' ' -f1)" \
+      -command=vault-plugin-auth-tee auth vault-plugin-auth-tee || return 1
+    wait_until "registering the control plugin" "${b[@]}" plugin register \
+      -sha256="$(sha256sum "$WORK/plugins/noop-auth-plugin" | cut -d' ' -f1)" -command=noop-auth-plugin auth noop-auth-plugin || return 1
+    # An enable retried after it had in fact succeeded meets "path is already in use": look first.
+    enable_auth() {
+      "${b[@]}" auth list -format=json | jq -e --arg p "$1/" 'has($p)' || "${b[@]}" auth enable -path="$1" "$2"
+    }
+    wait_until "auth/tee" enable_auth tee vault-plugin-auth-tee || return 1
+    wait_until "auth/noop" enable_auth noop noop-auth-plugin || return 1
+    wait_until "auth/tee/config" "${b[@]}" write auth/tee/config sidecar_address="unix://$SOCK" allow_test_sidecar=true || return 1
+    # The standby serves reads once it has the new mounts and the nonce key.
+    wait_until "the standby to answer a nonce read" curl -sf -o /dev/null "$standby/v1/auth/tee/nonce?role=load" || return 1
+    wait_until "the standby to answer a control read" curl -sf -o /dev/null "$standby/v1/auth/noop/ping" || return 1
+    # nonce_reads NODE: the nonce requests NODE answered, by the responses its audit device (its
+    # stdout, in its log: a declarative audit device must be configured alike on every node)
+    # recorded.
+    nonce_reads() {
+      grep '^{.*"type":"response"' "$CW/$1.log" | grep -c '"path":"auth/tee/nonce"' || true
+    }
+    local before_active before_standby
+    before_active=$(nonce_reads node1)
+    before_standby=$(nonce_reads node2)
+    local status=0
+    "$LOADGEN" -addr "$active" -token "$root" -read-addr "$standby" -testgen "$TESTGEN" -profile "$PROFILE_FILE" \
+      -role-file policy_examples/mcp-server-tdx.role.json -policy-file policy_examples/mcp-server-tdx.policy.hcl \
+      -sidecar-log "$SLOG" -server-pid "$(cat "$CW/node1.pid")" -sidecar-pid "$SIDECAR_PID" -tmp "$WORK/ev" \
+      -rounds "$ROUNDS" -batch "$BATCH" -concurrency "$LOGIN_CONC" -out "$WORK/cluster-logins.json" || status=$?
+    # Nonce reads answered on the standby are audited there, not on the active node.
+    jq -n --argjson a "$(( $(nonce_reads node1) - before_active ))" \
+      --argjson s "$(( $(nonce_reads node2) - before_standby ))" \
+      '{nonce_audit_entries_active: $a, nonce_audit_entries_standby: $s}' >"$WORK/cluster-audit.json"
+    return "$status"
+  }
+  CLUSTER_START=$SECONDS
+  run_cluster || CLUSTER_STATUS=$?
+  echo "cluster part: $((SECONDS - CLUSTER_START)) s"
+  [ -f "$WORK/cluster-logins.json" ] || { echo "load: the cluster phase wrote no report" >&2; exit 1; }
+  jq -r '"nonce requests audited on the standby: \(.nonce_audit_entries_standby), on the active node: \(.nonce_audit_entries_active)"' \
+    "$WORK/cluster-audit.json"
+  for f in "$CW"/node*.pid; do stop_group "$f"; done
+fi
+
 # ---- report
 MIB() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 jq -n --slurpfile logins "$WORK/logins.json" \
@@ -225,6 +370,8 @@ jq -n --slurpfile logins "$WORK/logins.json" \
   --argjson nitro "$(cat "$WORK/ghz/nitro_allow.result.json")" \
   --argjson deny "$(cat "$WORK/ghz/tdx_deny.result.json")" \
   --argjson distinct "$(cat "$WORK/ghz/tdx_distinct.result.json" 2>/dev/null || echo null)" \
+  --argjson cluster "$(cat "$WORK/cluster-logins.json" 2>/dev/null || echo null)" \
+  --argjson cluster_audit "$(cat "$WORK/cluster-audit.json" 2>/dev/null || echo null)" \
   --argjson ndistinct "${LOAD_DISTINCT:-0}" \
   --argjson idle "$(MIB "$RSS_IDLE_KIB")" --argjson peak_sidecar "$(MIB "$RSS_PEAK_SIDECAR_PHASE_KIB")" \
   --argjson peak "$(MIB "$RSS_PEAK_KIB")" --argjson hwm "$(MIB "$RSS_HWM_KIB")" --argjson after "$(MIB "$RSS_AFTER_KIB")" \
@@ -242,7 +389,8 @@ jq -n --slurpfile logins "$WORK/logins.json" \
              rss_mib: {idle_before: $idle, peak_sampled_sidecar_phase: $peak_sidecar, peak_sampled: $peak,
                        vm_hwm: $hwm, idle_after: $after}},
    logins: $l,
-   targets: {
+   cluster: (if $cluster then {logins: $cluster, standby_reads: $cluster_audit} else null end),
+   targets: ({
      sidecar_errors_zero: ([$tdx_c1, $tdx, $snp, $nitro, $deny, ($distinct // empty)] | all(.errors == 0 and .decisions_ok)),
      login_errors_zero: ($l.errors_total == 0),
      sidecar_rss_idle_under_64_mib: ($idle < 64),
@@ -252,7 +400,13 @@ jq -n --slurpfile logins "$WORK/logins.json" \
      nonce_at_most_1_1x_noop_request: ($l.ratios | to_entries | map({key, value: (.value.nonce_over_noop_request_mean <= 1.1)}) | from_entries),
      tee_login_at_most_1_6x_noop_login: ($l.ratios | to_entries | map({key, value: (.value.tee_over_noop_mean <= 1.6)}) | from_entries),
      nonce_and_tee_login_at_most_1_4x_noop_pair: ($l.ratios | to_entries | map({key, value: (.value.nonce_tee_over_noop_pair_mean <= 1.4)}) | from_entries)
-   }}' >"$BUILD/load-report.json"
+   } + if $cluster then {
+     cluster_login_errors_zero: ($cluster.errors_total == 0),
+     cluster_nonce_reads_answered_by_the_standby: ($cluster_audit.nonce_audit_entries_standby > 0 and $cluster_audit.nonce_audit_entries_active == 0),
+     cluster_nonce_at_most_1_1x_noop_request: ($cluster.ratios | to_entries | map({key, value: (.value.nonce_over_noop_request_mean <= 1.1)}) | from_entries),
+     cluster_tee_login_at_most_1_6x_noop_login: ($cluster.ratios | to_entries | map({key, value: (.value.tee_over_noop_mean <= 1.6)}) | from_entries),
+     cluster_nonce_and_tee_login_at_most_1_4x_noop_pair: ($cluster.ratios | to_entries | map({key, value: (.value.nonce_tee_over_noop_pair_mean <= 1.4)}) | from_entries)
+   } else {} end)}' >"$BUILD/load-report.json"
 
 echo "== sidecar RSS: idle $(MIB "$RSS_IDLE_KIB") MiB, peak sampled $(MIB "$RSS_PEAK_KIB") MiB, VmHWM $(MIB "$RSS_HWM_KIB") MiB, idle after $(MIB "$RSS_AFTER_KIB") MiB"
 echo "== targets"
@@ -260,8 +414,9 @@ jq -r '.targets | to_entries[] | "\(.key): \(.value | if type == "object" then (
   "$BUILD/load-report.json"
 echo "report: $BUILD/load-report.json (load average before: $LOAD_BEFORE, after: $LOAD_AFTER)"
 
-ok_errors=$(jq '.targets.sidecar_errors_zero and .targets.login_errors_zero' "$BUILD/load-report.json")
+ok_errors=$(jq '.targets.sidecar_errors_zero and .targets.login_errors_zero and (.targets.cluster_login_errors_zero // true)
+  and (.targets.cluster_nonce_reads_answered_by_the_standby // true)' "$BUILD/load-report.json")
 all_met=$(jq '[.targets[] | if type == "object" then .[] else . end] | all' "$BUILD/load-report.json")
-if [ "$ok_errors" != true ] || [ "$LOGIN_STATUS" != 0 ]; then exit 1; fi
+if [ "$ok_errors" != true ] || [ "$LOGIN_STATUS" != 0 ] || [ "$CLUSTER_STATUS" != 0 ]; then exit 1; fi
 if [ "${LOAD_STRICT:-0}" = 1 ] && [ "$all_met" != true ]; then exit 1; fi
 exit 0

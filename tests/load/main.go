@@ -10,6 +10,12 @@
 //	noop           login to the control plugin (noopplugin/): an external plugin that only issues
 //	               a token, i.e. what the server charges any external auth plugin per login
 //	tee            TEE login with a nonce from the nonce batch (login request only)
+//	noop_evidence  the control's login with a TEE login's body: the same base64 evidence and a
+//	               nonce (fields the control declares and ignores). What OpenBao charges per login
+//	               for carrying ~6.5 KB of evidence (JSON decoding, the existence check, login and
+//	               role resolution calls that each send the body to the plugin, the audit device's
+//	               copies and HMACs), none of which a plugin can avoid: tee over noop_evidence is
+//	               the cost of what the TEE plugin and the sidecar do
 //	tee_bad_nonce  TEE login with a nonce the server never issued: an intended 403 before the
 //	               sidecar is called (breakdown: request dispatch to the plugin, role and config reads)
 //
@@ -43,21 +49,23 @@ import (
 )
 
 type options struct {
-	addr, token, testgen, profile, roleFile, policyFile, sidecarLog, out, tmp, kinds string
-	serverPid, sidecarPid, rounds, batch, warmup, nonceBurst                         int
-	duration                                                                         time.Duration
-	concs                                                                            []int
+	addr, readAddr, token, testgen, profile, roleFile, policyFile, sidecarLog, out, tmp, kinds string
+	serverPid, sidecarPid, rounds, batch, warmup, nonceBurst                                   int
+	duration                                                                                   time.Duration
+	concs                                                                                      []int
 }
 
 const (
-	teeRole     = "mcp-server-tdx"
-	appRole     = "load"
+	teeRole = "mcp-server-tdx"
+	appRole = "load"
 )
 
 func main() {
 	o := options{}
 	var concs string
 	flag.StringVar(&o.addr, "addr", os.Getenv("VAULT_ADDR"), "server address")
+	flag.StringVar(&o.readAddr, "read-addr", "", "a read-serving standby (raft cluster): nonce and noop_request are "+
+		"then GETs it answers itself; logins still go to -addr")
 	flag.StringVar(&o.token, "token", "root", "root token (for provisioning)")
 	flag.StringVar(&o.testgen, "testgen", "", "tee-testgen binary")
 	flag.StringVar(&o.profile, "profile", "", "tee-testgen profile (policy_examples/test-tee-profile.json)")
@@ -71,7 +79,7 @@ func main() {
 	flag.IntVar(&o.warmup, "warmup", 10, "untimed logins of each kind first")
 	flag.IntVar(&o.nonceBurst, "nonce-burst", 0, "nonce requests (GET) in a burst before the rounds, then one login")
 	flag.StringVar(&concs, "concurrency", "1,4", "concurrency levels")
-	flag.StringVar(&o.kinds, "kinds", "approle,noop,tee,tee_bad_nonce", "login kinds to run (profiling runs one)")
+	flag.StringVar(&o.kinds, "kinds", "approle,noop,noop_evidence,tee,tee_bad_nonce", "login kinds to run (profiling runs one)")
 	flag.DurationVar(&o.duration, "for", 0, "run rounds until this much time has passed (instead of -rounds)")
 	flag.StringVar(&o.out, "out", "", "JSON report file")
 	flag.StringVar(&o.tmp, "tmp", os.TempDir(), "directory for the test platform's configfs-tsm emulation")
@@ -94,6 +102,7 @@ func main() {
 type loader struct {
 	o               options
 	admin, login    *api.Client
+	reader          *api.Client // nonce and noop_request reads from a standby (-read-addr); nil: -addr
 	roleID, secret  string
 	unboundEvidence string
 	tsmDir          string // tee-testgen serve-tsm's directory
@@ -121,6 +130,12 @@ func run(o options) error {
 	}
 	login.ClearToken()
 	l := &loader{o: o, admin: admin, login: login}
+	if o.readAddr != "" {
+		if l.reader, err = newClient(o.readAddr); err != nil {
+			return err
+		}
+		l.reader.ClearToken()
+	}
 	if err := l.provision(); err != nil {
 		return fmt.Errorf("provisioning: %w", err)
 	}
@@ -221,6 +236,11 @@ func run(o options) error {
 			r["noop_cpu_over_approle_cpu"] = round2(z.CPUMsPerOp["total"] / a.CPUMsPerOp["total"])
 			r["tee_over_noop_mean"] = round2(t.MeanMs / z.MeanMs)
 			r["tee_cpu_over_noop_cpu"] = round2(t.CPUMsPerOp["total"] / z.CPUMsPerOp["total"])
+			if e, ok := sums[fmt.Sprintf("noop_evidence/c%d", c)]; ok {
+				r["noop_evidence_over_noop_mean"] = round2(e.MeanMs / z.MeanMs)
+				r["tee_over_noop_evidence_mean"] = round2(t.MeanMs / e.MeanMs)
+				r["tee_cpu_over_noop_evidence_cpu"] = round2(t.CPUMsPerOp["total"] / e.CPUMsPerOp["total"])
+			}
 		}
 	}
 	errorsTotal := len(decisionProblems)
@@ -281,13 +301,13 @@ func (l *loader) round(n, c int, order []string, pr procs, slog *sidecarLog,
 		durations, decisions := slog.evaluations()
 		s.sidecarUs = append(s.sidecarUs, durations...)
 		want := map[string]map[string]int{"tee": {"allow": n},
-			"tee_bad_nonce": {}, "approle": {}, "noop": {}, "nonce": {}, "noop_request": {}}[kind]
+			"tee_bad_nonce": {}, "approle": {}, "noop": {}, "noop_evidence": {}, "nonce": {}, "noop_request": {}}[kind]
 		if slog.path != "" && fmt.Sprint(decisions) != fmt.Sprint(want) {
 			problems = append(problems, fmt.Sprintf("%s/c%d: sidecar decisions %v, want %v", kind, c, decisions, want))
 		}
 	}
 	var evidence []string
-	if slices.Contains(order, "tee") {
+	if slices.Contains(order, "tee") || slices.Contains(order, "noop_evidence") {
 		timed("nonce", func(i int) (bool, error) {
 			nonce, err := l.nonce()
 			nonces[i] = nonce
@@ -312,6 +332,8 @@ func (l *loader) round(n, c int, order []string, pr procs, slog *sidecarLog,
 			timed(kind, func(int) (bool, error) { return false, l.appRoleLogin() })
 		case "noop":
 			timed(kind, func(int) (bool, error) { return false, l.noopLogin() })
+		case "noop_evidence":
+			timed(kind, func(i int) (bool, error) { return false, l.noopLoginWithBody(nonces[i], evidence[i]) })
 		case "tee":
 			timed(kind, func(i int) (bool, error) { return false, l.teeLogin(teeRole, nonces[i], evidence[i]) })
 		case "tee_bad_nonce":

@@ -68,9 +68,18 @@ func (l *loader) provision() error {
 	return err
 }
 
+// roleRequest sends the TEE role to path, unauthenticated, as a write to -addr, or with
+// -read-addr as a GET to that standby, which answers it itself.
+func (l *loader) roleRequest(path string) (*api.Secret, error) {
+	if l.reader != nil {
+		return l.reader.Logical().ReadWithData(path, map[string][]string{"role": {teeRole}})
+	}
+	return l.login.Logical().Write(path, map[string]interface{}{"role": teeRole})
+}
+
 // nonce asks for a nonce for the TEE role, as tee-login does.
 func (l *loader) nonce() ([]byte, error) {
-	s, err := l.login.Logical().Write("auth/tee/nonce", map[string]interface{}{"role": teeRole})
+	s, err := l.roleRequest("auth/tee/nonce")
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +92,7 @@ func (l *loader) nonce() ([]byte, error) {
 
 // noopRequest is the control of a nonce request: the same request to the no-op plugin.
 func (l *loader) noopRequest() error {
-	s, err := l.login.Logical().Write("auth/noop/ping", map[string]interface{}{"role": teeRole})
+	s, err := l.roleRequest("auth/noop/ping")
 	if err == nil && (s == nil || s.Data["nonce"] == nil) {
 		err = errors.New("noop ping: empty response")
 	}
@@ -141,6 +150,20 @@ func (l *loader) noopLogin() error {
 	}
 	if s == nil || s.Auth == nil || s.Auth.ClientToken == "" {
 		return errors.New("noop login: no token")
+	}
+	return nil
+}
+
+// noopLoginWithBody logs in to the control plugin with the body of a TEE login (noop_evidence).
+func (l *loader) noopLoginWithBody(nonce []byte, evidence string) error {
+	s, err := l.login.Logical().Write("auth/noop/login", map[string]interface{}{
+		"role": "noop", "evidence": evidence, "nonce": hex.EncodeToString(nonce),
+	})
+	if err != nil {
+		return err
+	}
+	if s == nil || s.Auth == nil || s.Auth.ClientToken == "" {
+		return errors.New("noop login with evidence: no token")
 	}
 	return nil
 }

@@ -54,7 +54,12 @@ func factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend,
 			},
 		}, {
 			Pattern: "login$",
-			Fields:  map[string]*framework.FieldSchema{"role": {Type: framework.TypeString}},
+			// evidence and nonce: declared (so the server neither warns about them nor treats them
+			// differently) and ignored; the noop_evidence control sends a TEE login's body.
+			Fields: map[string]*framework.FieldSchema{
+				"role": {Type: framework.TypeString}, "evidence": {Type: framework.TypeString},
+				"nonce": {Type: framework.TypeString},
+			},
 			Operations: map[logical.Operation]framework.OperationHandler{
 				logical.UpdateOperation: &framework.PathOperation{Callback: login},
 				// As the TEE plugin: the server asks every login for its role (role-based quotas).
