@@ -12,7 +12,7 @@
 //	tee            TEE login with a nonce from the nonce batch (login request only)
 //	noop_evidence  the control's login with a TEE login's body: the same base64 evidence and a
 //	               nonce (fields the control declares and ignores). What OpenBao charges per login
-//	               for carrying ~6.5 KB of evidence (JSON decoding, the existence check, login and
+//	               for carrying ~4.8 KB of base64 evidence (JSON decoding, the existence check, login and
 //	               role resolution calls that each send the body to the plugin, the audit device's
 //	               copies and HMACs), none of which a plugin can avoid: tee over noop_evidence is
 //	               the cost of what the TEE plugin and the sidecar do
