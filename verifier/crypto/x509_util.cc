@@ -1,6 +1,7 @@
 #include "verifier/crypto/x509_util.h"
 
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include <algorithm>
 
@@ -146,9 +147,12 @@ namespace {
 
 // `expected` says what the input may be, for the error ("DER", "DER or PEM").
 absl::StatusOr<X509Ptr> ParseDer(absl::string_view der, absl::string_view what,
-                                 absl::string_view expected) {
+                                 absl::string_view expected, OSSL_LIB_CTX* ctx = nullptr) {
   const unsigned char* p = Uchar(der);
-  X509* cert = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
+  X509* cert = ctx == nullptr ? d2i_X509(nullptr, &p, static_cast<long>(der.size()))
+                              : reinterpret_cast<X509*>(ASN1_item_d2i_ex(
+                                    nullptr, &p, static_cast<long>(der.size()),
+                                    ASN1_ITEM_rptr(X509), ctx, nullptr));
   if (cert == nullptr) {
     return OpenSslError(v1::REASON_CERT_CHAIN_INVALID,
                         absl::StrCat(what, ": not a ", expected, " certificate"));
@@ -165,8 +169,14 @@ absl::StatusOr<X509Ptr> ParseDer(absl::string_view der, absl::string_view what,
 
 }  // namespace
 
-absl::StatusOr<X509Ptr> ParseDerCertificate(absl::string_view der, absl::string_view what) {
-  return ParseDer(der, what, "DER");
+absl::StatusOr<X509Ptr> ParseDerCertificate(absl::string_view der, absl::string_view what,
+                                            OSSL_LIB_CTX* ctx) {
+  ASSIGN_OR_RETURN(X509Ptr cert, ParseDer(der, what, "DER", ctx));
+  // d2i_X509 caches the extensions (key usage, basic constraints, key identifiers) as it parses;
+  // ASN1_item_d2i_ex leaves that to their first use, done here so that a malformed extension is
+  // flagged (EXFLAG_INVALID) before anything reads the certificate.
+  if (ctx != nullptr) X509_check_purpose(cert.get(), -1, 0);
+  return cert;
 }
 
 absl::StatusOr<std::vector<X509Ptr>> ParsePemCertificates(absl::string_view pem,

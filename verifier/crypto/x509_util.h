@@ -34,8 +34,10 @@ absl::StatusOr<std::vector<std::string>> PemCertificatesToDer(absl::string_view 
                                                               absl::string_view what,
                                                               PemForm form = PemForm::kLenient);
 
-// Parses exactly one DER certificate; trailing bytes are rejected.
-absl::StatusOr<X509Ptr> ParseDerCertificate(absl::string_view der, absl::string_view what);
+// Parses exactly one DER certificate; trailing bytes are rejected. `ctx` (null: OpenSSL's
+// default) is the library context the certificate belongs to (see leaf_certificate.h).
+absl::StatusOr<X509Ptr> ParseDerCertificate(absl::string_view der, absl::string_view what,
+                                            OSSL_LIB_CTX* ctx = nullptr);
 
 // Parses one certificate given as DER or PEM. Trailing bytes after the DER are rejected.
 absl::StatusOr<X509Ptr> ParseCertificate(absl::string_view der_or_pem, absl::string_view what);

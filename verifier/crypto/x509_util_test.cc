@@ -8,6 +8,8 @@
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
 #include "verifier/common/errors.h"
+#include "verifier/crypto/leaf_certificate.h"
+#include "verifier/roots/trust_roots.h"
 
 namespace teeverify {
 namespace {
@@ -88,6 +90,25 @@ TEST(PemTest, BothFormsRefuseNonCanonicalBase64) {
     EXPECT_TRUE(absl::StrContains(ders.status().message(), "is not canonical base64"))
         << ders.status();
   }
+}
+
+// A leaf parsed without its key decoded (leaf_certificate.h) is the same certificate, and the key
+// built from its point is the key OpenSSL's decoder yields.
+TEST(LeafCertificateTest, KeyBuiltFromThePointIsTheDecodedKey) {
+  auto roots = *TrustRoots::BuiltIn();
+  X509* intel = *roots->Get(RootId::kIntelSgxRootCa);
+  absl::StatusOr<X509Ptr> leaf = ParseLeafCertificate(CertificateDer(intel), "intel root");
+  ASSERT_TRUE(leaf.ok()) << leaf.status();
+  EXPECT_EQ(X509_get0_pubkey(leaf->get()), nullptr);
+  EXPECT_EQ(X509_cmp(leaf->get(), intel), 0);
+  EXPECT_EQ(DescribeCertificate(leaf->get()), DescribeCertificate(intel));
+  absl::StatusOr<EvpPkeyPtr> key = LeafEcKey(leaf->get(), Curve::kP256, "intel root");
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(EVP_PKEY_eq(key->get(), X509_get0_pubkey(intel)), 1);
+  absl::StatusOr<EvpPkeyPtr> wrong_curve = LeafEcKey(leaf->get(), Curve::kP384, "intel root");
+  ASSERT_FALSE(wrong_curve.ok());
+  EXPECT_TRUE(absl::StrContains(wrong_curve.status().message(), "is not an EC P-384 key"));
+  EXPECT_FALSE(ParseLeafCertificate(CertificateDer(intel) + "x", "intel root").ok());
 }
 
 }  // namespace

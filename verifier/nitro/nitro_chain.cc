@@ -8,6 +8,7 @@
 #include "verifier/common/status_macros.h"
 #include "verifier/crypto/certificate_pool.h"
 #include "verifier/crypto/chain.h"
+#include "verifier/crypto/leaf_certificate.h"
 
 namespace teeverify::nitro {
 namespace {
@@ -96,7 +97,17 @@ absl::StatusOr<VerifiedNitroChain> VerifyNitroChain(
     const AttestationPayload& payload, X509* root, absl::Time now,
     std::shared_ptr<const VerifiedNitroBundle> verified_bundle) {
   VerifiedNitroChain out;
-  ASSIGN_OR_RETURN(out.leaf, ParseDer(payload.certificate, "certificate"));
+  // The leaf signs the document and issues nothing: parsed without decoding its key through
+  // OpenSSL's decoders, its P-384 key built from its point (leaf_certificate.h).
+  ASSIGN_OR_RETURN(out.leaf, ParseLeafCertificate(payload.certificate, "nitro document certificate"));
+  absl::StatusOr<EvpPkeyPtr> key = LeafEcKey(out.leaf.get(), Curve::kP384, "certificate");
+  if (!key.ok()) {
+    return MakeError(v1::REASON_CERT_CHAIN_INVALID,
+                     absl::StrCat("nitro document: signing certificate ",
+                                  DescribeCertificate(out.leaf.get()),
+                                  " does not hold an EC P-384 key, which ES384 requires"));
+  }
+  out.leaf_key = *std::move(key);
 
   // 1. The bundle starts at the pinned root (ParseBundle), unless it verified before.
   std::shared_ptr<const VerifiedNitroBundle> bundle = verified_bundle;

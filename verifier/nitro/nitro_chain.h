@@ -26,7 +26,8 @@ struct VerifiedNitroBundle {
 };
 
 struct VerifiedNitroChain {
-  X509Ptr leaf;
+  X509Ptr leaf;         // its key is not decoded (leaf_certificate.h): use leaf_key
+  EvpPkeyPtr leaf_key;  // the P-384 key that signs the document
   ValidityWindow leaf_window;
   ValidityWindow window;  // where every certificate of the chain is valid
   // The cabundle, when its links verified along the documented order (always, for AWS's chains)

@@ -108,7 +108,7 @@ absl::StatusOr<VerifiedClaims> NitroVerifier::Verify(absl::string_view document,
                    Chain(doc.payload, now));
 
   // 2. That certificate's key signed the protected header and the payload (COSE_Sign1, ES384).
-  RETURN_IF_ERROR(nitro::VerifyEs384(doc, X509_get0_pubkey(chain->leaf.get()),
+  RETURN_IF_ERROR(nitro::VerifyEs384(doc, chain->leaf_key.get(),
                                      DescribeCertificate(chain->leaf.get())));
 
   // 3. The document was made while its signing certificate was valid: the NSM issues a fresh

@@ -7,13 +7,22 @@
 #include "verifier/common/errors.h"
 #include "verifier/common/status_macros.h"
 #include "verifier/crypto/chain.h"
+#include "verifier/crypto/leaf_certificate.h"
 
 namespace teeverify::tdx {
 namespace {
 
 constexpr absl::string_view kWhat = "tdx quote pck chain";
 
-absl::StatusOr<std::vector<X509*>> ParseChain(absl::string_view pem, CertificatePool& pool) {
+// The leaf (parsed on its own, without decoding its key through OpenSSL's decoders: see
+// leaf_certificate.h) and the CA and root from the pool.
+struct ParsedChain {
+  X509Ptr leaf;
+  X509* ca = nullptr;
+  X509* root = nullptr;
+};
+
+absl::StatusOr<ParsedChain> ParseChain(absl::string_view pem, CertificatePool& pool) {
   // Counted before any is parsed (parsing is what costs): a chain of many certificates is refused
   // for its count.
   ASSIGN_OR_RETURN(const std::vector<std::string> ders,
@@ -23,17 +32,16 @@ absl::StatusOr<std::vector<X509*>> ParseChain(absl::string_view pem, Certificate
                      absl::StrCat(kWhat, ": expected 3 certificates (PCK, PCK CA, root), found ",
                                   ders.size()));
   }
-  std::vector<X509*> certs;
-  for (const std::string& der : ders) {
-    ASSIGN_OR_RETURN(X509* cert, pool.FromDer(der, kWhat));
-    certs.push_back(cert);
-  }
-  if (!absl::StrContains(SubjectCommonName(certs[0]), "SGX PCK Certificate")) {
+  ParsedChain out;
+  ASSIGN_OR_RETURN(out.leaf, ParseLeafCertificate(ders[0], kWhat));
+  ASSIGN_OR_RETURN(out.ca, pool.FromDer(ders[1], kWhat));
+  ASSIGN_OR_RETURN(out.root, pool.FromDer(ders[2], kWhat));
+  if (!absl::StrContains(SubjectCommonName(out.leaf.get()), "SGX PCK Certificate")) {
     return MakeError(v1::REASON_CERT_CHAIN_INVALID,
-                     absl::StrCat(kWhat, ": leaf ", DescribeCertificate(certs[0]),
+                     absl::StrCat(kWhat, ": leaf ", DescribeCertificate(out.leaf.get()),
                                   " is not an 'Intel SGX PCK Certificate'"));
   }
-  return certs;
+  return out;
 }
 
 }  // namespace
@@ -42,23 +50,25 @@ absl::StatusOr<std::shared_ptr<const VerifiedPckChain>> VerifyPckChain(
     absl::string_view pem, X509* intel_root, absl::Time now, CertificatePool* shared_pool) {
   CertificatePool local_pool(intel_root);
   CertificatePool& pool = shared_pool != nullptr ? *shared_pool : local_pool;
-  ASSIGN_OR_RETURN(std::vector<X509*> certs, ParseChain(pem, pool));
+  ASSIGN_OR_RETURN(ParsedChain chain, ParseChain(pem, pool));
+  X509* leaf = chain.leaf.get();
   // The embedded root is only a hint; trust comes from the pinned root alone (the pool returns
   // it for its exact DER).
-  if (certs[2] != intel_root) {
+  if (chain.root != intel_root) {
     return MakeError(v1::REASON_CERT_CHAIN_INVALID,
-                     absl::StrCat(kWhat, ": root ", DescribeCertificate(certs[2]),
+                     absl::StrCat(kWhat, ": root ", DescribeCertificate(chain.root),
                                   " is not the pinned '", SubjectCommonName(intel_root), "'"));
   }
-  X509* intermediates[] = {certs[1]};
+  X509* intermediates[] = {chain.ca};
   ASSIGN_OR_RETURN(ValidityWindow window,
-                   VerifyChainToRoot(certs[0], intermediates, intel_root, now, kWhat, &pool));
+                   VerifyChainToRoot(leaf, intermediates, intel_root, now, kWhat, &pool));
   auto out = std::make_shared<VerifiedPckChain>();
-  ASSIGN_OR_RETURN(out->extensions, ParsePckExtensions(certs[0]));
-  out->leaf = Share(certs[0]);
-  out->intermediate = Share(certs[1]);
+  ASSIGN_OR_RETURN(out->extensions, ParsePckExtensions(leaf));
+  ASSIGN_OR_RETURN(out->leaf_key, LeafEcKey(leaf, Curve::kP256, kWhat));
+  out->leaf = std::move(chain.leaf);
+  out->intermediate = Share(chain.ca);
   // Intel names its two PCK CAs "... PCK Platform CA" and "... PCK Processor CA".
-  out->ca = absl::StrContains(SubjectCommonName(certs[1]), "Processor") ? PckCa::kProcessor
+  out->ca = absl::StrContains(SubjectCommonName(chain.ca), "Processor") ? PckCa::kProcessor
                                                                         : PckCa::kPlatform;
   out->window = window;
   return std::shared_ptr<const VerifiedPckChain>(std::move(out));
@@ -66,8 +76,8 @@ absl::StatusOr<std::shared_ptr<const VerifiedPckChain>> VerifyPckChain(
 
 absl::StatusOr<PckExtensions> InspectPckChain(absl::string_view pem) {
   CertificatePool pool;
-  ASSIGN_OR_RETURN(std::vector<X509*> certs, ParseChain(pem, pool));
-  return ParsePckExtensions(certs[0]);
+  ASSIGN_OR_RETURN(ParsedChain chain, ParseChain(pem, pool));
+  return ParsePckExtensions(chain.leaf.get());
 }
 
 }  // namespace teeverify::tdx

@@ -19,7 +19,8 @@ namespace teeverify::tdx {
 enum class PckCa { kPlatform, kProcessor };
 
 struct VerifiedPckChain {
-  X509Ptr leaf;
+  X509Ptr leaf;         // its key is not decoded (leaf_certificate.h): use leaf_key
+  EvpPkeyPtr leaf_key;  // the PCK key (P-256), which signs the QE report
   X509Ptr intermediate;
   PckExtensions extensions;
   PckCa ca = PckCa::kPlatform;  // from the intermediate's subject

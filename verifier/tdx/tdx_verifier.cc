@@ -137,7 +137,7 @@ absl::StatusOr<std::shared_ptr<const CachedKey>> TdxVerifier::AttestationKey(
 
 absl::Status TdxVerifier::CheckSignatures(const Quote& quote, const VerifiedPckChain& pck) const {
   // The PCK key signed the QE report, and the QE report vouches for the attestation key.
-  RETURN_IF_ERROR(VerifyEcdsaRaw(X509_get0_pubkey(pck.leaf.get()), Sha256Md(),
+  RETURN_IF_ERROR(VerifyEcdsaRaw(pck.leaf_key.get(), Sha256Md(),
                                  quote.certification.qe_report_bytes,
                                  AsView(quote.certification.qe_report_signature),
                                  ByteOrder::kBigEndian,
