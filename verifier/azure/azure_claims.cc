@@ -1,5 +1,6 @@
 #include "verifier/azure/azure_claims.h"
 
+#include "nlohmann/json.hpp"
 #include "verifier/common/hex.h"
 
 namespace teeverify::azure {

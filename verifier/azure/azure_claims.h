@@ -8,7 +8,7 @@
 #include <map>
 #include <string>
 
-#include "nlohmann/json.hpp"
+#include "nlohmann/json_fwd.hpp"
 
 namespace teeverify::azure {
 

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "nlohmann/json.hpp"
 #include "verifier/common/errors.h"
 #include "verifier/common/hex.h"
 #include "verifier/common/time_util.h"
@@ -50,6 +51,10 @@ nlohmann::ordered_json ClaimsToJson(const Claims& c, bool verified) {
   if (c.azure) j["azure"] = azure::AzureClaimsToJson(*c.azure);
   if (!c.warnings.empty()) j["warnings"] = c.warnings;
   return j;
+}
+
+nlohmann::ordered_json ClaimsToJson(const VerifiedClaims& claims) {
+  return ClaimsToJson(claims.claims(), /*verified=*/true);
 }
 
 nlohmann::ordered_json RejectionToJson(std::optional<TeeKind> tee, absl::Time at,

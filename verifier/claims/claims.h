@@ -11,7 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "nlohmann/json.hpp"
+#include "nlohmann/json_fwd.hpp"
 #include "verifier/azure/azure_claims.h"
 #include "verifier/nitro/nitro_claims.h"
 #include "verifier/snp/snp_claims.h"
@@ -66,9 +66,7 @@ class VerifiedClaims {
 
 // The claims JSON; `verified` says whether they come from a successful verification.
 nlohmann::ordered_json ClaimsToJson(const Claims& claims, bool verified);
-inline nlohmann::ordered_json ClaimsToJson(const VerifiedClaims& claims) {
-  return ClaimsToJson(claims.claims(), /*verified=*/true);
-}
+nlohmann::ordered_json ClaimsToJson(const VerifiedClaims& claims);
 
 // The JSON of a rejected evidence: tee (when known), verified=false, verified_at, error, reason.
 nlohmann::ordered_json RejectionToJson(std::optional<TeeKind> tee, absl::Time at,

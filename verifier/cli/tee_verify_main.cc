@@ -15,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "nlohmann/json.hpp"
 #include "verifier/claims/claims.h"
 #include "verifier/collateral/clock.h"
 #include "verifier/collateral/snp_cache.h"

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "nlohmann/json.hpp"
 #include "verifier/collateral/atomic_file.h"
 #include "verifier/collateral/cache_pacing.h"
 #include "verifier/common/errors.h"

@@ -21,7 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "nlohmann/json.hpp"
+#include "nlohmann/json_fwd.hpp"
 #include "verifier/collateral/cache_observer.h"
 #include "verifier/collateral/clock.h"
 #include "verifier/collateral/http.h"

@@ -3,6 +3,7 @@
 // link are checked on every call, so a verifier with caches accepts and refuses exactly what one
 // without accepts and refuses. Real documents (tests/data/nitro) for windows, the test platform
 // (verifier/testing/nitro_test_tee.h) for a new leaf under a known cabundle and for forgeries.
+#include "nlohmann/json.hpp"
 #include "verifier/nitro/nitro_caches.h"
 
 #include <string>

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "nlohmann/json.hpp"
 #include "verifier/common/hex.h"
 #include "verifier/common/openssl_util.h"
 

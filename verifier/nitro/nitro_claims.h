@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "nlohmann/json.hpp"
+#include "nlohmann/json_fwd.hpp"
 #include "verifier/common/byte_reader.h"
 #include "verifier/nitro/document.h"
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
 #include "verifier/common/hex.h"
 #include "verifier/common/openssl_util.h"
 #include "verifier/common/time_util.h"

@@ -10,7 +10,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "nlohmann/json.hpp"
+#include "nlohmann/json_fwd.hpp"
 #include "teeverify/v1/verifier.pb.h"
 #include "verifier/claims/claims.h"
 #include "verifier/policy/tee_rules.h"

@@ -1,6 +1,7 @@
 #include "verifier/server/decision_log.h"
 
 #include "absl/time/clock.h"
+#include "nlohmann/json.hpp"
 
 namespace teeverify::server {
 

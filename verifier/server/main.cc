@@ -22,6 +22,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "absl/synchronization/notification.h"
+#include "nlohmann/json.hpp"
 #include "verifier/collateral/http.h"
 #include "verifier/collateral/snp_cache.h"
 #include "verifier/collateral/tdx_cache.h"

@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "google/rpc/status.pb.h"
+#include "nlohmann/json.hpp"
 #include "verifier/attested_cert/attested_cert.h"
 #include "verifier/common/errors.h"
 #include "verifier/common/hex.h"

@@ -3,6 +3,7 @@
 // verifier with caches accepts and refuses exactly what one without accepts and refuses. Real
 // reports and certificates (tests/data/sevsnp) under the built-in AMD roots; expected values from
 // ../shared/vectors/MANIFEST.md.
+#include "nlohmann/json.hpp"
 #include "verifier/snp/snp_caches.h"
 
 #include <atomic>

@@ -1,6 +1,7 @@
 #include "verifier/snp/snp_claims.h"
 
 #include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
 #include "verifier/common/hex.h"
 #include "verifier/snp/report.h"
 

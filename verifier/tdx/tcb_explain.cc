@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "nlohmann/json.hpp"
 #include "verifier/common/hex.h"
 #include "verifier/common/status_macros.h"
 #include "verifier/tdx/pck_chain.h"

@@ -14,7 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "nlohmann/json.hpp"
+#include "nlohmann/json_fwd.hpp"
 #include "verifier/tdx/collateral.h"
 #include "verifier/tdx/pck_extensions.h"
 #include "verifier/tdx/quote.h"

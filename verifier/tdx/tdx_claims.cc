@@ -1,6 +1,7 @@
 #include "verifier/tdx/tdx_claims.h"
 
 #include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
 #include "verifier/common/hex.h"
 #include "verifier/common/time_util.h"
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "nlohmann/json.hpp"
+#include "nlohmann/json_fwd.hpp"
 #include "verifier/tdx/quote.h"
 #include "verifier/tdx/tcb_explain.h"
 

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "nlohmann/json.hpp"
 #include "verifier/claims/claims.h"
 #include "verifier/common/hex.h"
 #include "verifier/common/status_macros.h"

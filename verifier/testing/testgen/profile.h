@@ -21,7 +21,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "nlohmann/json.hpp"
+#include "nlohmann/json_fwd.hpp"
 #include "verifier/common/byte_reader.h"
 #include "verifier/snp/report.h"
 #include "verifier/snp/snp_claims.h"

@@ -1,6 +1,7 @@
 #include "verifier/testing/testgen/test_platforms.h"
 
 #include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
 #include "verifier/common/status_macros.h"
 #include "verifier/snp/report.h"
 #include "verifier/testing/testgen/fixed_certificates.h"
