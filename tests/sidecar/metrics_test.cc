@@ -19,9 +19,16 @@
 #include "tests/sidecar/sidecar_process.h"
 #include "tests/sidecar/test_platform.h"
 #include "tests/test_util.h"
+#include "verifier/collateral/clock.h"
 #include "verifier/collateral/http.h"
+#include "verifier/collateral/snp_cache.h"
+#include "verifier/crypto/x509_util.h"
 #include "verifier/io/files.h"
+#include "verifier/server/metrics.h"
 #include "verifier/tdx/tdx_verifier.h"
+#include "verifier/testing/snp_test_keys.h"
+#include "verifier/testing/snp_test_tee.h"
+#include "verifier/testing/x509_builder.h"
 
 namespace teeverify::testing {
 namespace {
@@ -306,6 +313,71 @@ TEST(MetricsTest, RefusesRemoteOrMalformedListenAddressesNamingTheSetting) {
   ASSERT_TRUE(remote.WaitReady()) << remote.Log();
   EXPECT_GT(MetricsPort(remote), 0);
   EXPECT_EQ(remote.Stop(), 0) << remote.Stderr();
+}
+
+// A KDS in memory: answers by path, 404 otherwise.
+class InMemoryKds : public collateral::HttpTransport {
+ public:
+  absl::StatusOr<collateral::HttpResponse> Get(const collateral::HttpRequest& request) override {
+    auto it = answers.find(request.url.substr(request.url.find('/', sizeof("http://") - 1)));
+    if (it == answers.end()) return collateral::HttpResponse{404, {}, ""};
+    return collateral::HttpResponse{200, {}, it->second};
+  }
+  std::map<std::string, std::string> answers;
+};
+
+// The AMD CRLs the live KDS cache holds (issue 13): per product and signing key, the CRL's
+// nextUpdate and the seconds until it, computed at the scrape. The test ARK signs the CRL (no
+// real AMD CRL was recorded; tests/data/sevsnp/PROVENANCE.md).
+TEST(MetricsTest, AmdCrlNextUpdateGaugesFollowTheCrlsTheLiveCacheHolds) {
+  testing::SnpTestOptions options;
+  options.product = snp::Product::kMilan;
+  absl::StatusOr<std::unique_ptr<testing::SnpTestTee>> tee = testing::SnpTestTee::Create(options);
+  ASSERT_TRUE(tee.ok()) << tee.status();
+  absl::StatusOr<std::shared_ptr<const TrustRoots>> roots = (*tee)->Roots();
+  ASSERT_TRUE(roots.ok()) << roots.status();
+  absl::StatusOr<EvpPkeyPtr> ark_key = testing::LoadPrivateKey(testing::kSnpArkMilanKeyPem);
+  ASSERT_TRUE(ark_key.ok()) << ark_key.status();
+  absl::StatusOr<X509Ptr> ark = ParseCertificate((*tee)->ArkPem(), "test ARK");
+  ASSERT_TRUE(ark.ok()) << ark.status();
+  const absl::Time next_update =
+      absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(24 * 10)));
+  const testing::CrlSpec spec{absl::Now() - absl::Hours(1), next_update, {}, EVP_sha384(), true};
+  absl::StatusOr<X509CrlPtr> crl = testing::MakeCrl(spec, ark->get(), ark_key->get());
+  ASSERT_TRUE(crl.ok()) << crl.status();
+  auto kds = std::make_shared<InMemoryKds>();
+  kds->answers["/vcek/v1/Milan/cert_chain"] = (*tee)->IntermediatePem() + (*tee)->ArkPem();
+  kds->answers["/vcek/v1/Milan/crl"] = testing::CrlDer(crl->get());
+  collateral::KdsSource source;
+  source.name = "kds";
+  source.base_url = "http://kds.test";
+  const collateral::RealClock clock;
+  auto live = std::make_shared<collateral::LiveSnpCollateral>(
+      std::vector<collateral::KdsSource>{source}, kds, *roots, &clock,
+      collateral::SnpCacheOptions{},
+      [](absl::string_view, absl::string_view, nlohmann::ordered_json) {});
+  server::Metrics metrics;
+  metrics.Watch({}, {}, live);
+  absl::StatusOr<int> port = metrics.Serve("127.0.0.1:0");
+  ASSERT_TRUE(port.ok()) << port.status();
+  const Labels milan_vcek = {{"product", "Milan"}, {"key", "vcek"}};
+  EXPECT_FALSE(Scrape(*port).Get("tee_collateral_amd_crl_next_update_seconds", milan_vcek))
+      << "no CRL held yet";
+
+  ASSERT_TRUE(live->CrlFor(snp::Product::kMilan, /*vlek=*/false, absl::Now()).ok());
+  const absl::Time scraped_after = absl::Now();
+  Scrape s(*port);
+  const absl::Time scraped_before = absl::Now();
+  EXPECT_EQ(s.Get("tee_collateral_amd_crl_next_update_timestamp_seconds", milan_vcek),
+            static_cast<double>(absl::ToUnixSeconds(next_update)))
+      << s.text();
+  const std::optional<double> until = s.Get("tee_collateral_amd_crl_next_update_seconds", milan_vcek);
+  ASSERT_TRUE(until.has_value()) << s.text();
+  EXPECT_LE(*until, absl::ToDoubleSeconds(next_update - scraped_after));
+  EXPECT_GE(*until, absl::ToDoubleSeconds(next_update - scraped_before));
+  EXPECT_FALSE(s.Get("tee_collateral_amd_crl_next_update_seconds",
+                     {{"product", "Milan"}, {"key", "vlek"}}))
+      << "no VLEK CRL was fetched";
 }
 
 }  // namespace

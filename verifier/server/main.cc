@@ -268,7 +268,7 @@ int Run(int argc, char** argv) {
                            config->max_call_time, kVersion},
                           &log, live, metrics, live_snp);
   if (metrics) {
-    metrics->Watch(live, store);
+    metrics->Watch(live, store, live_snp);
     absl::StatusOr<int> metrics_port = metrics->Serve(config->metrics_listen);
     if (!metrics_port.ok()) return StartupFailed(log, *config, metrics_port.status().message());
     log.Write("info", "metrics_listening",

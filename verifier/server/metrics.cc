@@ -13,6 +13,7 @@
 #include "prometheus/histogram.h"
 #include "prometheus/metric_family.h"
 #include "prometheus/registry.h"
+#include "verifier/collateral/snp_cache.h"
 #include "verifier/collateral/tdx_cache.h"
 #include "verifier/common/hex.h"
 #include "verifier/common/openssl_util.h"
@@ -29,6 +30,35 @@ int Severity(absl::string_view status) {
   return parsed ? static_cast<int>(*parsed) : static_cast<int>(tdx::TcbStatus::kRevoked) + 1;
 }
 
+// The AMD CRLs held live, per product and signing key (VCEK or VLEK): seconds until, and the time
+// of, their nextUpdate. Past it (negative seconds) with no source answering, SNP verification
+// fails closed (docs/collateral.md, "AMD CRLs"), so this is what to alert on.
+void AddAmdCrlGauges(const std::vector<collateral::SnpItemStatus>& items, absl::Time now,
+                     std::vector<prometheus::MetricFamily>& families) {
+  prometheus::MetricFamily until{
+      "tee_collateral_amd_crl_next_update_seconds",
+      "Seconds until the nextUpdate of the AMD CRL held for a product and signing key "
+      "(negative: expired)",
+      prometheus::MetricType::Gauge,
+      {}};
+  prometheus::MetricFamily at{
+      "tee_collateral_amd_crl_next_update_timestamp_seconds",
+      "Unix time of the nextUpdate of the AMD CRL held for a product and signing key",
+      prometheus::MetricType::Gauge,
+      {}};
+  for (const collateral::SnpItemStatus& item : items) {
+    if (item.kind != "crl" || item.not_after == absl::InfinitePast()) continue;
+    prometheus::ClientMetric m;
+    m.label = {{"product", item.product}, {"key", item.vlek ? "vlek" : "vcek"}};
+    m.gauge.value = absl::ToDoubleSeconds(item.not_after - now);
+    until.metric.push_back(m);
+    m.gauge.value = static_cast<double>(absl::ToUnixSeconds(item.not_after));
+    at.metric.push_back(std::move(m));
+  }
+  families.push_back(std::move(until));
+  families.push_back(std::move(at));
+}
+
 // Seconds until, and the time of, the earliest nextUpdate of the collateral held per FMSPC, and
 // the live TCB info's evaluation numbers, computed at each scrape (a gauge set at fetch time
 // would not move as the deadline nears).
@@ -43,10 +73,12 @@ class CollateralCollector : public prometheus::Collectable {
     };
     std::shared_ptr<const collateral::LiveTdxCollateral> live;
     std::shared_ptr<const CollateralStore> store;
+    std::shared_ptr<const collateral::LiveSnpCollateral> live_snp;
     {
       absl::MutexLock lock(&mu_);
       live = live_.lock();
       store = store_.lock();
+      live_snp = live_snp_.lock();
     }
     prometheus::MetricFamily evaluation{
         "tee_tdx_tcb_evaluation_data_number",
@@ -91,20 +123,26 @@ class CollateralCollector : public prometheus::Collectable {
       m.gauge.value = static_cast<double>(absl::ToUnixSeconds(t));
       at.metric.push_back(std::move(m));
     }
-    return {std::move(until), std::move(at), std::move(evaluation)};
+    std::vector<prometheus::MetricFamily> families = {std::move(until), std::move(at),
+                                                      std::move(evaluation)};
+    if (live_snp) AddAmdCrlGauges(live_snp->Status(), now, families);
+    return families;
   }
 
   void Watch(std::weak_ptr<const collateral::LiveTdxCollateral> live,
-             std::weak_ptr<const CollateralStore> store) {
+             std::weak_ptr<const CollateralStore> store,
+             std::weak_ptr<const collateral::LiveSnpCollateral> live_snp) {
     absl::MutexLock lock(&mu_);
     live_ = std::move(live);
     store_ = std::move(store);
+    live_snp_ = std::move(live_snp);
   }
 
  private:
   mutable absl::Mutex mu_;
   std::weak_ptr<const collateral::LiveTdxCollateral> live_ ABSL_GUARDED_BY(mu_);
   std::weak_ptr<const CollateralStore> store_ ABSL_GUARDED_BY(mu_);
+  std::weak_ptr<const collateral::LiveSnpCollateral> live_snp_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace
@@ -219,8 +257,9 @@ Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}
 Metrics::~Metrics() = default;
 
 void Metrics::Watch(std::weak_ptr<const collateral::LiveTdxCollateral> live,
-                    std::weak_ptr<const CollateralStore> store) {
-  impl_->next_update->Watch(std::move(live), std::move(store));
+                    std::weak_ptr<const CollateralStore> store,
+                    std::weak_ptr<const collateral::LiveSnpCollateral> live_snp) {
+  impl_->next_update->Watch(std::move(live), std::move(store), std::move(live_snp));
 }
 
 absl::StatusOr<int> Metrics::Serve(const std::string& listen) {

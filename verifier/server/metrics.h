@@ -16,6 +16,7 @@
 #include "verifier/collateral/cache_observer.h"
 
 namespace teeverify::collateral {
+class LiveSnpCollateral;
 class LiveTdxCollateral;
 }
 
@@ -40,9 +41,11 @@ class Metrics : public collateral::CacheObserver {
   Metrics();
   ~Metrics() override;
 
-  // What the scrape-time gauges read (held weakly: the cache holds this as its observer).
+  // What the scrape-time gauges read (held weakly: the caches hold this as their observer). Any
+  // may be empty.
   void Watch(std::weak_ptr<const collateral::LiveTdxCollateral> live,
-             std::weak_ptr<const CollateralStore> store);
+             std::weak_ptr<const CollateralStore> store,
+             std::weak_ptr<const collateral::LiveSnpCollateral> live_snp = {});
 
   // Serves GET /metrics on `listen` ("127.0.0.1:9464", "[::1]:0"; port 0 picks a free one)
   // until destroyed; returns the port bound.
