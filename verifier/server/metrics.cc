@@ -30,33 +30,48 @@ int Severity(absl::string_view status) {
   return parsed ? static_cast<int>(*parsed) : static_cast<int>(tdx::TcbStatus::kRevoked) + 1;
 }
 
-// The AMD CRLs held live, per product and signing key (VCEK or VLEK): seconds until, and the time
-// of, their nextUpdate. Past it (negative seconds) with no source answering, SNP verification
-// fails closed (docs/collateral.md, "AMD CRLs"), so this is what to alert on.
+// A deadline as two gauges filled together: NAME_seconds (seconds until it at the scrape,
+// negative once passed) and NAME_timestamp_seconds (its Unix time).
+class DeadlineGauges {
+ public:
+  DeadlineGauges(const std::string& name, const std::string& what)
+      : until_{name + "_seconds", "Seconds until " + what + " (negative: expired)",
+               prometheus::MetricType::Gauge, {}},
+        at_{name + "_timestamp_seconds", "Unix time of " + what, prometheus::MetricType::Gauge,
+            {}} {}
+
+  void Add(std::vector<prometheus::ClientMetric::Label> labels, absl::Time deadline,
+           absl::Time now) {
+    prometheus::ClientMetric m;
+    m.label = std::move(labels);
+    m.gauge.value = absl::ToDoubleSeconds(deadline - now);
+    until_.metric.push_back(m);
+    m.gauge.value = static_cast<double>(absl::ToUnixSeconds(deadline));
+    at_.metric.push_back(std::move(m));
+  }
+  void MoveInto(std::vector<prometheus::MetricFamily>& families) {
+    families.push_back(std::move(until_));
+    families.push_back(std::move(at_));
+  }
+
+ private:
+  prometheus::MetricFamily until_;
+  prometheus::MetricFamily at_;
+};
+
+// The AMD CRLs held live, per product and signing key (VCEK or VLEK): their nextUpdate. Past it
+// with no source answering, SNP verification fails closed (docs/collateral.md, "AMD CRLs"), so
+// this is what to alert on.
 void AddAmdCrlGauges(const std::vector<collateral::SnpItemStatus>& items, absl::Time now,
                      std::vector<prometheus::MetricFamily>& families) {
-  prometheus::MetricFamily until{
-      "tee_collateral_amd_crl_next_update_seconds",
-      "Seconds until the nextUpdate of the AMD CRL held for a product and signing key "
-      "(negative: expired)",
-      prometheus::MetricType::Gauge,
-      {}};
-  prometheus::MetricFamily at{
-      "tee_collateral_amd_crl_next_update_timestamp_seconds",
-      "Unix time of the nextUpdate of the AMD CRL held for a product and signing key",
-      prometheus::MetricType::Gauge,
-      {}};
+  DeadlineGauges gauges("tee_collateral_amd_crl_next_update",
+                        "the nextUpdate of the AMD CRL held for a product and signing key");
   for (const collateral::SnpItemStatus& item : items) {
     if (item.kind != "crl" || item.not_after == absl::InfinitePast()) continue;
-    prometheus::ClientMetric m;
-    m.label = {{"product", item.product}, {"key", item.vlek ? "vlek" : "vcek"}};
-    m.gauge.value = absl::ToDoubleSeconds(item.not_after - now);
-    until.metric.push_back(m);
-    m.gauge.value = static_cast<double>(absl::ToUnixSeconds(item.not_after));
-    at.metric.push_back(std::move(m));
+    gauges.Add({{"product", item.product}, {"key", item.vlek ? "vlek" : "vcek"}}, item.not_after,
+               now);
   }
-  families.push_back(std::move(until));
-  families.push_back(std::move(at));
+  gauges.MoveInto(families);
 }
 
 // Seconds until, and the time of, the earliest nextUpdate of the collateral held per FMSPC, and
@@ -103,28 +118,14 @@ class CollateralCollector : public prometheus::Collectable {
     if (store) {
       for (const auto& [fmspc, t] : store->NextUpdates()) note("collateral_dir", fmspc, t);
     }
-    prometheus::MetricFamily until{
-        "tee_collateral_next_update_seconds",
-        "Seconds until the earliest nextUpdate of the TDX collateral held for an FMSPC "
-        "(negative: expired)",
-        prometheus::MetricType::Gauge,
-        {}};
-    prometheus::MetricFamily at{
-        "tee_collateral_next_update_timestamp_seconds",
-        "Unix time of the earliest nextUpdate of the TDX collateral held for an FMSPC",
-        prometheus::MetricType::Gauge,
-        {}};
+    DeadlineGauges next_update("tee_collateral_next_update",
+                               "the earliest nextUpdate of the TDX collateral held for an FMSPC");
     const absl::Time now = absl::Now();
     for (const auto& [key, t] : earliest) {
-      prometheus::ClientMetric m;
-      m.label = {{"store", key.first}, {"fmspc", key.second}};
-      m.gauge.value = absl::ToDoubleSeconds(t - now);
-      until.metric.push_back(m);
-      m.gauge.value = static_cast<double>(absl::ToUnixSeconds(t));
-      at.metric.push_back(std::move(m));
+      next_update.Add({{"store", key.first}, {"fmspc", key.second}}, t, now);
     }
-    std::vector<prometheus::MetricFamily> families = {std::move(until), std::move(at),
-                                                      std::move(evaluation)};
+    std::vector<prometheus::MetricFamily> families = {std::move(evaluation)};
+    next_update.MoveInto(families);
     if (live_snp) AddAmdCrlGauges(live_snp->Status(), now, families);
     return families;
   }
