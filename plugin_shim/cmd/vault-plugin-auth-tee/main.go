@@ -12,6 +12,7 @@ import (
 )
 
 func main() {
+	limitProcs()
 	meta := &api.PluginAPIClientMeta{}
 	flags := meta.FlagSet()
 	if err := flags.Parse(os.Args[1:]); err != nil {
