@@ -12,12 +12,13 @@ import (
 )
 
 func main() {
-	limitProcs()
 	meta := &api.PluginAPIClientMeta{}
 	flags := meta.FlagSet()
+	procs := procsFlag(flags)
 	if err := flags.Parse(os.Args[1:]); err != nil {
 		fatal(err)
 	}
+	limitProcs(*procs)
 	tlsProvider := api.VaultPluginTLSProvider(meta.GetTLSConfig())
 	if err := plugin.ServeMultiplex(&plugin.ServeOpts{
 		BackendFactoryFunc: teeauth.Factory,
