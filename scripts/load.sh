@@ -24,6 +24,8 @@
 #                      no-op requests as GETs that a standby answers itself (its audit log is
 #                      checked), logins on the active node; the same rounds as the dev server's
 #                      (about 40 s more with the short run's LOAD_* values, 2-3 minutes in full)
+#   LOAD_NOOP_ARGS     arguments for the control plugin (e.g. -gomaxprocs=1: the TEE plugin's thread
+#                      setting on a 2-core machine; default none, a stock Go plugin)
 #   LOAD_STRICT=1      exit 1 when a target is missed (errors always exit 1)
 #   LOAD_BUILD_DIR     the build tree (default build/)
 #   LOAD_SKIP_BUILD=1  skip set-up and the project's build (scripts/test.sh has just done them); the
@@ -80,7 +82,7 @@ source "$WORK/env"
 # The control: an external auth plugin that only issues tokens (tests/load/noopplugin), at auth/noop.
 cp "$NOOP" "$WORK/plugins/noop-auth-plugin"
 VAULT_TOKEN=root "$SERVER_BIN" plugin register -sha256="$(sha256sum "$NOOP" | cut -d' ' -f1)" \
-  -command=noop-auth-plugin auth noop-auth-plugin >/dev/null
+  -command=noop-auth-plugin ${LOAD_NOOP_ARGS:+-args="$LOAD_NOOP_ARGS"} auth noop-auth-plugin >/dev/null
 VAULT_TOKEN=root "$SERVER_BIN" auth enable -path=noop noop-auth-plugin >/dev/null
 SIDECAR_PID=$(cat "$WORK/sidecar-test.pid")
 SERVER_PID=$(cat "$WORK/server.pid")
@@ -321,7 +323,7 @@ HCL
       -sha256="$(sha256sum "$WORK/plugins/vault-plugin-auth-tee" | cut -d' ' -f1)" \
       -command=vault-plugin-auth-tee auth vault-plugin-auth-tee || return 1
     wait_until "registering the control plugin" "${b[@]}" plugin register \
-      -sha256="$(sha256sum "$WORK/plugins/noop-auth-plugin" | cut -d' ' -f1)" -command=noop-auth-plugin auth noop-auth-plugin || return 1
+      -sha256="$(sha256sum "$WORK/plugins/noop-auth-plugin" | cut -d' ' -f1)" -command=noop-auth-plugin ${LOAD_NOOP_ARGS:+-args="$LOAD_NOOP_ARGS"} auth noop-auth-plugin || return 1
     # An enable retried after it had in fact succeeded meets "path is already in use": look first.
     enable_auth() {
       "${b[@]}" auth list -format=json | jq -e --arg p "$1/" 'has($p)' || "${b[@]}" auth enable -path="$1" "$2"
@@ -377,12 +379,12 @@ jq -n --slurpfile logins "$WORK/logins.json" \
   --argjson peak "$(MIB "$RSS_PEAK_KIB")" --argjson hwm "$(MIB "$RSS_HWM_KIB")" --argjson after "$(MIB "$RSS_AFTER_KIB")" \
   --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')" \
   --argjson ncpu "$(nproc)" --arg load_before "$LOAD_BEFORE" --arg load_after "$LOAD_AFTER" \
-  --arg ghz "$GHZ_VERSION" --arg server "$("$SERVER_BIN" version 2>/dev/null | head -1)" --arg go "$(go version)" \
+  --arg ghz "$GHZ_VERSION" --arg server "$("$SERVER_BIN" version 2>/dev/null | head -1)" --arg go "$(go version)" --arg noop_args "${LOAD_NOOP_ARGS:-}" \
   --argjson secs "$SECONDS_PER_PHASE" '
   ($logins[0]) as $l |
   {date: $date,
    machine: {cpu: $cpu, cpus: $ncpu, loadavg_before: $load_before, loadavg_after: $load_after},
-   versions: {ghz: $ghz, server: $server, go: $go},
+   versions: {ghz: $ghz, server: $server, go: $go}, control_plugin_args: $noop_args,
    sidecar: {seconds_per_phase: $secs,
              phases: ({tdx_allow_c1: $tdx_c1, tdx_allow: $tdx, sev_snp_allow: $snp, nitro_allow: $nitro, tdx_deny: $deny}
                       + if $distinct then {tdx_distinct: ($distinct + {distinct_evidences: $ndistinct})} else {} end),

@@ -11,6 +11,7 @@ package main
 import (
 	"context"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -23,8 +24,15 @@ import (
 
 func main() {
 	meta := &api.PluginAPIClientMeta{}
-	if err := meta.FlagSet().Parse(os.Args[1:]); err != nil {
+	flags := meta.FlagSet()
+	// -gomaxprocs: the control with the TEE plugin's thread setting (LOAD_NOOP_ARGS in load.sh),
+	// to show how much of the difference is that setting; by default a stock Go plugin.
+	procs := flags.Int("gomaxprocs", 0, "GOMAXPROCS (default: Go's)")
+	if err := flags.Parse(os.Args[1:]); err != nil {
 		fatal(err)
+	}
+	if *procs > 0 {
+		runtime.GOMAXPROCS(*procs)
 	}
 	if err := plugin.ServeMultiplex(&plugin.ServeOpts{
 		BackendFactoryFunc: factory,
