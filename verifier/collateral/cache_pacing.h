@@ -4,9 +4,12 @@
 #define TEE_VERIFIER_COLLATERAL_CACHE_PACING_H_
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/random/random.h"
 #include "absl/time/time.h"
+#include "verifier/collateral/cache_observer.h"
 #include "verifier/collateral/tdx_cache.h"
 
 namespace teeverify::collateral {
@@ -21,6 +24,50 @@ ItemState ItemStateOf(bool held, bool expired, bool in_flight, bool last_fetch_f
 absl::Time BackoffUntil(const CacheOptions& options, int failures,
                         std::optional<absl::Duration> retry_after, absl::Time now,
                         absl::BitGen& rng);
+
+// The names of a cache's sources (PcsSource, KdsSource), in order.
+template <typename Sources>
+std::vector<std::string> SourceNames(const Sources& sources) {
+  std::vector<std::string> names;
+  for (const auto& source : sources) names.push_back(source.name);
+  return names;
+}
+
+// The sources of one cache, in order, with how each has fared: whether it may be asked now, and
+// every fetch's outcome counted (CacheCounters::fetches, and the observer). Not thread-safe: the
+// cache calls it under its own lock, with its clock's time and its random generator.
+class SourcePacer {
+ public:
+  SourcePacer(std::vector<std::string> names, const CacheOptions* options,
+              CacheCounters* counters);
+
+  size_t size() const { return sources_.size(); }
+  // Why source i is not asked at `now` ("NAME: not asked before TIME ..."), counted as skipped;
+  // nullopt when it may be asked.
+  std::optional<std::string> Deferred(size_t i, absl::Time now);
+  // A fetch that brought nothing: counted by its HTTP status. A 404 says the source does not
+  // have the item, which is no reason to stop asking it for others; anything else backs off.
+  void Failed(size_t i, int http_status, std::optional<absl::Duration> retry_after,
+              absl::Time now, absl::BitGen& rng);
+  // The source served something that does not verify: counted, and backed off.
+  void Rejected(size_t i, absl::Time now, absl::BitGen& rng);
+  // The source served what verifies: counted, and its failures forgotten.
+  void Succeeded(size_t i);
+
+ private:
+  struct Source {
+    std::string name;
+    int failures = 0;
+    absl::Time not_before = absl::InfinitePast();  // backoff or Retry-After
+  };
+  void Count(size_t i, FetchOutcome outcome);
+  void BackOff(size_t i, std::optional<absl::Duration> retry_after, absl::Time now,
+               absl::BitGen& rng);
+
+  std::vector<Source> sources_;
+  const CacheOptions* options_;
+  CacheCounters* counters_;
+};
 
 }  // namespace teeverify::collateral
 

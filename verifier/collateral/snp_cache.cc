@@ -95,7 +95,7 @@ LiveSnpCollateral::LiveSnpCollateral(std::vector<KdsSource> sources,
       clock_(clock),
       options_(std::move(options)),
       log_(std::move(log)),
-      source_state_(sources_.size()) {}
+      pacer_(std::make_unique<SourcePacer>(SourceNames(sources_), &options_.cache, &counters_)) {}
 
 LiveSnpCollateral::~LiveSnpCollateral() = default;
 
@@ -225,17 +225,6 @@ void LiveSnpCollateral::Persist(const Entry& e) const {
   }
 }
 
-void LiveSnpCollateral::Backoff(SourceState& state,
-                                std::optional<absl::Duration> retry_after) const {
-  ++state.failures;
-  state.not_before = BackoffUntil(options_.cache, state.failures, retry_after, clock_->Now(), rng_);
-}
-
-void LiveSnpCollateral::Count(const std::string& source, FetchOutcome outcome) const {
-  ++counters_.fetches[{source, std::string(FetchOutcomeName(outcome))}];
-  if (options_.cache.observer) options_.cache.observer->OnFetch(source, outcome);
-}
-
 absl::StatusOr<std::shared_ptr<const LiveSnpCollateral::Held>> LiveSnpCollateral::FetchFromSources(
     const std::string& path, const Verify& verify, absl::Time now, bool* all_not_found) const {
   std::vector<std::string> errors;
@@ -244,11 +233,8 @@ absl::StatusOr<std::shared_ptr<const LiveSnpCollateral::Held>> LiveSnpCollateral
     const KdsSource& source = sources_[i];
     {
       absl::MutexLock lock(&mu_);
-      if (clock_->Now() < source_state_[i].not_before) {
-        errors.push_back(absl::StrCat(source.name, ": not asked before ",
-                                      FormatRfc3339(source_state_[i].not_before),
-                                      " (backoff or Retry-After)"));
-        Count(source.name, FetchOutcome::kSkipped);
+      if (std::optional<std::string> deferred = pacer_->Deferred(i, clock_->Now())) {
+        errors.push_back(*std::move(deferred));
         *all_not_found = false;
         continue;
       }
@@ -259,8 +245,7 @@ absl::StatusOr<std::shared_ptr<const LiveSnpCollateral::Held>> LiveSnpCollateral
       if (f.http_status != 404) *all_not_found = false;
       errors.push_back(absl::StrCat(source.name, ": ", f.status.message()));
       absl::MutexLock lock(&mu_);
-      Count(source.name, FetchFailureOutcome(f.http_status));
-      if (f.http_status != 404) Backoff(source_state_[i], f.retry_after);
+      pacer_->Failed(i, f.http_status, f.retry_after, clock_->Now(), rng_);
       continue;
     }
     *all_not_found = false;
@@ -273,13 +258,11 @@ absl::StatusOr<std::shared_ptr<const LiveSnpCollateral::Held>> LiveSnpCollateral
            {{"source", source.name}, {"path", path},
             {"error", std::string(held.status().message())}});
       absl::MutexLock lock(&mu_);
-      Count(source.name, FetchOutcome::kRejected);
-      Backoff(source_state_[i], std::nullopt);
+      pacer_->Rejected(i, clock_->Now(), rng_);
       continue;
     }
     absl::MutexLock lock(&mu_);
-    Count(source.name, FetchOutcome::kOk);
-    source_state_[i] = SourceState();
+    pacer_->Succeeded(i);
     return held;
   }
   if (sources_.empty()) errors.push_back("no AMD collateral source is configured");

@@ -81,10 +81,6 @@ class LiveSnpCollateral : public SnpCollateralProvider {
   struct Held;  // one verified item
   using Verify = std::function<absl::StatusOr<std::shared_ptr<const Held>>(
       const std::string& raw, const std::string& source, absl::Time now)>;
-  struct SourceState {
-    int failures = 0;
-    absl::Time not_before = absl::InfinitePast();  // Clock
-  };
 
   Entry& EntryLocked(const std::string& key, const std::string& kind, snp::Product product,
                      bool vlek, const std::string& path) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -104,10 +100,6 @@ class LiveSnpCollateral : public SnpCollateralProvider {
   void Persist(const Entry& e) const;
   // Drops the least recently used VCEK entries (never `keep`) beyond options_.max_vceks.
   void EvictVceksLocked(const Entry* keep) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Backoff(SourceState& state, std::optional<absl::Duration> retry_after) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Count(const std::string& source, FetchOutcome outcome) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::vector<KdsSource> sources_;
   const std::shared_ptr<HttpTransport> transport_;
@@ -118,8 +110,9 @@ class LiveSnpCollateral : public SnpCollateralProvider {
 
   mutable absl::Mutex mu_;
   mutable std::map<std::string, std::unique_ptr<Entry>> entries_ ABSL_GUARDED_BY(mu_);
-  mutable std::vector<SourceState> source_state_ ABSL_GUARDED_BY(mu_);
   mutable CacheCounters counters_ ABSL_GUARDED_BY(mu_);
+  // Which source may be asked, and their fetches counted into counters_.
+  const std::unique_ptr<SourcePacer> pacer_ ABSL_PT_GUARDED_BY(mu_);
   mutable absl::BitGen rng_ ABSL_GUARDED_BY(mu_);
   mutable uint64_t use_counter_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -127,7 +127,7 @@ LiveTdxCollateral::LiveTdxCollateral(std::vector<PcsSource> sources,
       clock_(clock),
       options_(std::move(options)),
       log_(std::move(log)),
-      source_state_(sources_.size()) {}
+      pacer_(std::make_unique<SourcePacer>(SourceNames(sources_), &options_, &counters_)) {}
 
 LiveTdxCollateral::~LiveTdxCollateral() = default;
 
@@ -211,17 +211,6 @@ absl::Time LiveTdxCollateral::RefreshPointLocked(const tdx::VerifiedTdxCollatera
   return at;
 }
 
-void LiveTdxCollateral::Backoff(SourceState& state,
-                                std::optional<absl::Duration> retry_after) const {
-  ++state.failures;
-  state.not_before = BackoffUntil(options_, state.failures, retry_after, clock_->Now(), rng_);
-}
-
-void LiveTdxCollateral::Count(const std::string& source, FetchOutcome outcome) const {
-  ++counters_.fetches[{source, std::string(FetchOutcomeName(outcome))}];
-  if (options_.observer) options_.observer->OnFetch(source, outcome);
-}
-
 void LiveTdxCollateral::CountLookup(bool hit) const {
   ++(hit ? counters_.hits : counters_.misses);
   if (options_.observer) options_.observer->OnLookup(hit);
@@ -235,11 +224,8 @@ absl::StatusOr<LiveTdxCollateral::Fetched> LiveTdxCollateral::FetchFromSources(
     const PcsSource& source = sources_[i];
     {
       absl::MutexLock lock(&mu_);
-      const absl::Time not_before = source_state_[i].not_before;
-      if (clock_->Now() < not_before) {
-        errors.push_back(absl::StrCat(source.name, ": not asked before ",
-                                      FormatRfc3339(not_before), " (backoff or Retry-After)"));
-        Count(source.name, FetchOutcome::kSkipped);
+      if (std::optional<std::string> deferred = pacer_->Deferred(i, clock_->Now())) {
+        errors.push_back(*std::move(deferred));
         *all_not_found = false;
         continue;
       }
@@ -251,8 +237,7 @@ absl::StatusOr<LiveTdxCollateral::Fetched> LiveTdxCollateral::FetchFromSources(
       if (!not_found) *all_not_found = false;
       errors.push_back(absl::StrCat(source.name, ": ", f.item, ": ", f.status.message()));
       absl::MutexLock lock(&mu_);
-      Count(source.name, FetchFailureOutcome(f.http_status));
-      if (!not_found) Backoff(source_state_[i], f.retry_after);
+      pacer_->Failed(i, f.http_status, f.retry_after, clock_->Now(), rng_);
       continue;
     }
     *all_not_found = false;
@@ -285,14 +270,12 @@ absl::StatusOr<LiveTdxCollateral::Fetched> LiveTdxCollateral::FetchFromSources(
            {{"source", source.name}, {"fmspc", HexEncode(fmspc)}, {"pck_ca", PckCaName(ca)},
             {"error", std::string(verified.status().message())}});
       absl::MutexLock lock(&mu_);
-      Count(source.name, FetchOutcome::kRejected);
-      Backoff(source_state_[i], std::nullopt);
+      pacer_->Rejected(i, clock_->Now(), rng_);
       continue;
     }
     {
       absl::MutexLock lock(&mu_);
-      Count(source.name, FetchOutcome::kOk);
-      source_state_[i] = SourceState();
+      pacer_->Succeeded(i);
     }
     return Fetched{*std::move(verified), *std::move(result.collateral), source.name};
   }

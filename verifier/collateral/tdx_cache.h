@@ -31,6 +31,8 @@
 
 namespace teeverify::collateral {
 
+class SourcePacer;  // cache_pacing.h
+
 // Verifies a fetched bundle for the platform (fmspc, ca) at `now`: the core's checks
 // (tdx::VerifyTdxCollateral), then that the TCB info is this FMSPC's and the PCK CRL this CA's.
 absl::StatusOr<std::shared_ptr<const tdx::VerifiedTdxCollateral>> VerifyBundleFor(
@@ -114,10 +116,6 @@ class LiveTdxCollateral : public TdxCollateralProvider {
 
  private:
   struct Entry;
-  struct SourceState {
-    int failures = 0;
-    absl::Time not_before = absl::InfinitePast();  // Clock: backoff or Retry-After
-  };
   struct Fetched {
     std::shared_ptr<const tdx::VerifiedTdxCollateral> verified;
     tdx::TdxCollateral raw;
@@ -137,10 +135,6 @@ class LiveTdxCollateral : public TdxCollateralProvider {
   absl::Time RefreshPointLocked(const tdx::VerifiedTdxCollateral& c) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Persist(const std::string& key, const Fetched& fetched) const;
-  void Backoff(SourceState& state, std::optional<absl::Duration> retry_after) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Count(const std::string& source, FetchOutcome outcome) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CountLookup(bool hit) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::vector<PcsSource> sources_;
@@ -152,8 +146,9 @@ class LiveTdxCollateral : public TdxCollateralProvider {
 
   mutable absl::Mutex mu_;
   mutable std::map<std::string, std::unique_ptr<Entry>> entries_ ABSL_GUARDED_BY(mu_);
-  mutable std::vector<SourceState> source_state_ ABSL_GUARDED_BY(mu_);
   mutable CacheCounters counters_ ABSL_GUARDED_BY(mu_);
+  // Which source may be asked, and their fetches counted into counters_.
+  const std::unique_ptr<SourcePacer> pacer_ ABSL_PT_GUARDED_BY(mu_);
   mutable absl::BitGen rng_ ABSL_GUARDED_BY(mu_);
 };
 
