@@ -1,7 +1,8 @@
 // The live TDX collateral cache against an in-memory PCS (the real dcap-qvl responses with their
 // URL-encoded issuer chain headers): one fetch per item under concurrency, restart from disk
 // without fetching, refresh ahead of nextUpdate, stale-but-valid serving then failing closed,
-// rejected sources, Retry-After and 404 caching. Time moves by FakeClock, never by sleeping.
+// rejected sources, Retry-After and 404 caching (the fixture: tdx_cache_test_fixture.h). Time
+// moves by FakeClock, never by sleeping.
 #include <stdlib.h>
 
 #include <filesystem>
@@ -19,157 +20,17 @@
 #include "tests/test_util.h"
 #include "verifier/collateral/pcs_client.h"
 #include "verifier/collateral/tdx_cache.h"
+#include "verifier/collateral/tdx_cache_test_fixture.h"
 #include "verifier/common/hex.h"
 #include "verifier/tdx/tdx_verifier.h"
 #include "verifier/testing/tdx_test_tee.h"
 
-namespace teeverify::collateral {
+namespace teeverify::collateral::cache_test {
 namespace {
 
-namespace fs = std::filesystem;
-using testing::ReadTestData;
-
-const ByteArray<6> kFmspc = {0xb0, 0xc0, 0x6f, 0x00, 0x00, 0x00};
 using testing::At;
-
-std::string TempDir() {
-  std::string dir = (fs::temp_directory_path() / "tee-collateral-test-XXXXXX").string();
-  EXPECT_NE(mkdtemp(dir.data()), nullptr);
-  return dir;
-}
-
-std::string UrlEncode(absl::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      absl::StrAppend(&out, "%", absl::AsciiStrToUpper(absl::StrFormat("%02x", c)));
-    }
-  }
-  return out;
-}
-
-// A PCS serving one recorded bundle; every answer can be replaced per path prefix.
-constexpr char kEarlyTcb[] = "/tdx/certification/v4/tcb (update=early)";
-
-class FakePcs : public HttpTransport {
- public:
-  explicit FakePcs(std::string base, std::string bundle = "dcap-qvl-2025-06") : base_(base) {
-    const std::string dir = "tdx/collateral/" + bundle + "/";
-    const std::string chain = UrlEncode(ReadTestData(dir + "tcb_info_issuer_chain.pem"));
-    ok_["/tdx/certification/v4/tcb"] = {200, {{"tcb-info-issuer-chain", chain}},
-                                        ReadTestData(dir + "tcb_info_response.json")};
-    ok_["/tdx/certification/v4/qe/identity"] = {
-        200, {{"sgx-enclave-identity-issuer-chain",
-               UrlEncode(ReadTestData(dir + "qe_identity_issuer_chain.pem"))}},
-        ReadTestData(dir + "qe_identity_response.json")};
-    ok_["/sgx/certification/v4/pckcrl"] = {
-        200, {{"sgx-pck-crl-issuer-chain", UrlEncode(ReadTestData(dir + "pck_crl_issuer_chain.pem"))}},
-        ReadTestData(dir + "pck_crl.der")};
-    ok_["/sgx/certification/v4/rootcacrl"] = {
-        200, {}, absl::BytesToHexString(ReadTestData(dir + "root_ca_crl.der"))};
-  }
-
-  // Serving the test platform's bundle (tdx_test_tee.h) instead of a recorded one.
-  FakePcs(std::string base, const tdx::TdxCollateral& c) : base_(base) {
-    ok_["/tdx/certification/v4/tcb"] = {
-        200, {{"tcb-info-issuer-chain", UrlEncode(c.tcb_info_issuer_chain)}}, c.tcb_info_response};
-    ok_["/tdx/certification/v4/qe/identity"] = {
-        200, {{"sgx-enclave-identity-issuer-chain", UrlEncode(c.qe_identity_issuer_chain)}},
-        c.qe_identity_response};
-    ok_["/sgx/certification/v4/pckcrl"] = {
-        200, {{"sgx-pck-crl-issuer-chain", UrlEncode(c.pck_crl_issuer_chain)}}, c.pck_crl};
-    ok_["/sgx/certification/v4/rootcacrl"] = {200, {}, c.root_ca_crl};
-  }
-
-  absl::StatusOr<HttpResponse> Get(const HttpRequest& request) override {
-    absl::MutexLock lock(&mu_);
-    EXPECT_TRUE(absl::StartsWith(request.url, base_)) << request.url;
-    std::string path = request.url.substr(base_.size());
-    urls_.push_back(path);
-    // The early channel's TCB info is its own answer (Item(kEarlyTcb)); 404 unless set.
-    const bool early = absl::StrContains(path, "update=early");
-    path = path.substr(0, path.find('?'));
-    if (early) path = kEarlyTcb;
-    if (fail_) return *fail_;
-    auto it = ok_.find(path);
-    if (it == ok_.end()) return HttpResponse{404, {}, ""};
-    return it->second;
-  }
-
-  void Fail(std::optional<HttpResponse> r) {
-    absl::MutexLock lock(&mu_);
-    fail_ = std::move(r);
-  }
-  HttpResponse& Item(const std::string& path) { return ok_[path]; }
-  std::vector<std::string> Urls() {
-    absl::MutexLock lock(&mu_);
-    return urls_;
-  }
-  size_t Requests() { return Urls().size(); }
-
- private:
-  std::string base_;
-  absl::Mutex mu_;
-  std::map<std::string, HttpResponse> ok_;
-  std::optional<HttpResponse> fail_;
-  std::vector<std::string> urls_;
-};
-
-// One transport for several sources, told apart by base URL.
-class Router : public HttpTransport {
- public:
-  std::map<std::string, FakePcs*> by_base;
-  absl::StatusOr<HttpResponse> Get(const HttpRequest& r) override {
-    for (auto& [base, pcs] : by_base) {
-      if (absl::StartsWith(r.url, base)) return pcs->Get(r);
-    }
-    return absl::UnavailableError("no route");
-  }
-};
-
-PcsSource Source(const std::string& name) {
-  PcsSource s;
-  s.name = name;
-  s.base_url = "http://" + name;
-  return s;
-}
-
-class CacheTest : public ::testing::Test {
- protected:
-  std::unique_ptr<LiveTdxCollateral> Make(
-      std::vector<PcsSource> sources, HttpTransport* t, std::string dir = "",
-      std::shared_ptr<CacheObserver> observer = nullptr,
-      std::shared_ptr<const TrustRoots> roots = testing::BuiltInRoots()) {
-    CacheOptions options;
-    options.cache_dir = dir;
-    options.observer = std::move(observer);
-    options.refresh_jitter = 0;
-    // A non-owning shared_ptr: the fake outlives the cache.
-    std::shared_ptr<HttpTransport> transport(t, [](HttpTransport*) {});
-    auto cache = std::make_unique<LiveTdxCollateral>(
-        std::move(sources), transport, std::move(roots), &clock_, options,
-        [this](absl::string_view level, absl::string_view event, nlohmann::ordered_json f) {
-          absl::MutexLock lock(&log_mu_);
-          log_.push_back(absl::StrCat(level, " ", event, " ", f.dump()));
-        });
-    cache->LoadDisk();
-    return cache;
-  }
-  std::string Log() {
-    absl::MutexLock lock(&log_mu_);
-    return absl::StrJoin(log_, "\n");
-  }
-
-  FakeClock clock_{At("2026-01-01T00:00:00Z")};
-  absl::Mutex log_mu_;
-  std::vector<std::string> log_;
-  const absl::Time kEarly = At("2025-06-25T00:00:00Z");
-  const absl::Time kDue = At("2025-07-15T00:00:00Z");  // past 3/4 of the PCK CRL's month
-  const absl::Time kLast = At("2025-07-19T10:00:34Z");  // MANIFEST time of the dcap-qvl quote
-  const absl::Time kPast = At("2025-07-19T10:00:36Z");  // the PCK CRL's nextUpdate has passed
-};
+using testing::ReadTestData;
+namespace fs = std::filesystem;
 
 TEST_F(CacheTest, FiftyConcurrentLookupsFetchEachItemOnceAndVerifyTheRealQuote) {
   FakePcs pcs("http://pccs");
@@ -420,119 +281,5 @@ TEST_F(CacheTest, ObserverIsToldEachSourcesOutcomeAndEveryHitAndMiss) {
   EXPECT_EQ((cache->Counters().fetches[{"good", "rejected"}]), 1u);
 }
 
-// Issue 14's early warning fed by a live source: the test platform, whose PCS also publishes
-// the TCB info of a coming TCB recovery (evaluation number 19) on the early channel.
-class EarlyChannelTest : public CacheTest {
- protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<testing::TdxTestTee>> tee = testing::TdxTestTee::Create();
-    ASSERT_TRUE(tee.ok()) << tee.status();
-    tee_ = *std::move(tee);
-    absl::StatusOr<std::shared_ptr<const TrustRoots>> roots =
-        TrustRoots::FromPem({{RootId::kIntelSgxRootCa, tee_->RootPem()}});
-    ASSERT_TRUE(roots.ok()) << roots.status();
-    roots_ = *roots;
-    absl::StatusOr<tdx::TdxCollateral> collateral = tee_->MakeCollateral();
-    ASSERT_TRUE(collateral.ok()) << collateral.status();
-    collateral_ = *std::move(collateral);
-    absl::StatusOr<std::string> early =
-        tee_->SignTcbInfo(tee_->RecoveredTcbInfoBody(At("2026-07-01T00:00:00Z")));
-    ASSERT_TRUE(early.ok()) << early.status();
-    early_ = *std::move(early);
-    source_ = Source("pcs");
-    source_.fetch_early_tcb_info = true;
-  }
-
-  std::unique_ptr<LiveTdxCollateral> MakeFor(FakePcs& pcs, std::string dir = "") {
-    return Make({source_}, &pcs, std::move(dir), nullptr, roots_);
-  }
-
-  const ByteArray<6> fmspc_ = testing::TdxTestOptions().fmspc;
-  const absl::Time now_ = At("2026-06-01T00:00:00Z");
-  std::unique_ptr<testing::TdxTestTee> tee_;
-  std::shared_ptr<const TrustRoots> roots_;
-  tdx::TdxCollateral collateral_;
-  std::string early_;
-  PcsSource source_;
-};
-
-TEST_F(EarlyChannelTest, EarlyTcbInfoIsFetchedVerifiedKeptOnDiskAndWarns) {
-  const std::string dir = TempDir();
-  FakePcs pcs("http://pcs", collateral_);
-  pcs.Item(kEarlyTcb) = {200, {}, early_};
-  auto cache = MakeFor(pcs, dir);
-  absl::StatusOr<std::shared_ptr<const tdx::VerifiedTdxCollateral>> held =
-      cache->ForPlatform(fmspc_, now_);
-  ASSERT_TRUE(held.ok()) << held.status() << Log();
-  ASSERT_TRUE((*held)->tcb_info_early.has_value());
-  EXPECT_EQ((*held)->tcb_info_early->tcb_evaluation_data_number, 19u);
-  ASSERT_EQ(pcs.Requests(), 5u);
-  EXPECT_EQ(pcs.Urls()[4], "/tdx/certification/v4/tcb?fmspc=00906ed50000&update=early");
-  std::vector<BundleStatus> status = cache->Status();
-  ASSERT_EQ(status.size(), 1u);
-  EXPECT_EQ(status[0].tcb_evaluation_data_number, 18u);
-  EXPECT_EQ(status[0].tcb_evaluation_data_number_early, 19u);
-
-  // The platform is UpToDate today and OutOfDate once the standard channel switches.
-  TdxVerifier verifier(roots_);
-  absl::StatusOr<std::string> quote = tee_->MakeQuote(tee_->DefaultReport());
-  ASSERT_TRUE(quote.ok()) << quote.status();
-  absl::StatusOr<VerifiedClaims> claims = verifier.Verify(*quote, *cache, now_);
-  ASSERT_TRUE(claims.ok()) << claims.status();
-  EXPECT_EQ(claims->claims().tcb_status, "UpToDate");
-  ASSERT_TRUE(claims->claims().tdx->tcb->early.has_value());
-  EXPECT_EQ(claims->claims().tdx->tcb->early->tcb_status, "OutOfDate");
-
-  // A restart keeps the early TCB info without asking again.
-  auto restarted = MakeFor(pcs, dir);
-  held = restarted->ForPlatform(fmspc_, now_);
-  ASSERT_TRUE(held.ok()) << held.status();
-  ASSERT_TRUE((*held)->tcb_info_early.has_value());
-  EXPECT_EQ((*held)->tcb_info_early->tcb_evaluation_data_number, 19u);
-  EXPECT_EQ(pcs.Requests(), 5u);
-}
-
-TEST_F(EarlyChannelTest, AMissingOrBadEarlyTcbInfoNeverCostsTheStandardBundle) {
-  {
-    FakePcs pcs("http://pcs", collateral_);  // no early channel: 404
-    auto cache = MakeFor(pcs);
-    absl::StatusOr<std::shared_ptr<const tdx::VerifiedTdxCollateral>> held =
-        cache->ForPlatform(fmspc_, now_);
-    ASSERT_TRUE(held.ok()) << held.status() << Log();
-    EXPECT_FALSE((*held)->tcb_info_early.has_value());
-    EXPECT_EQ(pcs.Requests(), 5u);
-    EXPECT_TRUE(absl::StrContains(Log(), "collateral_early_tcb_info_unavailable")) << Log();
-  }
-  {
-    // Signed over other bytes: dropped and logged; the standard bundle is served.
-    std::string tampered = early_;
-    const size_t at = tampered.find("\"tcbEvaluationDataNumber\":19");
-    ASSERT_NE(at, std::string::npos) << early_;
-    tampered.replace(at, 28, "\"tcbEvaluationDataNumber\":20");
-    FakePcs pcs("http://pcs", collateral_);
-    pcs.Item(kEarlyTcb) = {200, {}, tampered};
-    auto cache = MakeFor(pcs);
-    absl::StatusOr<std::shared_ptr<const tdx::VerifiedTdxCollateral>> held =
-        cache->ForPlatform(fmspc_, now_);
-    ASSERT_TRUE(held.ok()) << held.status() << Log();
-    EXPECT_FALSE((*held)->tcb_info_early.has_value());
-    EXPECT_TRUE(absl::StrContains(Log(), "collateral_early_tcb_info_rejected")) << Log();
-    EXPECT_EQ(cache->Status()[0].tcb_evaluation_data_number_early, 0u);
-  }
-}
-
-TEST(PcsClientTest, UrlDecodeAndRetryAfter) {
-  EXPECT_EQ(*UrlDecode("%2D%2D-a+b%0A"), "---a b\n");
-  EXPECT_FALSE(UrlDecode("%2").ok());
-  EXPECT_FALSE(UrlDecode("%zz").ok());
-  const absl::Time now = absl::FromUnixSeconds(1784000000);
-  EXPECT_EQ(*ParseRetryAfter("30", now), absl::Seconds(30));
-  EXPECT_EQ(*ParseRetryAfter(absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", now + absl::Seconds(90),
-                                              absl::UTCTimeZone()),
-                             now),
-            absl::Seconds(90));
-  EXPECT_FALSE(ParseRetryAfter("soon", now).has_value());
-}
-
 }  // namespace
-}  // namespace teeverify::collateral
+}  // namespace teeverify::collateral::cache_test

@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "tests/sidecar/pcs_standin.h"
 #include "tests/test_util.h"
+#include "verifier/collateral/cache_test_util.h"
 #include "verifier/collateral/snp_cache.h"
 #include "verifier/common/errors.h"
 #include "verifier/common/hex.h"
@@ -33,11 +34,9 @@ namespace fs = std::filesystem;
 using testing::At;
 using testing::ReadTestData;
 
-std::string TempDir() {
-  std::string dir = (fs::temp_directory_path() / "tee-snp-cache-test-XXXXXX").string();
-  EXPECT_NE(mkdtemp(dir.data()), nullptr);
-  return dir;
-}
+using cache_test::Borrow;
+using cache_test::CacheLog;
+using cache_test::TempDir;
 
 // Oak's Genoa report (MANIFEST: verified at 2025-10-01T08:00:00Z) and the KDS path of its VCEK.
 constexpr char kGenoaReport[] = "sevsnp/reports/oak_genoa_oc_report.bin";
@@ -95,28 +94,16 @@ class SnpCacheTest : public ::testing::Test {
     options.cache.cache_dir = dir;
     options.cache.refresh_jitter = 0;
     options.max_vceks = max_vceks_;
-    auto cache = std::make_unique<LiveSnpCollateral>(
-        std::move(sources), std::move(transport), std::move(roots), &clock_, options,
-        [this](absl::string_view level, absl::string_view event, nlohmann::ordered_json f) {
-          absl::MutexLock lock(&log_mu_);
-          log_.push_back(absl::StrCat(level, " ", event, " ", f.dump()));
-        });
+    auto cache = std::make_unique<LiveSnpCollateral>(std::move(sources), std::move(transport),
+                                                     std::move(roots), &clock_, options, log_.Sink());
     cache->LoadDisk();
     return cache;
   }
-  std::string Log() {
-    absl::MutexLock lock(&log_mu_);
-    return absl::StrJoin(log_, "\n");
-  }
-  // A transport the test owns (the cache holds a non-owning pointer).
-  static std::shared_ptr<HttpTransport> Borrow(HttpTransport* t) {
-    return std::shared_ptr<HttpTransport>(t, [](HttpTransport*) {});
-  }
+  std::string Log() const { return log_.Text(); }
 
   FakeClock clock_{At("2026-01-01T00:00:00Z")};
   size_t max_vceks_ = 4096;
-  absl::Mutex log_mu_;
-  std::vector<std::string> log_;
+  CacheLog log_;
 };
 
 TEST(KdsClientTest, UrlsByProduct) {
