@@ -42,7 +42,8 @@ absl::StatusOr<AttestedCertificate> ParseAttestedCertificate(absl::string_view d
   // Exactly one evidence extension: a second one would leave open which evidence was meant.
   int index = -1;
   for (int i = 0; i < X509_get_ext_count(x); ++i) {
-    X509_EXTENSION* ext = X509_get_ext(x, i);
+    // auto: OpenSSL 4.0 returns the extension const, 3.0 does not and wants it non-const.
+    auto* ext = X509_get_ext(x, i);
     if (OidText(X509_EXTENSION_get_object(ext)) != kEvidenceOid) continue;
     if (index >= 0) return Malformed("attested certificate: more than one evidence extension");
     index = i;
@@ -51,7 +52,7 @@ absl::StatusOr<AttestedCertificate> ParseAttestedCertificate(absl::string_view d
     return Malformed(absl::StrCat("attested certificate: no evidence extension (", kEvidenceOid,
                                   "): not an attested certificate"));
   }
-  X509_EXTENSION* ext = X509_get_ext(x, index);
+  auto* ext = X509_get_ext(x, index);
   if (X509_EXTENSION_get_critical(ext)) {
     return Malformed("attested certificate: the evidence extension must not be critical");
   }

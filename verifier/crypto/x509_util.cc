@@ -253,10 +253,10 @@ std::string CertificateDer(X509* cert) {
 ByteArray<32> CertificateFingerprint(X509* cert) { return Sha256(CertificateDer(cert)); }
 
 std::string SubjectCommonName(X509* cert) {
-  X509_NAME* name = X509_get_subject_name(cert);
+  const X509_NAME* name = X509_get_subject_name(cert);
   const int idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
   if (idx < 0) return "";
-  ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
+  const ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
   unsigned char* utf8 = nullptr;
   const int len = ASN1_STRING_to_UTF8(&utf8, data);
   if (len < 0) return "";
@@ -268,7 +268,8 @@ std::string SubjectCommonName(X509* cert) {
 std::string SerialHex(X509* cert) {
   const ASN1_INTEGER* serial = X509_get0_serialNumber(cert);
   if (serial == nullptr) return "";
-  return HexEncode(absl::string_view(reinterpret_cast<const char*>(serial->data), serial->length));
+  return HexEncode(absl::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(serial)),
+                                     ASN1_STRING_length(serial)));
 }
 
 std::string DescribeCertificate(X509* cert) {

@@ -131,10 +131,12 @@ absl::StatusOr<VekExtensions> ParseVekExtensions(X509* cert) {
   std::vector<std::pair<std::string, std::string>> values;
   const int count = X509_get_ext_count(cert);
   for (int i = 0; i < count; ++i) {
-    X509_EXTENSION* ext = X509_get_ext(cert, i);
+    // auto: OpenSSL 4.0 returns the extension const, 3.0 does not and wants it non-const below.
+    auto* ext = X509_get_ext(cert, i);
     const ASN1_OCTET_STRING* data = X509_EXTENSION_get_data(ext);
     values.emplace_back(OidText(X509_EXTENSION_get_object(ext)),
-                        std::string(reinterpret_cast<const char*>(data->data), data->length));
+                        std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)),
+                                    ASN1_STRING_length(data)));
   }
   return ParseVekExtensionValues(values);
 }

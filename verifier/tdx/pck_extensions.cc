@@ -74,7 +74,8 @@ absl::StatusOr<Sequence> InnerSequence(const ASN1_TYPE* t, absl::string_view nam
   if (t == nullptr || t->type != V_ASN1_SEQUENCE) {
     return Invalid(absl::StrCat(name, " is not a SEQUENCE"));
   }
-  return ParseSequence(t->value.sequence->data, t->value.sequence->length, name, max_elements);
+  return ParseSequence(ASN1_STRING_get0_data(t->value.sequence),
+                       ASN1_STRING_length(t->value.sequence), name, max_elements);
 }
 
 // Each entry of the extension is SEQUENCE { OID, value }; returns the OID suffix after `prefix`
@@ -95,10 +96,11 @@ absl::Status SplitEntry(const ASN1_TYPE* entry, absl::string_view prefix, std::s
 
 template <size_t N>
 absl::Status ReadOctets(const ASN1_TYPE* v, absl::string_view name, ByteArray<N>* out) {
-  if (v->type != V_ASN1_OCTET_STRING || v->value.octet_string->length != static_cast<int>(N)) {
+  if (v->type != V_ASN1_OCTET_STRING ||
+      ASN1_STRING_length(v->value.octet_string) != static_cast<int>(N)) {
     return Invalid(absl::StrCat(name, " is not an OCTET STRING of ", N, " bytes"));
   }
-  std::memcpy(out->data(), v->value.octet_string->data, N);
+  std::memcpy(out->data(), ASN1_STRING_get0_data(v->value.octet_string), N);
   return absl::OkStatus();
 }
 
@@ -213,7 +215,8 @@ absl::StatusOr<PckExtensions> ParsePckExtensions(X509* cert) {
   }
   const ASN1_OCTET_STRING* data = X509_EXTENSION_get_data(X509_get_ext(cert, index));
   return ParsePckExtensionValue(
-      absl::string_view(reinterpret_cast<const char*>(data->data), data->length));
+      absl::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)),
+                        ASN1_STRING_length(data)));
 }
 
 }  // namespace teeverify::tdx

@@ -85,13 +85,20 @@ absl::StatusOr<X509Ptr> MakeCertificate(const CertSpec& spec, EVP_PKEY* subject_
       X509_set_pubkey(cert.get(), subject_key) != 1) {
     return Fail("building certificate");
   }
-  X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+  // Built apart and copied in: OpenSSL 4.0 hands out a certificate's names only as const. An entry
+  // OpenSSL refuses (e.g. an empty CN) is left out, as before.
+  using NamePtr = std::unique_ptr<X509_NAME, OpenSslDeleter<X509_NAME, X509_NAME_free>>;
+  NamePtr name(X509_NAME_new());
+  if (!name) return Fail("building certificate name");
+  X509_NAME_add_entry_by_txt(name.get(), "CN", MBSTRING_UTF8,
                              reinterpret_cast<const unsigned char*>(spec.common_name.c_str()), -1,
                              -1, 0);
-  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
+  X509_NAME_add_entry_by_txt(name.get(), "O", MBSTRING_UTF8,
                              reinterpret_cast<const unsigned char*>("Test TEE"), -1, -1, 0);
-  X509_set_issuer_name(cert.get(), issuer ? X509_get_subject_name(issuer) : name);
+  if (X509_set_subject_name(cert.get(), name.get()) != 1 ||
+      X509_set_issuer_name(cert.get(), issuer ? X509_get_subject_name(issuer) : name.get()) != 1) {
+    return Fail("building certificate name");
+  }
   if (auto s = AddExtension(cert.get(), NID_basic_constraints,
                             spec.is_ca ? "critical,CA:TRUE" : "critical,CA:FALSE", issuer);
       !s.ok()) {
