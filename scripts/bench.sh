@@ -14,6 +14,9 @@
 # benchmark), REPETITIONS (3), CG_ITERATIONS (10), PEER_SECONDS (2), SKIP_CALLGRIND=1,
 # SKIP_PEERS=1. Whole run: about 2.5 minutes on 2 cores once the peers are built, 5-8 the
 # first time (Go modules and crates are downloaded and compiled).
+# For bench/bench_openssl_newer.sh (another OpenSSL, a second build dir): OPENSSL_BIN (the
+# `openssl` whose speed is the floor; default the system's), PEER_BUILD_DIR (where the peers are
+# built; default BUILD_DIR), SKIP_PARSER_BENCH=1 (skips step 7).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -23,6 +26,8 @@ MIN_TIME="${MIN_TIME:-0.5}"
 REPETITIONS="${REPETITIONS:-3}"
 CG_ITERATIONS="${CG_ITERATIONS:-10}"
 PEER_SECONDS="${PEER_SECONDS:-2}"
+OPENSSL_BIN="${OPENSSL_BIN:-openssl}"
+PEER_BUILD_DIR="${PEER_BUILD_DIR:-$BUILD_DIR}"
 OUT="$BUILD_DIR/bench-results"
 mkdir -p "$OUT"
 log() { echo "bench: $*" >&2; }
@@ -32,12 +37,14 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTEE_BENCH=ON >&2
 fi
 log "building verify_bench in $BUILD_DIR"
-cmake --build "$BUILD_DIR" -j "${JOBS:-2}" --target verify_bench parser_bench >&2
+targets=(verify_bench parser_bench)
+[ "${SKIP_PARSER_BENCH:-0}" != 1 ] || targets=(verify_bench)
+cmake --build "$BUILD_DIR" -j "${JOBS:-2}" --target "${targets[@]}" >&2
 BENCH="$BUILD_DIR/tests/verify_bench"
 
 # 2. The floor, as this machine's OpenSSL does it (CPU time, like verify_bench's CPU column).
-log "openssl speed -seconds $SPEED_SECONDS ecdsap256 ecdsap384 rsa4096"
-openssl speed -seconds "$SPEED_SECONDS" ecdsap256 ecdsap384 rsa4096 > "$OUT/openssl_speed.txt" 2>/dev/null
+log "$("$OPENSSL_BIN" version): speed -seconds $SPEED_SECONDS ecdsap256 ecdsap384 rsa4096"
+"$OPENSSL_BIN" speed -seconds "$SPEED_SECONDS" ecdsap256 ecdsap384 rsa4096 > "$OUT/openssl_speed.txt" 2>/dev/null
 
 # 3. Time.
 log "verify_bench: $REPETITIONS x ${MIN_TIME}s per benchmark"
@@ -69,8 +76,8 @@ fi
 if [ "${SKIP_PEERS:-0}" != 1 ]; then
   if command -v go > /dev/null; then
     log "building and running the Go peers (go-tdx-guest, go-sev-guest)"
-    (cd bench/peers/go && go build -o "$ROOT/$BUILD_DIR/peers-go" .) >&2
-    "$BUILD_DIR/peers-go" -data tests/data -seconds "$PEER_SECONDS" 2>/dev/null \
+    (cd bench/peers/go && go build -o "$ROOT/$PEER_BUILD_DIR/peers-go" .) >&2
+    "$PEER_BUILD_DIR/peers-go" -data tests/data -seconds "$PEER_SECONDS" 2>/dev/null \
       | grep '^peer=' >> "$OUT/peers.txt" || true
   else
     log "go not found: Go peers skipped"
@@ -78,13 +85,13 @@ if [ "${SKIP_PEERS:-0}" != 1 ]; then
   if command -v cargo > /dev/null; then
     log "building and running the Rust peers (dcap-qvl; attestation-doc-validation under libfaketime)"
     (cd bench/peers/rust &&
-      CARGO_TARGET_DIR="$ROOT/$BUILD_DIR/peers-rust-target" cargo build --release -q) >&2
+      CARGO_TARGET_DIR="$ROOT/$PEER_BUILD_DIR/peers-rust-target" cargo build --release -q) >&2
     # Evervault's Nitro verifier reads the clock; libfaketime (scripts/setup.sh) pins it to the
     # document's time without faking the monotonic clock the timing uses.
     faketime_lib=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
     [ -f "$faketime_lib" ] || faketime_lib=""
     LD_PRELOAD="$faketime_lib" FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1 \
-    "$BUILD_DIR/peers-rust-target/release/teeverify-bench-peers" -data tests/data \
+    "$PEER_BUILD_DIR/peers-rust-target/release/teeverify-bench-peers" -data tests/data \
       -seconds "$PEER_SECONDS" | grep '^peer=' >> "$OUT/peers.txt" || true
   else
     log "cargo not found: Rust peer skipped"
@@ -99,13 +106,24 @@ out = sys.argv[1]
 speed = open(f"{out}/openssl_speed.txt").read()
 
 def verify_us(pattern):
-    m = re.search(pattern + r".*?\s([0-9.]+)\s*$", speed, re.M)
-    return 1e6 / float(m.group(1))
+    # The verify/s column of the first line matching pattern, found through the header above it
+    # (OpenSSL 4.0 names the curves differently and adds encrypt/decrypt columns to RSA's line).
+    header = []
+    for line in speed.splitlines():
+        if "verify/s" in line:
+            header = line.split()
+        elif re.search(pattern, line):
+            nums = re.findall(r"\s([0-9.]+)s?(?=\s|$)", line)
+            return 1e6 / float(nums[header.index("verify/s") - len(header)])
+    raise SystemExit(f"no verify/s for {pattern} in openssl_speed.txt")
 
-p256, p384, rsa = verify_us(r"nistp256\)"), verify_us(r"nistp384\)"), verify_us(r"^rsa 4096 bits")
+p256 = verify_us(r"\((nistp256|prime256v1)\)")
+p384 = verify_us(r"\((nistp384|secp384r1)\)")
+rsa = verify_us(r"^rsa\s+4096 bits")
 
+report = json.load(open(f"{out}/verify_bench.json"))
 cpu = {}  # the median of the repetitions (or the single run), ns -> us
-for b in json.load(open(f"{out}/verify_bench.json"))["benchmarks"]:
+for b in report["benchmarks"]:
     if b.get("aggregate_name") == "median" or b.get("run_type") == "iteration":
         if b.get("error_occurred"):
             continue
@@ -130,6 +148,10 @@ def floor(counts, table):
         return None
     return sum(n * table[k] for k, n in counts.items())
 
+# The numbers again, for bench/bench_openssl_newer.sh, which compares runs.
+json.dump({"openssl": report["context"].get("openssl"), "floor_us": fl_t, "cpu_us": cpu,
+           "minstr": instr, "peers": peers}, open(f"{out}/summary.json", "w"), indent=1)
+print(f"\nverify_bench ran with {report['context'].get('openssl', 'an unknown OpenSSL')}")
 print("\nSignature floor (openssl speed, CPU time per verification):")
 print(f"  ECDSA P-256 {p256:8.1f} us   ECDSA P-384 {p384:8.1f} us   RSA-4096 {rsa:8.1f} us")
 if fl_i["p256"]:
@@ -201,6 +223,7 @@ print()
 PY
 
 # 7. Worst-case inputs: each parser's slowest input over its normal one (CPU time, median).
+[ "${SKIP_PARSER_BENCH:-0}" != 1 ] || exit 0
 log "parser_bench: $REPETITIONS x ${MIN_TIME}s per case"
 "$BUILD_DIR/tests/parser_bench" --benchmark_min_time="$MIN_TIME" \
   --benchmark_repetitions="$REPETITIONS" --benchmark_report_aggregates_only=true \
