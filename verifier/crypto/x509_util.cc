@@ -273,9 +273,9 @@ std::string SerialHex(X509* cert) {
 }
 
 std::string DescribeCertificate(X509* cert) {
-  std::string serial = SerialHex(cert);
-  if (serial.empty()) serial = "0";
-  return absl::StrCat("'", SubjectCommonName(cert), "' (serial ", serial, ")");
+  const std::string serial = SerialHex(cert);
+  return absl::StrCat("'", SubjectCommonName(cert), "' (serial ",
+                      serial.empty() ? absl::string_view("0") : absl::string_view(serial), ")");
 }
 
 void ValidityWindow::Intersect(const ValidityWindow& other) {

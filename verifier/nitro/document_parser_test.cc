@@ -178,7 +178,9 @@ TEST(DocumentInputTest, OnePassDecoderMatchesTheDefinition) {
         const absl::StatusOr<std::string> expected =
             LooksLikeBase64(text) ? DecodeBase64Strict(text, "nitro document") : text;
         ASSERT_EQ(doc.ok(), expected.ok()) << "\"" << text << "\"";
-        if (doc.ok()) ASSERT_EQ(*doc, *expected) << "\"" << text << "\"";
+        if (doc.ok()) {
+          ASSERT_EQ(*doc, *expected) << "\"" << text << "\"";
+        }
       }
       more = false;
       for (size_t i = 0; i < length && !more; ++i) {

@@ -36,7 +36,9 @@ absl::StatusOr<VerifiedClaims> VerifyBoth(const NitroVerifier& warm, const Nitro
   absl::StatusOr<VerifiedClaims> w = warm.Verify(document, at);
   absl::StatusOr<VerifiedClaims> c = cold.Verify(document, at);
   ExpectSameOutcome(w.status(), c.status());
-  if (w.ok() && c.ok()) EXPECT_EQ(ClaimsToJson(*w), ClaimsToJson(*c));
+  if (w.ok() && c.ok()) {
+    EXPECT_EQ(ClaimsToJson(*w), ClaimsToJson(*c));
+  }
   return w;
 }
 

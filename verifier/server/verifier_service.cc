@@ -192,10 +192,15 @@ VerifierService::Outcome VerifierService::VerifyEvidence(const v1::VerifyRequest
   request.certificate = req.certificate();
   if (req.has_tdx_collateral()) {
     const v1::TdxCollateral& c = req.tdx_collateral();
-    request.tdx_collateral = tdx::TdxCollateral{c.tcb_info_response(),     c.qe_identity_response(),
-                                                c.pck_crl(),               c.root_ca_crl(),
-                                                c.tcb_info_issuer_chain(), c.qe_identity_issuer_chain(),
-                                                c.pck_crl_issuer_chain()};
+    // The request carries no early TCB info: that channel is the live cache's alone.
+    tdx::TdxCollateral& t = request.tdx_collateral.emplace();
+    t.tcb_info_response = c.tcb_info_response();
+    t.qe_identity_response = c.qe_identity_response();
+    t.pck_crl = c.pck_crl();
+    t.root_ca_crl = c.root_ca_crl();
+    t.tcb_info_issuer_chain = c.tcb_info_issuer_chain();
+    t.qe_identity_issuer_chain = c.qe_identity_issuer_chain();
+    t.pck_crl_issuer_chain = c.pck_crl_issuer_chain();
   }
   request.tdx_collateral_provider = &tdx_provider_;
   request.snp_collateral_provider = live_snp_.get();

@@ -50,7 +50,9 @@ class SnpCachesTest : public ::testing::Test {
     absl::StatusOr<VerifiedClaims> warm = warm_->Verify(Report(report), Cert(cert), At(at));
     absl::StatusOr<VerifiedClaims> cold = cold_->Verify(Report(report), Cert(cert), At(at));
     ExpectSameOutcome(warm.status(), cold.status());
-    if (warm.ok() && cold.ok()) EXPECT_EQ(ClaimsToJson(*warm), ClaimsToJson(*cold));
+    if (warm.ok() && cold.ok()) {
+      EXPECT_EQ(ClaimsToJson(*warm), ClaimsToJson(*cold));
+    }
     return warm;
   }
 

@@ -210,7 +210,7 @@ absl::StatusOr<Claims> SnpVerifier::Inspect(absl::string_view evidence, absl::Ti
     if (ext.ok() && vlek) csp_id = ext->csp_id;
   }
   if (!product) {
-    warnings.push_back(
+    warnings.emplace_back(
         "sev-snp: the product is not known without a CPUID field or a certificate; TCB values "
         "are decoded with the Milan/Genoa layout");
   }
