@@ -47,7 +47,9 @@ class UnixSidecarTest : public ::testing::Test {
   // goes first: an open one would hold the shutdown for its whole grace period.
   void TearDown() override {
     stub_.reset();
-    if (sidecar_) EXPECT_EQ(sidecar_->Stop(), 0) << sidecar_->Stderr();
+    if (sidecar_) {
+      EXPECT_EQ(sidecar_->Stop(), 0) << sidecar_->Stderr();
+    }
   }
 
   v1::EvaluateResponse Evaluate(const std::string& evidence, const v1::Policy& policy,
@@ -315,15 +317,15 @@ TlsFiles MakeTlsFiles() {
   EvpPkeyPtr ca_key = *LoadPrivateKey(kRootKeyPem), server_key = *LoadPrivateKey(kPckCaKeyPem),
              client_key = *LoadPrivateKey(kPckKeyPem), rogue_ca_key = *LoadPrivateKey(kTcbSigningKeyPem),
              rogue_key = *LoadPrivateKey(kAttestationKeyPem);
-  X509Ptr ca = *MakeCertificate({"Test mTLS CA", 1, nb, na, true, {}}, ca_key.get(), nullptr, ca_key.get());
-  CertSpec server_spec{"localhost", 2, nb, na, false, {}};
+  X509Ptr ca = *MakeCertificate(Spec("Test mTLS CA", 1, nb, na, true), ca_key.get(), nullptr, ca_key.get());
+  CertSpec server_spec = Spec("localhost", 2, nb, na, false);
   server_spec.subject_alt_names = "DNS:localhost,IP:127.0.0.1";
   X509Ptr server = *MakeCertificate(server_spec, server_key.get(), ca.get(), ca_key.get());
-  X509Ptr client = *MakeCertificate({"vault-plugin-auth-tee", 3, nb, na, false, {}}, client_key.get(),
+  X509Ptr client = *MakeCertificate(Spec("vault-plugin-auth-tee", 3, nb, na, false), client_key.get(),
                                     ca.get(), ca_key.get());
-  X509Ptr rogue_ca = *MakeCertificate({"Rogue CA", 4, nb, na, true, {}}, rogue_ca_key.get(), nullptr,
+  X509Ptr rogue_ca = *MakeCertificate(Spec("Rogue CA", 4, nb, na, true), rogue_ca_key.get(), nullptr,
                                       rogue_ca_key.get());
-  X509Ptr rogue = *MakeCertificate({"vault-plugin-auth-tee", 5, nb, na, false, {}}, rogue_key.get(),
+  X509Ptr rogue = *MakeCertificate(Spec("vault-plugin-auth-tee", 5, nb, na, false), rogue_key.get(),
                                    rogue_ca.get(), rogue_ca_key.get());
   f.ca_pem = CertificatePem(ca.get());
   WriteFile(f.dir + "/ca.pem", f.ca_pem);

@@ -15,13 +15,9 @@ namespace {
 constexpr absl::string_view kInstanceId = "i-0123456789abcdef0";
 constexpr absl::string_view kModuleId = "i-0123456789abcdef0-enc0123456789abcdef";
 
-CertSpec Spec(absl::string_view cn, long serial, absl::Time from, absl::Time to, bool ca) {
-  CertSpec spec;
-  spec.common_name = std::string(cn);
-  spec.serial = serial;
-  spec.not_before = from;
-  spec.not_after = to;
-  spec.is_ca = ca;
+// Nitro's chain signs with ECDSA over SHA-384.
+CertSpec Sha384Spec(absl::string_view cn, long serial, absl::Time from, absl::Time to, bool ca) {
+  CertSpec spec = Spec(std::string(cn), serial, from, to, ca);
   spec.digest = EVP_sha384();
   return spec;
 }
@@ -47,25 +43,27 @@ absl::Status NitroTestTee::Init(const NitroTestOptions& o) {
     ASSIGN_OR_RETURN(root_, PremadeCertificate(o.root_pem, root_key_.get(), "root_pem",
                                                "the test Nitro root key"));
   } else {
-    ASSIGN_OR_RETURN(root_, MakeCertificate(Spec("test.nitro-enclaves", 1, t - 365 * day,
-                                                 t + 30 * 365 * day, true),
+    ASSIGN_OR_RETURN(root_, MakeCertificate(Sha384Spec("test.nitro-enclaves", 1, t - 365 * day,
+                                                       t + 30 * 365 * day, true),
                                             root_key_.get(), nullptr, root_key_.get()));
   }
   ASSIGN_OR_RETURN(regional_,
-                   MakeCertificate(Spec("0123456789abcdef.us-east-1.test.nitro-enclaves", 2,
-                                        t - 2 * day, t + 18 * day, true),
+                   MakeCertificate(Sha384Spec("0123456789abcdef.us-east-1.test.nitro-enclaves", 2,
+                                              t - 2 * day, t + 18 * day, true),
                                    regional_key_.get(), root_.get(), root_key_.get()));
-  ASSIGN_OR_RETURN(zonal_,
-                   MakeCertificate(Spec("fedcba9876543210.zonal.us-east-1.test.nitro-enclaves", 3,
-                                        t - absl::Hours(12), t + 5 * day, true),
-                                   zonal_key_.get(), regional_.get(), regional_key_.get()));
-  ASSIGN_OR_RETURN(instance_,
-                   MakeCertificate(Spec(absl::StrCat(kInstanceId, ".us-east-1.test.nitro-enclaves"),
-                                        4, t - absl::Hours(4), t + absl::Hours(20), true),
-                                   instance_key_.get(), zonal_.get(), zonal_key_.get()));
-  ASSIGN_OR_RETURN(leaf_, MakeCertificate(Spec(absl::StrCat(kModuleId, ".us-east-1.test"), 5, t,
-                                               t + absl::Hours(3), false),
-                                          leaf_key_.get(), instance_.get(), instance_key_.get()));
+  ASSIGN_OR_RETURN(
+      zonal_, MakeCertificate(Sha384Spec("fedcba9876543210.zonal.us-east-1.test.nitro-enclaves", 3,
+                                         t - absl::Hours(12), t + 5 * day, true),
+                              zonal_key_.get(), regional_.get(), regional_key_.get()));
+  ASSIGN_OR_RETURN(
+      instance_,
+      MakeCertificate(Sha384Spec(absl::StrCat(kInstanceId, ".us-east-1.test.nitro-enclaves"), 4,
+                                 t - absl::Hours(4), t + absl::Hours(20), true),
+                      instance_key_.get(), zonal_.get(), zonal_key_.get()));
+  ASSIGN_OR_RETURN(leaf_,
+                   MakeCertificate(Sha384Spec(absl::StrCat(kModuleId, ".us-east-1.test"), 5, t,
+                                              t + absl::Hours(3), false),
+                                   leaf_key_.get(), instance_.get(), instance_key_.get()));
   return absl::OkStatus();
 }
 

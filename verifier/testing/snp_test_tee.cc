@@ -16,16 +16,6 @@
 namespace teeverify::testing {
 namespace {
 
-CertSpec Spec(std::string common_name, long serial, const ValidityWindow& window, bool is_ca) {
-  CertSpec spec;
-  spec.common_name = std::move(common_name);
-  spec.serial = serial;
-  spec.not_before = window.not_before;
-  spec.not_after = window.not_after;
-  spec.is_ca = is_ca;
-  return spec;
-}
-
 using snp::Product;
 
 struct ProductKeys {
@@ -129,19 +119,20 @@ absl::Status SnpTestTee::Init(const SnpTestOptions& o) {
     ASSIGN_OR_RETURN(ark_, PremadeCertificate(o.ark_pem, ark_key_.get(), "ark_pem",
                                               "the test ARK key of " + product));
   } else {
-    CertSpec ark = Spec(absl::StrCat("ARK-", product), 1, o.ark, /*is_ca=*/true);
+    CertSpec ark = Spec(absl::StrCat("ARK-", product), 1, o.ark.not_before, o.ark.not_after,
+                        /*is_ca=*/true);
     ark.digest = EVP_sha384();
     ark.rsa_pss = true;
     ASSIGN_OR_RETURN(ark_, MakeCertificate(ark, ark_key_.get(), nullptr, ark_key_.get()));
   }
   CertSpec ask = Spec(absl::StrCat(o.vlek ? "SEV-VLEK-" : "SEV-", product), o.vlek ? 3 : 2,
-                      o.intermediate, /*is_ca=*/true);
+                      o.intermediate.not_before, o.intermediate.not_after, /*is_ca=*/true);
   ask.digest = EVP_sha384();
   ask.rsa_pss = true;
   ASSIGN_OR_RETURN(intermediate_,
                    MakeCertificate(ask, intermediate_key_.get(), ark_.get(), ark_key_.get()));
-  CertSpec vek = Spec(o.vlek ? "SEV-VLEK" : "SEV-VCEK", 0, o.vek, /*is_ca=*/false);
-  vek.extensions = VekExtensions(o, tcb_);
+  CertSpec vek = Spec(o.vlek ? "SEV-VLEK" : "SEV-VCEK", 0, o.vek.not_before, o.vek.not_after,
+                      /*is_ca=*/false, VekExtensions(o, tcb_));
   vek.digest = EVP_sha384();
   vek.rsa_pss = o.vek_signed_with_pss;
   ASSIGN_OR_RETURN(vek_, MakeCertificate(vek, vek_key_.get(), intermediate_.get(),

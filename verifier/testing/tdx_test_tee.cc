@@ -13,18 +13,6 @@
 namespace teeverify::testing {
 namespace {
 
-CertSpec Spec(std::string common_name, long serial, absl::Time not_before, absl::Time not_after,
-              bool is_ca, std::vector<std::pair<std::string, std::string>> extensions = {}) {
-  CertSpec spec;
-  spec.common_name = std::move(common_name);
-  spec.serial = serial;
-  spec.not_before = not_before;
-  spec.not_after = not_after;
-  spec.is_ca = is_ca;
-  spec.extensions = std::move(extensions);
-  return spec;
-}
-
 using nlohmann::ordered_json;
 
 constexpr char kSgxExtensionOid[] = "1.2.840.113741.1.13.1";
@@ -93,14 +81,15 @@ absl::Status TdxTestTee::Init(const TdxTestOptions& o) {
     ASSIGN_OR_RETURN(pck_ca_, PremadeCertificate(o.pck_ca_pem, pck_ca_key_.get(), "pck_ca_pem",
                                                  "the test key"));
   } else {
-    ASSIGN_OR_RETURN(pck_ca_, MakeCertificate(Spec("Test SGX PCK Platform CA", 2, nb, na, /*is_ca=*/true),
-                                              pck_ca_key_.get(), root_.get(), root_key_.get()));
+    ASSIGN_OR_RETURN(pck_ca_,
+                     MakeCertificate(Spec("Test SGX PCK Platform CA", 2, nb, na, /*is_ca=*/true),
+                                     pck_ca_key_.get(), root_.get(), root_key_.get()));
   }
-  ASSIGN_OR_RETURN(tcb_signing_, MakeCertificate(Spec("Test SGX TCB Signing", 3, nb, na, /*is_ca=*/false),
-                                                 tcb_signing_key_.get(), root_.get(),
-                                                 root_key_.get()));
+  ASSIGN_OR_RETURN(tcb_signing_,
+                   MakeCertificate(Spec("Test SGX TCB Signing", 3, nb, na, /*is_ca=*/false),
+                                   tcb_signing_key_.get(), root_.get(), root_key_.get()));
   ASSIGN_OR_RETURN(pck_, MakeCertificate(Spec("Test SGX PCK Certificate", 4, nb, na, /*is_ca=*/false,
-                                               {{kSgxExtensionOid, SgxExtension(o)}}),
+                                              {{kSgxExtensionOid, SgxExtension(o)}}),
                                          pck_key_.get(), pck_ca_.get(), pck_ca_key_.get()));
   return absl::OkStatus();
 }

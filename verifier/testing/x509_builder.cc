@@ -75,6 +75,18 @@ absl::StatusOr<EvpPkeyPtr> LoadPrivateKey(absl::string_view pem) {
   return EvpPkeyPtr(key);
 }
 
+CertSpec Spec(std::string common_name, long serial, absl::Time not_before, absl::Time not_after,
+              bool is_ca, std::vector<std::pair<std::string, std::string>> extensions) {
+  CertSpec spec;
+  spec.common_name = std::move(common_name);
+  spec.serial = serial;
+  spec.not_before = not_before;
+  spec.not_after = not_after;
+  spec.is_ca = is_ca;
+  spec.extensions = std::move(extensions);
+  return spec;
+}
+
 absl::StatusOr<X509Ptr> MakeCertificate(const CertSpec& spec, EVP_PKEY* subject_key, X509* issuer,
                                         EVP_PKEY* issuer_key) {
   X509Ptr cert(X509_new());

@@ -32,6 +32,10 @@ struct CertSpec {
   bool rsa_pss = false;
 };
 
+// A spec with its name, serial, window and CA flag (and extensions); the rest keep their defaults.
+CertSpec Spec(std::string common_name, long serial, absl::Time not_before, absl::Time not_after,
+              bool is_ca, std::vector<std::pair<std::string, std::string>> extensions = {});
+
 // Signs a certificate for `subject_key` with `issuer_key`; a null `issuer` makes it self-signed.
 absl::StatusOr<X509Ptr> MakeCertificate(const CertSpec& spec, EVP_PKEY* subject_key, X509* issuer,
                                         EVP_PKEY* issuer_key);
