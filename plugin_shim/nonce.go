@@ -231,34 +231,52 @@ func spentKey(nonce []byte, expires time.Time) string {
 	return fmt.Sprintf("%s%d-%s", spentPrefix, expires.Unix(), hex.EncodeToString(nonce[2:nonceHeaderBytes]))
 }
 
-// consumeNonce checks the nonce and records it as spent before anything else happens with the
-// login, under a per-nonce lock, so that concurrent logins with one nonce see it unspent at most
-// once. Any storage failure is an error: a nonce that cannot be recorded must not be used. On a
-// standby the write fails with ErrReadOnly and the server forwards the login to the active node.
-func (b *backend) consumeNonce(ctx context.Context, s logical.Storage, nonce []byte, role string, now time.Time) error {
+// spendNonce checks the nonce and, under a per-nonce lock, looks for its record: a nonce already
+// spent is refused here, before the sidecar sees it. The record is then written while the caller
+// goes on to the sidecar (pendingSpend): the write and the verification overlap instead of adding
+// up. The lock is held until the write has returned, so a concurrent copy of the login waits for
+// it and finds the record. Any storage failure is an error: a nonce that cannot be recorded must
+// not be used, so the caller waits for the write before it answers, and a failed write cancels
+// the sidecar call through stopSidecar. On a standby the write fails with ErrReadOnly and the
+// server forwards the login to the active node.
+func (b *backend) spendNonce(ctx context.Context, s logical.Storage, nonce []byte, role string, now time.Time,
+	stopSidecar context.CancelFunc) (*pendingSpend, error) {
 	expires, err := b.checkNonce(ctx, s, nonce, role, now)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	key := spentKey(nonce, expires)
 	lock := locksutil.LockForKey(b.nonceLocks, key)
 	lock.Lock()
-	defer lock.Unlock()
 	entry, err := s.Get(ctx, key)
-	if err != nil {
-		return fmt.Errorf("reading the nonce: %w", err)
-	}
-	if entry != nil {
-		return errNonceUsed
-	}
-	if err := s.Put(ctx, &logical.StorageEntry{Key: key, Value: []byte{1}}); err != nil {
-		if errors.Is(err, logical.ErrReadOnly) {
-			return err
+	if err != nil || entry != nil {
+		lock.Unlock()
+		if err != nil {
+			return nil, fmt.Errorf("reading the nonce: %w", err)
 		}
-		return fmt.Errorf("spending the nonce: %w", err)
+		return nil, errNonceUsed
 	}
-	return nil
+	spend := &pendingSpend{done: make(chan error, 1)}
+	go func() {
+		err := s.Put(ctx, &logical.StorageEntry{Key: key, Value: []byte{1}})
+		lock.Unlock()
+		if err != nil {
+			stopSidecar()
+			if !errors.Is(err, logical.ErrReadOnly) {
+				err = fmt.Errorf("spending the nonce: %w", err)
+			}
+		}
+		spend.done <- err
+	}()
+	return spend, nil
 }
+
+// pendingSpend is the write of a spent nonce's record, under way.
+type pendingSpend struct{ done chan error }
+
+// wait returns once the record is written (nil) or could not be (the error). A login answers
+// only after it: no token leaves before its nonce is recorded.
+func (p *pendingSpend) wait() error { return <-p.done }
 
 // nonceRefusal tells a refused nonce (the client's problem) from a failure of the server.
 func nonceRefusal(err error) bool {

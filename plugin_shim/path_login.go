@@ -222,9 +222,13 @@ func (b *backend) pathLogin(ctx context.Context, req *logical.Request, d *framew
 		return nil, err
 	}
 	// The nonce is spent before the evidence is looked at: whatever happens next, it cannot be
-	// used again.
+	// used again. Its record is written while the sidecar verifies (spendNonce), and the login
+	// answers only once the record is written.
+	sidecarCtx, stopSidecar := context.WithCancel(ctx)
+	defer stopSidecar()
+	var spend *pendingSpend
 	if len(in.nonce) > 0 {
-		if err := b.consumeNonce(ctx, req.Storage, in.nonce, in.roleName, time.Now()); err != nil {
+		if spend, err = b.spendNonce(ctx, req.Storage, in.nonce, in.roleName, time.Now(), stopSidecar); err != nil {
 			if nonceRefusal(err) {
 				b.Logger().Info("login denied", "role", in.roleName, "reason", err.Error())
 				return logical.ErrorResponse(err.Error()), logical.ErrPermissionDenied
@@ -232,6 +236,19 @@ func (b *backend) pathLogin(ctx context.Context, req *logical.Request, d *framew
 			return nil, b.serverFault("spending the nonce", err)
 		}
 	}
+	resp, err := b.evaluateLogin(sidecarCtx, req, in, role, policy, client, cfg)
+	if spend != nil {
+		if spendErr := spend.wait(); spendErr != nil {
+			return nil, b.serverFault("spending the nonce", spendErr)
+		}
+	}
+	return resp, err
+}
+
+// evaluateLogin has the sidecar verify the login's evidence against its role and turns the
+// answer into a token or a denial.
+func (b *backend) evaluateLogin(ctx context.Context, req *logical.Request, in *loginInput, role *roleEntry,
+	policy *pb.Policy, client VerifierClient, cfg *pluginConfig) (*logical.Response, error) {
 	if _, err := b.checkSidecar(ctx, client, cfg, in.roleName, nil); err != nil {
 		return nil, err
 	}

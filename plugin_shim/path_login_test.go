@@ -115,7 +115,7 @@ func TestExpiredAndForeignNoncesAreRefused(t *testing.T) {
 		t.Fatalf("foreign nonce: %v %v", err, resp)
 	}
 	expired := h.nonce("")
-	if err := h.b.consumeNonce(t.Context(), h.storage, mustHex(t, expired), "mcp", time.Now().Add(defaultNonceTTL+time.Second)); err != errNonceExpired {
+	if _, err := h.b.spendNonce(t.Context(), h.storage, mustHex(t, expired), "mcp", time.Now().Add(defaultNonceTTL+time.Second), func() {}); err != errNonceExpired {
 		t.Fatalf("a nonce past its expiry: %v", err)
 	}
 	resp, err = h.login("mcp", expiredNonce(t, h))

@@ -138,7 +138,7 @@ func TestTamperedForeignAndExpiredNoncesAreRefused(t *testing.T) {
 	for i := range good {
 		bad := append([]byte(nil), good...)
 		bad[i] ^= 0x01
-		if err := h.b.consumeNonce(t.Context(), h.storage, bad, "mcp", time.Now()); !nonceRefusal(err) {
+		if _, err := h.b.spendNonce(t.Context(), h.storage, bad, "mcp", time.Now(), func() {}); !nonceRefusal(err) {
 			t.Fatalf("byte %d altered: %v", i, err)
 		}
 	}

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/vault/sdk/logical"
+
+	pb "github.com/vault-plugin-auth-tee/plugin_shim/gen/teeverifyv1"
 )
 
 // faultyStorage is the plugin's storage on a full disk or a read-only node: writes or reads
@@ -71,9 +74,7 @@ func TestLoginFailsClosedWhenTheNonceCannotBeSpent(t *testing.T) {
 		(resp != nil && resp.Auth != nil) {
 		t.Fatalf("want an error naming the nonce and no token, got %v %+v", err, resp)
 	}
-	if h.fake.calls() != 0 {
-		t.Fatal("the evidence was evaluated although the nonce could not be spent")
-	}
+	// The sidecar may have been asked while the record was being written; its answer is not used.
 	// On a standby the write is refused as read-only: the login is forwarded, not failed here.
 	fs.putErr = logical.ErrReadOnly
 	if _, err := h.login("mcp", nonce); !errors.Is(err, logical.ErrReadOnly) {
@@ -106,5 +107,53 @@ func TestRoleIsNotWrittenToReadOnlyStorage(t *testing.T) {
 	_, err := h.request(logical.UpdateOperation, "role/other", map[string]interface{}{"tee_types": "tdx", "tdx_mrtd": testMrtd})
 	if !errors.Is(err, logical.ErrReadOnly) {
 		t.Fatalf("want ErrReadOnly (which Vault forwards to the active node), got %v", err)
+	}
+}
+
+// blockingPutStorage holds a spent-nonce write until release is closed.
+type blockingPutStorage struct {
+	logical.Storage
+	release chan struct{}
+}
+
+func (s *blockingPutStorage) Put(ctx context.Context, e *logical.StorageEntry) error {
+	if strings.HasPrefix(e.Key, spentPrefix) {
+		<-s.release
+	}
+	return s.Storage.Put(ctx, e)
+}
+
+// The spent nonce's record is written while the sidecar verifies, not before: a write that
+// cannot finish until the sidecar has been asked does not hold the login up. The login still
+// answers only after the write, and a second login with the nonce finds the record.
+func TestNonceRecordIsWrittenWhileTheSidecarVerifies(t *testing.T) {
+	h := setup(t)
+	nonce := h.nonce("mcp")
+	blocking := &blockingPutStorage{Storage: h.storage, release: make(chan struct{})}
+	h.storage = blocking
+	allowed := h.fake.evaluate
+	h.fake.evaluate = func(req *pb.EvaluateRequest) (*pb.EvaluateResponse, error) {
+		close(blocking.release) // the record's write is under way and waits for this call
+		return allowed(req)
+	}
+	done := make(chan *logical.Response, 1)
+	go func() {
+		resp, err := h.login("mcp", nonce)
+		if err != nil {
+			t.Errorf("login: %v", err)
+		}
+		done <- resp
+	}()
+	select {
+	case resp := <-done:
+		if resp == nil || resp.Auth == nil {
+			t.Fatalf("want a token, got %+v", resp)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the sidecar was not asked until the spent nonce's record was written")
+	}
+	h.fake.evaluate = allowed
+	if resp, err := h.login("mcp", nonce); !errors.Is(err, logical.ErrPermissionDenied) || resp.Auth != nil {
+		t.Fatalf("replay after the overlapped spend: %v %+v", err, resp)
 	}
 }
