@@ -261,7 +261,7 @@ func (b *backend) evaluateLogin(ctx context.Context, req *logical.Request, in *l
 	var answered peer.Peer
 	resp, err := client.Evaluate(callCtx, evaluate, grpc.Peer(&answered))
 	if err != nil {
-		return b.sidecarFailed(in.roleName, err)
+		return b.sidecarFailed(ctx, in.roleName, err)
 	}
 	mode, err := b.checkSidecar(ctx, client, cfg, in.roleName, &answered)
 	if err != nil {
@@ -370,13 +370,13 @@ func (b *backend) refuseRole(ctx context.Context, client VerifierClient, in *log
 		request.RefuseRole = true
 		resp, err := client.Evaluate(ctx, request)
 		if err != nil {
-			return b.sidecarFailed(in.roleName, err)
+			return b.sidecarFailed(ctx, in.roleName, err)
 		}
 		tee, evidenceError = resp.GetTeeType(), resp.GetError()
 	} else {
 		resp, err := client.Verify(ctx, in.evaluateRequest(nil).GetEvidence())
 		if err != nil {
-			return b.sidecarFailed(in.roleName, err)
+			return b.sidecarFailed(ctx, in.roleName, err)
 		}
 		tee, evidenceError = resp.GetTeeType(), resp.GetError()
 	}
@@ -389,9 +389,10 @@ func (b *backend) refuseRole(ctx context.Context, client VerifierClient, in *log
 }
 
 // sidecarFailed answers a failed sidecar call: unusable evidence is the caller's error (its
-// reason, and the message only where it describes the caller's own bytes), anything else is the
+// reason, and the message only where it describes the caller's own bytes), a call cancelled on
+// this side (ctx) is logged as that and not as a sidecar failure, anything else is the
 // sidecar's, told in the server log and not to the caller.
-func (b *backend) sidecarFailed(roleName string, err error) (*logical.Response, error) {
+func (b *backend) sidecarFailed(ctx context.Context, roleName string, err error) (*logical.Response, error) {
 	if s, ok := status.FromError(err); ok && s.Code() == codes.InvalidArgument {
 		b.Logger().Info("login denied: the sidecar found the request unusable", "role", roleName, "error", s.Message())
 		for _, detail := range s.Details() {
@@ -401,6 +402,12 @@ func (b *backend) sidecarFailed(roleName string, err error) (*logical.Response, 
 			}
 		}
 		return logical.ErrorResponse("evidence rejected"), logical.ErrInvalidRequest
+	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		// Cancelled on this side: the nonce's record could not be written (pathLogin logs and
+		// answers that), or the caller went away. The sidecar did nothing wrong.
+		b.Logger().Info("sidecar call cancelled; login refused", "role", roleName)
+		return nil, fmt.Errorf("login cancelled: %w", ctx.Err())
 	}
 	b.Logger().Error("verifier sidecar call failed; login refused", "role", roleName, "error", err)
 	return nil, errors.New("verifier sidecar unavailable, login refused (the nonce is spent: request a new one to retry); see the server log")

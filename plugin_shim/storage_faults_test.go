@@ -1,6 +1,7 @@
 package teeauth
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -155,5 +156,28 @@ func TestNonceRecordIsWrittenWhileTheSidecarVerifies(t *testing.T) {
 	h.fake.evaluate = allowed
 	if resp, err := h.login("mcp", nonce); !errors.Is(err, logical.ErrPermissionDenied) || resp.Auth != nil {
 		t.Fatalf("replay after the overlapped spend: %v %+v", err, resp)
+	}
+}
+
+// A record that cannot be written cancels the sidecar call. The server log names the write, and
+// does not report a failed sidecar as well: the sidecar did nothing wrong.
+func TestCancelledSidecarCallIsNotLoggedAsASidecarFailure(t *testing.T) {
+	var logs bytes.Buffer
+	h := newLoggingHarness(t, &logs)
+	h.configure()
+	h.writeRole("mcp", nil)
+	nonce := h.nonce("mcp")
+	fs := &faultyStorage{Storage: h.storage, putErr: errNoSpace}
+	h.storage = fs
+	h.fake.waitForCancel = true
+	resp, err := h.login("mcp", nonce)
+	if err == nil || !strings.Contains(err.Error(), "spending the nonce") || (resp != nil && resp.Auth != nil) {
+		t.Fatalf("want the spend's error and no token, got %v %+v", err, resp)
+	}
+	if !strings.Contains(logs.String(), "spending the nonce failed") {
+		t.Fatalf("the server log does not name the failed write:\n%s", logs.String())
+	}
+	if strings.Contains(logs.String(), "verifier sidecar call failed") {
+		t.Fatalf("the cancelled call is logged as a sidecar failure:\n%s", logs.String())
 	}
 }

@@ -2,14 +2,17 @@ package teeauth
 
 import (
 	"context"
+	"io"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/vault/sdk/logical"
 	pb "github.com/vault-plugin-auth-tee/plugin_shim/gen/teeverifyv1"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -26,6 +29,8 @@ type fakeVerifier struct {
 	verifyCalls   int
 	validateErr   error
 	info          *pb.InfoResponse // nil: a production sidecar
+	// waitForCancel makes Evaluate answer only when its call is cancelled, as gRPC does.
+	waitForCancel bool
 }
 
 func (f *fakeVerifier) Verify(context.Context, *pb.VerifyRequest, ...grpc.CallOption) (*pb.VerifyResponse, error) {
@@ -44,12 +49,16 @@ func (f *fakeVerifier) Info(context.Context, *pb.InfoRequest, ...grpc.CallOption
 	return proto.Clone(f.info).(*pb.InfoResponse), nil
 }
 
-func (f *fakeVerifier) Evaluate(_ context.Context, req *pb.EvaluateRequest, _ ...grpc.CallOption) (*pb.EvaluateResponse, error) {
+func (f *fakeVerifier) Evaluate(ctx context.Context, req *pb.EvaluateRequest, _ ...grpc.CallOption) (*pb.EvaluateResponse, error) {
 	f.mu.Lock()
 	f.evaluateCalls++
 	f.lastEvaluate = proto.Clone(req).(*pb.EvaluateRequest)
-	fn := f.evaluate
+	fn, waitForCancel := f.evaluate, f.waitForCancel
 	f.mu.Unlock()
+	if waitForCancel {
+		<-ctx.Done()
+		return nil, status.FromContextError(ctx.Err()).Err()
+	}
 	return fn(req)
 }
 
@@ -103,9 +112,18 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	return newLoggingHarness(t, nil)
+}
+
+// newLoggingHarness is newHarness with the backend's log written to logs (nil: the default).
+func newLoggingHarness(t *testing.T, logs io.Writer) *harness {
+	t.Helper()
 	fake := &fakeVerifier{evaluate: allow(time.Hour)}
 	b := newBackend(func(*pluginConfig) (VerifierClient, error) { return fake, nil })
 	cfg := logical.TestBackendConfig()
+	if logs != nil {
+		cfg.Logger = hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Info})
+	}
 	cfg.StorageView = &logical.InmemStorage{}
 	if err := b.Setup(context.Background(), cfg); err != nil {
 		t.Fatal(err)
