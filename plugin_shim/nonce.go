@@ -249,11 +249,12 @@ func (b *backend) spendNonce(ctx context.Context, s logical.Storage, nonce []byt
 	lock := locksutil.LockForKey(b.nonceLocks, key)
 	lock.Lock()
 	entry, err := s.Get(ctx, key)
-	if err != nil || entry != nil {
+	if err != nil {
 		lock.Unlock()
-		if err != nil {
-			return nil, fmt.Errorf("reading the nonce: %w", err)
-		}
+		return nil, fmt.Errorf("reading the nonce: %w", err)
+	}
+	if entry != nil {
+		lock.Unlock()
 		return nil, errNonceUsed
 	}
 	spend := &pendingSpend{done: make(chan error, 1)}

@@ -3,6 +3,7 @@ package teeauth
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -15,7 +16,14 @@ import (
 )
 
 func setup(t *testing.T) *harness {
-	h := newHarness(t)
+	t.Helper()
+	return setupLogging(t, nil)
+}
+
+// setupLogging is setup with the backend's log written to logs (nil: the default).
+func setupLogging(t *testing.T, logs io.Writer) *harness {
+	t.Helper()
+	h := newLoggingHarness(t, logs)
 	h.configure()
 	h.writeRole("mcp", nil)
 	return h

@@ -163,9 +163,7 @@ func TestNonceRecordIsWrittenWhileTheSidecarVerifies(t *testing.T) {
 // does not report a failed sidecar as well: the sidecar did nothing wrong.
 func TestCancelledSidecarCallIsNotLoggedAsASidecarFailure(t *testing.T) {
 	var logs bytes.Buffer
-	h := newLoggingHarness(t, &logs)
-	h.configure()
-	h.writeRole("mcp", nil)
+	h := setupLogging(t, &logs)
 	nonce := h.nonce("mcp")
 	fs := &faultyStorage{Storage: h.storage, putErr: errNoSpace}
 	h.storage = fs
